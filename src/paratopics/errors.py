@@ -1,0 +1,396 @@
+"""The catalog of every problem paratopics reports, and how problems are printed.
+
+Each kind of problem is an `ErrorType` with a stable code, a message template,
+a description and a hint. Text, JSON and GitHub output, the exit codes and
+docs/errors.md are all derived from this one catalog, so that a code seen in CI
+can be looked up in the docs and means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class ErrorType:
+    code: str
+    title: str
+    template: str
+    description: str
+    hint: str
+
+
+def _catalog(*types: ErrorType) -> dict[str, ErrorType]:
+    return {t.code: t for t in types}
+
+
+CATALOG: dict[str, ErrorType] = _catalog(
+    # -- reading files --------------------------------------------------------
+    ErrorType(
+        "file-missing",
+        "File not found",
+        "no such file: {path}",
+        "A path given on the command line does not exist.",
+        "Check the path; paths are relative to the current directory.",
+    ),
+    ErrorType(
+        "file-empty",
+        "Empty file",
+        "the file is empty",
+        "An input file has no content at all (or only whitespace).",
+        "Remove the file or fill it with an article.",
+    ),
+    ErrorType(
+        "file-too-large",
+        "File too large",
+        "the file is {size} bytes, over the limit of {limit} bytes",
+        "Inputs are capped so that a stray dump or archive cannot exhaust memory.",
+        "Split the file into smaller ones, or raise the limit with --max-bytes.",
+    ),
+    ErrorType(
+        "line-too-long",
+        "Line too long",
+        "the line is {size} bytes, over the limit of {limit} bytes",
+        "A single JSON Lines record is capped so that one bad line cannot exhaust memory.",
+        "Check the line: it is probably not one record. Raise the limit with --max-line-bytes.",
+    ),
+    ErrorType(
+        "binary-file",
+        "Binary file",
+        "the file looks binary ({reason}), not text",
+        "Inputs must be text; a NUL byte or a known binary signature (zip, image, PDF) "
+        "means the file is something else renamed.",
+        "Pass the article's text, exported as UTF-8, instead of this file.",
+    ),
+    ErrorType(
+        "not-utf8",
+        "Not UTF-8",
+        "byte {offset} is not valid UTF-8: {detail}",
+        "Every input must be UTF-8 so that the text is read the same way everywhere.",
+        "Re-encode the file as UTF-8 (for example `iconv -f cp1252 -t utf-8`).",
+    ),
+    ErrorType(
+        "html-page",
+        "HTML page given as text",
+        "the file is an HTML page, not a text dump",
+        "The text door expects the page's text as a reader sees it, not its markup.",
+        "Save the page as text (or convert it to a JSON record) and ingest that.",
+    ),
+    ErrorType(
+        "unsafe-path",
+        "Unsafe path",
+        "{detail}",
+        "A name or id would place a file outside the corpus, or a path is a "
+        "symlink leading out of it.",
+        "Use plain names without '/', '..', NUL bytes or absolute paths.",
+    ),
+    # -- parsing articles -----------------------------------------------------
+    ErrorType(
+        "json-syntax",
+        "Invalid JSON",
+        "invalid JSON: {detail}",
+        "The text could not be parsed as JSON.",
+        "Fix the syntax at the position given (a JSON linter points at it exactly).",
+    ),
+    ErrorType(
+        "no-byline",
+        "No byline with a date",
+        "no byline with a date was found ({detail})",
+        "A GlobalSecurity.org page dump names its authors and date in a line like "
+        "'By Ayaz Gul April 07, 2021', between the title and the body.",
+        "Check that the file is a complete page dump, or supply the fields as a JSON record.",
+    ),
+    ErrorType(
+        "no-body",
+        "No body text",
+        "the article has no body paragraphs",
+        "An article needs at least one paragraph of text to be annotated.",
+        "Check that the file holds the article's body, not only its title.",
+    ),
+    ErrorType(
+        "missing-field",
+        "Missing field",
+        "the record has no '{field}'",
+        "A JSON article record lacks a field the corpus needs.",
+        "Add '{field}' to the record.",
+    ),
+    ErrorType(
+        "bad-field",
+        "Bad field value",
+        "'{field}' {detail}",
+        "A JSON article record has a field of the wrong type or form.",
+        "Fix the value as described.",
+    ),
+    ErrorType(
+        "duplicate-article",
+        "Same article twice",
+        "this is the same article ({article_id}) as {other}",
+        "Two different files resolve to one article id: the same source and URL, or the "
+        "same source, date and title.",
+        "Ingest only one of them; if this file is a corrected version, pass --replace.",
+    ),
+    # -- validating records ---------------------------------------------------
+    ErrorType(
+        "schema",
+        "Schema violation",
+        "{detail}",
+        "The record does not match its JSON Schema.",
+        "Fix the field at the JSON pointer given; the schema is in schema/.",
+    ),
+    ErrorType(
+        "article-id-mismatch",
+        "Article id does not match",
+        "{detail}",
+        "An article record's id must match its file name.",
+        "Rename the file to '<article_id>.json', or re-ingest the source.",
+    ),
+    ErrorType(
+        "paragraph-hash",
+        "Paragraph hash does not match",
+        "paragraph {index}: sha256 is {stored} but the text hashes to {actual}",
+        "Each paragraph stores the sha256 of its text, which annotations refer to.",
+        "Do not edit article records by hand: fix the source and re-ingest it.",
+    ),
+    ErrorType(
+        "paragraph-offsets",
+        "Paragraph offsets do not match",
+        "paragraph {index}: {detail}",
+        "start/end index into the body, which is the paragraphs joined by a blank line.",
+        "Do not edit article records by hand: fix the source and re-ingest it.",
+    ),
+    ErrorType(
+        "not-normalized",
+        "Text not normalized",
+        "{where} is not in normalized form",
+        "Stored text must be a fixed point of the normalizer, so that hashes are stable.",
+        "Re-ingest the source instead of editing records by hand.",
+    ),
+    ErrorType(
+        "source-missing",
+        "Raw source missing or changed",
+        "{detail}",
+        "Every article keeps the raw file it came from, with its sha256.",
+        "Restore the file under corpus/sources/ from version control, or re-ingest it.",
+    ),
+    ErrorType(
+        "codebook",
+        "Codebook problem",
+        "{detail}",
+        "The codebook must be a tree of known, unique ids with IPTC parents.",
+        "Fix schema/codebook.json; see the codebook section of the README.",
+    ),
+    # -- annotations ----------------------------------------------------------
+    ErrorType(
+        "unknown-article",
+        "Unknown article",
+        "no article '{article_id}' in the corpus",
+        "An annotation refers to an article id that has no record in corpus/articles/.",
+        "Check the id for typos, or ingest the article first.",
+    ),
+    ErrorType(
+        "unknown-paragraph",
+        "Unknown paragraph",
+        "article '{article_id}' has no paragraph {index} (it has {count})",
+        "An annotation refers to a paragraph index outside the article.",
+        "Paragraph indexes start at 0; check the article record for the right one.",
+    ),
+    ErrorType(
+        "stale-annotation",
+        "Stale annotation",
+        "paragraph {index} of '{article_id}' has changed since it was judged: "
+        "judged text {judged} is now {current}",
+        "The paragraph's text no longer has the hash the annotator judged, so the "
+        "judgement may no longer apply.",
+        "Re-judge the paragraph and update paragraph_sha256, or drop the line.",
+    ),
+    ErrorType(
+        "unknown-label",
+        "Unknown label",
+        "'{label}' is not a codebook id{suggestion}",
+        "Labels must be codebook ids exactly as written in schema/codebook.json.",
+        "Use the id from the codebook (see docs/guide.md).",
+    ),
+    ErrorType(
+        "retired-label",
+        "Retired label",
+        "'{label}' ({name}) is retired; use {replacement}",
+        "IPTC retired this topic; old labels still resolve but new ones are refused.",
+        "Replace the label with the one suggested.",
+    ),
+    ErrorType(
+        "duplicate-label",
+        "Label repeated",
+        "label '{label}' appears more than once",
+        "A judgement is a set of labels; listing one twice is a typo.",
+        "Remove the repeated label.",
+    ),
+    ErrorType(
+        "duplicate-judgement",
+        "Paragraph judged twice by one annotator",
+        "{annotator} already judged paragraph {index} of '{article_id}' at {other}",
+        "Each annotator gives one judgement per paragraph, so that votes are counted once.",
+        "Keep one of the two lines (the later one, if it is a correction).",
+    ),
+    ErrorType(
+        "encoding-marks",
+        "Byte-order mark or CRLF",
+        "{detail}",
+        "Annotation files are UTF-8 without a byte-order mark, with LF line endings, so "
+        "that diffs and line numbers agree on every platform. The line was still checked.",
+        "Save the file as UTF-8 without BOM and with LF endings (`dos2unix` does both).",
+    ),
+    ErrorType(
+        "annotation-outside",
+        "Annotation file outside the corpus",
+        "{detail}",
+        "Annotation files live in corpus/annotations/*.jsonl so that builds find them.",
+        "Move the file into corpus/annotations/.",
+    ),
+    # -- releases -------------------------------------------------------------
+    ErrorType(
+        "release-exists",
+        "Release exists with other content",
+        "{detail}",
+        "Releases are immutable: a version, once built, always means the same data.",
+        "Bump the version (patch for corrections, minor for additions, major for breaking "
+        "changes) and build again.",
+    ),
+    ErrorType(
+        "release-missing",
+        "No such release",
+        "{detail}",
+        "The version asked for has not been built.",
+        "Build it with `paratopics build --version X.Y.Z`, or pick one listed.",
+    ),
+    ErrorType(
+        "release-corrupt",
+        "Release differs from its manifest",
+        "{detail}",
+        "A release file's checksum, size, rows or schema differs from manifest.json, or a "
+        "file is missing or extra.",
+        "Restore the release from version control; never edit release files.",
+    ),
+    ErrorType(
+        "locked",
+        "Corpus is locked",
+        "{detail}",
+        "Another paratopics process is writing to this corpus.",
+        "Wait for it to finish; if it died, the lock is reclaimed automatically once stale.",
+    ),
+    ErrorType(
+        "write-failed",
+        "Write failed",
+        "{detail}",
+        "The operating system refused a write (disk full, permission denied). Nothing "
+        "was changed: writes go to a temporary file that is renamed into place.",
+        "Free space or fix permissions, then run the command again.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding, located as precisely as is known."""
+
+    code: str
+    message: str
+    file: str = ""
+    line: int | None = None
+    pointer: str = ""
+    hint: str = ""
+    severity: str = "error"
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def problem(code: str, *, file: str = "", line: int | None = None, pointer: str = "",
+            **fields: object) -> Problem:
+    """Build a Problem from the catalog, filling the templates with `fields`."""
+    kind = CATALOG[code]
+    return Problem(
+        code=code,
+        message=kind.template.format(**fields),
+        file=file,
+        line=line,
+        pointer=pointer,
+        hint=kind.hint.format(**fields),
+    )
+
+
+class ParatopicsError(Exception):
+    """A problem that stops one unit of work (one file, one release)."""
+
+    def __init__(self, found: Problem) -> None:
+        super().__init__(format_text(found))
+        self.problem = found
+
+
+class UsageError(Exception):
+    """The command was called wrongly; exit code 2."""
+
+
+def fail(code: str, **fields: object) -> ParatopicsError:
+    return ParatopicsError(problem(code, **fields))
+
+
+# -- output -------------------------------------------------------------------
+
+
+def _location(p: Problem) -> str:
+    where = p.file or "<input>"
+    if p.line is not None:
+        where += f":{p.line}"
+    if p.pointer:
+        where += f" {p.pointer}"
+    return where
+
+
+def format_text(p: Problem) -> str:
+    text = f"{_location(p)}: {p.severity} [{p.code}] {p.message}"
+    if p.hint:
+        text += f"\n    hint: {p.hint}"
+    return text
+
+
+def _github_escape(value: str, *, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def format_github(p: Problem) -> str:
+    """A GitHub Actions workflow command, shown on the pull request's line."""
+    props = [f"title={_github_escape(CATALOG[p.code].title + ' [' + p.code + ']', prop=True)}"]
+    if p.file:
+        props.insert(0, f"file={_github_escape(p.file, prop=True)}")
+        if p.line is not None:
+            props.insert(1, f"line={p.line}")
+    body = p.message + (f" ({p.pointer})" if p.pointer else "") + (
+        f" Hint: {p.hint}" if p.hint else "")
+    return f"::{p.severity} {','.join(props)}::{_github_escape(body)}"
+
+
+def format_json(problems: Iterable[Problem]) -> str:
+    return json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=2)
+
+
+def catalog_markdown() -> str:
+    """docs/errors.md, generated so that the docs never drift from the code."""
+    lines = [
+        "# Problem codes",
+        "",
+        "Every problem paratopics reports carries one of these codes, in text, JSON and "
+        "GitHub output alike. Generated from `paratopics.errors.CATALOG` by "
+        "`python scripts/gen_docs.py`.",
+        "",
+        "| code | title | what it means | what to do |",
+        "|---|---|---|---|",
+    ]
+    for kind in CATALOG.values():
+        hint = kind.hint.replace("{field}", "the field")
+        lines.append(f"| `{kind.code}` | {kind.title} | {kind.description} | {hint} |")
+    return "\n".join(lines) + "\n"

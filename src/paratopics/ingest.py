@@ -1,0 +1,528 @@
+"""From a raw file to article records: decode, detect, parse, normalize, identify.
+
+Two doors lead in. The text door reads page dumps in the GlobalSecurity.org
+layout (banner, section, title, byline, body with subheadings, footer). The
+JSON door reads JSON or JSON Lines records with explicit fields, for any other
+source. Both produce a `Draft`, which `make_article` turns into a record.
+Only `read_raw` and the writers in `store` do I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ParatopicsError, Problem, fail, problem
+from .normalize import normalize_document, normalize_paragraph, sha256_text
+from .records import (
+    ARTICLE_SCHEMA_VERSION,
+    BODY_SEPARATOR,
+    Article,
+    Paragraph,
+    Provenance,
+)
+from .store import Corpus, atomic_write, check_name, inside, read_article, write_article
+
+#: Inputs larger than this are refused (README "Limits"); --max-bytes raises it.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: One JSON Lines record larger than this is refused; --max-line-bytes raises it.
+MAX_LINE_BYTES = 5 * 1024 * 1024
+
+FORMATS = ("auto", "globalsecurity", "json", "jsonl")
+
+_BINARY_MAGIC = {
+    b"PK\x03\x04": "zip archive",
+    b"\x89PNG": "PNG image",
+    b"GIF8": "GIF image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"%PDF": "PDF document",
+    b"\x1f\x8b": "gzip archive",
+}
+_HTML = re.compile(rb"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a GlobalSecurity.org text dump looks like; one instance per site layout."""
+
+    source: str = "globalsecurity.org"
+    banner: tuple[str, ...] = (r"^UNITED24\b", r"^Make a charitable donation", r"^Support Ukraine")
+    footer: tuple[str, ...] = (
+        r"^Join the GlobalSecurity\.org mailing list",
+        r"^Copyright\b",
+        r"^©",
+        r"^Site Map\b",
+        r"^Privacy Policy\b",
+    )
+    byline: str = (
+        r"^By\s+(?P<authors>.+?)\s+(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+        r"[a-z]*\.?\s+\d{1,2},\s+\d{4})$"
+    )
+    dateline: str = (
+        r"^(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},\s+\d{4})$"
+    )
+    max_heading_words: int = 8
+
+
+GLOBALSECURITY = Layout()
+
+# A heading never ends like a sentence nor opens with a quote.
+_CLOSERS = ".!?:;,\"')\u00bb\u201d\u2019"
+_OPENERS = "\"'(\u00ab\u201c\u2018"
+
+
+@dataclass
+class Draft:
+    """An article as parsed, before it gets its id, hashes and offsets."""
+
+    source: str
+    title: str
+    authors: list[str]
+    published: str
+    paragraphs: list[tuple[str | None, str]]
+    url: str | None = None
+    section: str | None = None
+    language: str = "en"
+    record: int | None = None
+
+
+@dataclass
+class Parsed:
+    """Everything one raw file yielded: drafts and the problems of its bad records."""
+
+    format: str
+    drafts: list[Draft] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+# -- bytes to text ------------------------------------------------------------
+
+
+def read_raw(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    if not path.is_file():
+        raise fail("file-missing", file=str(path), path=str(path))
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise fail("file-too-large", file=str(path), size=size, limit=max_bytes)
+    return path.read_bytes()
+
+
+def decode(raw: bytes, file: str) -> str:
+    """Strict UTF-8 (a BOM allowed), refusing binaries and markup with a reason."""
+    for magic, what in _BINARY_MAGIC.items():
+        if raw.startswith(magic):
+            raise fail("binary-file", file=file, reason=what)
+    if b"\x00" in raw[:65536]:
+        raise fail("binary-file", file=file, reason="it contains NUL bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise fail("not-utf8", file=file, line=line, offset=exc.start, detail=exc.reason) from None
+    if not text.strip():
+        raise fail("file-empty", file=file)
+    if _HTML.match(raw[:1024].lstrip(b"\xef\xbb\xbf")):
+        raise fail("html-page", file=file)
+    return text
+
+
+def detect_format(name: str, text: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in {".jsonl", ".ndjson"}:
+        return "jsonl"
+    if suffix == ".json":
+        return "json"
+    head = text.lstrip()[:1]
+    if head == "[":
+        return "json"
+    if head == "{":
+        first = text.lstrip().split("\n", 1)[0].strip()
+        return "jsonl" if first.endswith("}") and "\n{" in text.strip() else "json"
+    return "globalsecurity"
+
+
+# -- the text door ------------------------------------------------------------
+
+
+def _blocks(text: str) -> list[str]:
+    """Blank-line separated blocks, each normalized to one line."""
+    return [b for b in (normalize_paragraph(chunk) for chunk in re.split(r"\n\s*\n", text)) if b]
+
+
+def _parse_date(text: str) -> str:
+    cleaned = re.sub(r"\.", "", text).replace("Sept ", "Sep ")
+    for fmt in ("%B %d, %Y", "%b %d, %Y"):
+        try:
+            return dt.datetime.strptime(cleaned, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def _split_authors(text: str) -> list[str]:
+    parts = re.split(r"\s*,\s*|\s+and\s+|\s*&\s*", text)
+    return [p for p in (part.strip() for part in parts) if p]
+
+
+def _is_heading(block: str, layout: Layout) -> bool:
+    words = block.split()
+    return (
+        0 < len(words) <= layout.max_heading_words
+        and block[-1] not in _CLOSERS
+        and block[0] not in _OPENERS
+        and not block.startswith("- ")
+    )
+
+
+def parse_globalsecurity(text: str, file: str, layout: Layout = GLOBALSECURITY) -> Draft:
+    blocks = _blocks(normalize_document(text))
+    blocks = [b for b in blocks if not any(re.search(p, b) for p in layout.banner)]
+    while blocks and any(re.search(p, blocks[-1]) for p in layout.footer):
+        blocks.pop()
+    byline = next(
+        (i for i, b in enumerate(blocks)
+         if re.match(layout.byline, b) or re.match(layout.dateline, b)),
+        None,
+    )
+    if byline is None:
+        raise fail("no-byline", file=file,
+                   detail="expected a line like 'By NAME Month DD, YYYY' after the title")
+    if byline == 0:
+        raise fail("no-byline", file=file, detail="the byline has no title above it")
+    match = re.match(layout.byline, blocks[byline]) or re.match(layout.dateline, blocks[byline])
+    assert match is not None
+    try:
+        published = _parse_date(match.group("date"))
+    except ValueError:
+        raise fail("no-byline", file=file,
+                   detail=f"the byline's date {match.group('date')!r} is not a real date") from None
+    authors = _split_authors(match.groupdict().get("authors") or "")
+    title = blocks[byline - 1]
+    section = blocks[byline - 2] if byline >= 2 else None
+    paragraphs: list[tuple[str | None, str]] = []
+    heading: str | None = None
+    body = blocks[byline + 1:]
+    for i, block in enumerate(body):
+        followed_by_text = i + 1 < len(body) and not _is_heading(body[i + 1], layout)
+        if _is_heading(block, layout) and followed_by_text and paragraphs:
+            heading = block
+        else:
+            paragraphs.append((heading, block))
+    if not paragraphs:
+        raise fail("no-body", file=file)
+    return Draft(source=layout.source, title=title, authors=authors, published=published,
+                 paragraphs=paragraphs, section=section)
+
+
+# -- the JSON door ------------------------------------------------------------
+
+
+def _text_field(record: dict[str, object], name: str, *, required: bool) -> str | None:
+    value = record.get(name)
+    if value is None:
+        if required:
+            raise fail("missing-field", pointer=f"/{name}", field=name)
+        return None
+    if not isinstance(value, str):
+        raise fail("bad-field", pointer=f"/{name}", field=name, detail="must be a string")
+    cleaned = normalize_paragraph(value)
+    if required and not cleaned:
+        raise fail("bad-field", pointer=f"/{name}", field=name, detail="must not be empty")
+    return cleaned or None
+
+
+def _json_paragraphs(record: dict[str, object]) -> list[tuple[str | None, str]]:
+    if "paragraphs" in record:
+        items = record["paragraphs"]
+        if not isinstance(items, list):
+            raise fail("bad-field", pointer="/paragraphs", field="paragraphs",
+                       detail="must be a list of strings or of {text, heading} objects")
+        out: list[tuple[str | None, str]] = []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                heading, text = None, item
+            elif isinstance(item, dict) and isinstance(item.get("text"), str):
+                heading, text = item.get("heading"), item["text"]
+                if heading is not None and not isinstance(heading, str):
+                    raise fail("bad-field", pointer=f"/paragraphs/{i}/heading",
+                               field="heading", detail="must be a string or null")
+            else:
+                raise fail("bad-field", pointer=f"/paragraphs/{i}", field="paragraphs",
+                           detail="items must be strings or objects with a 'text' string")
+            text = normalize_paragraph(text)
+            if text:
+                out.append((normalize_paragraph(heading) or None if heading else None, text))
+        return out
+    body = record.get("body")
+    if body is None:
+        raise fail("missing-field", pointer="/body", field="body' or 'paragraphs")
+    if not isinstance(body, str):
+        raise fail("bad-field", pointer="/body", field="body", detail="must be a string")
+    return [(None, b) for b in _blocks(normalize_document(body))]
+
+
+def _published(record: dict[str, object]) -> str:
+    value = _text_field(record, "published", required=True)
+    assert value is not None
+    try:
+        return dt.date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise fail("bad-field", pointer="/published", field="published",
+                   detail=f"{value!r} is not an ISO 8601 date (YYYY-MM-DD)") from None
+
+
+def draft_from_json(record: object, source: str | None = None) -> Draft:
+    if not isinstance(record, dict):
+        raise fail("bad-field", field="record", detail="must be a JSON object")
+    authors = record.get("authors", [])
+    if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+        raise fail("bad-field", pointer="/authors", field="authors",
+                   detail="must be a list of strings")
+    paragraphs = _json_paragraphs(record)
+    if not paragraphs:
+        raise fail("no-body")
+    src = _text_field(record, "source", required=source is None) or source
+    assert src is not None
+    title = _text_field(record, "title", required=True)
+    assert title is not None
+    language = _text_field(record, "language", required=False) or "en"
+    return Draft(
+        source=src,
+        title=title,
+        authors=[a for a in (normalize_paragraph(a) for a in authors) if a],
+        published=_published(record),
+        paragraphs=paragraphs,
+        url=_text_field(record, "url", required=False),
+        section=_text_field(record, "section", required=False),
+        language=language,
+    )
+
+
+def _json_problem(exc: Exception, file: str, line: int | None) -> Problem:
+    if isinstance(exc, ParatopicsError):
+        p = exc.problem
+        return Problem(p.code, p.message, file, line, p.pointer, p.hint)
+    if isinstance(exc, RecursionError):
+        return problem("json-syntax", file=file, line=line, detail="nested too deeply")
+    return problem("json-syntax", file=file, line=line, detail=str(exc))
+
+
+def _json_lines(text: str) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            yield number, line
+
+
+def parse_json(text: str, file: str, fmt: str, source: str | None = None,
+               max_line_bytes: int = MAX_LINE_BYTES) -> Parsed:
+    """Every record of a JSON or JSON Lines file; bad records become problems."""
+    parsed = Parsed(format=fmt)
+    if fmt == "jsonl":
+        items: list[tuple[int | None, object]] = []
+        for number, line in _json_lines(text):
+            size = len(line.encode("utf-8"))
+            if size > max_line_bytes:
+                parsed.problems.append(problem("line-too-long", file=file, line=number,
+                                               size=size, limit=max_line_bytes))
+                continue
+            try:
+                items.append((number, json.loads(line)))
+            except (ValueError, RecursionError) as exc:
+                parsed.problems.append(_json_problem(exc, file, number))
+    else:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            line = getattr(exc, "lineno", None)
+            parsed.problems.append(_json_problem(exc, file, line))
+            return parsed
+        records = data if isinstance(data, list) else [data]
+        items = [(i + 1 if isinstance(data, list) else None, r) for i, r in enumerate(records)]
+    for number, record in items:
+        try:
+            draft = draft_from_json(record, source)
+        except ParatopicsError as exc:
+            parsed.problems.append(_json_problem(exc, file, number))
+            continue
+        draft.record = number
+        parsed.drafts.append(draft)
+    return parsed
+
+
+def parse(raw: bytes, file: str, fmt: str = "auto", source: str | None = None,
+          max_line_bytes: int = MAX_LINE_BYTES) -> Parsed:
+    """Bytes of one file to drafts. Raises ParatopicsError if the whole file is bad."""
+    text = decode(raw, file)
+    if fmt == "auto":
+        fmt = detect_format(file, text)
+    if fmt in {"json", "jsonl"}:
+        return parse_json(text, file, fmt, source, max_line_bytes)
+    return Parsed(format=fmt, drafts=[parse_globalsecurity(text, file)])
+
+
+# -- drafts to records --------------------------------------------------------
+
+
+def slugify(text: str, max_words: int = 6, max_length: int = 48) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())[:max_words]
+    slug = "-".join(words)[:max_length].strip("-")
+    return slug or "article"
+
+
+def identity_key(draft: Draft) -> str:
+    """What makes two inputs the same article: the URL, else the date and title.
+
+    The title is compared casefolded and stripped to letters and digits, so
+    that punctuation, spacing and encoding noise do not split one article in two.
+    """
+    if draft.url:
+        return f"{draft.source}\n{draft.url}"
+    title = "".join(ch for ch in draft.title.casefold() if ch.isalnum())
+    return f"{draft.source}\n{draft.published}\n{title}"
+
+
+def article_id(draft: Draft) -> str:
+    digest = hashlib.sha256(identity_key(draft).encode("utf-8")).hexdigest()[:10]
+    return f"{slugify(draft.title)}-{digest}"
+
+
+def make_article(draft: Draft, provenance: Provenance) -> Article:
+    paragraphs: list[Paragraph] = []
+    offset = 0
+    for index, (heading, text) in enumerate(draft.paragraphs):
+        paragraphs.append(
+            Paragraph(index=index, heading=heading, text=text, sha256=sha256_text(text),
+                      start=offset, end=offset + len(text))
+        )
+        offset += len(text) + len(BODY_SEPARATOR)
+    return Article(
+        schema_version=ARTICLE_SCHEMA_VERSION,
+        article_id=article_id(draft),
+        source=draft.source,
+        url=draft.url,
+        title=draft.title,
+        authors=draft.authors,
+        published=draft.published,
+        section=draft.section,
+        language=draft.language,
+        ingested_from=provenance,
+        paragraphs=paragraphs,
+    )
+
+
+def source_folder_name(source: str) -> str:
+    """A file-system-safe folder name for a source, e.g. 'globalsecurity.org'."""
+    name = re.sub(r"[^a-z0-9._-]+", "-", source.lower()).strip(".-")
+    return name or "unknown"
+
+
+@dataclass(frozen=True)
+class Change:
+    """How ingesting one article changed the corpus."""
+
+    article_id: str
+    status: str  # "new" | "updated" | "unchanged"
+    changed: tuple[int, ...] = ()
+    added: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
+
+
+def compare(old: Article | None, new: Article) -> Change:
+    aid = new["article_id"]
+    if old is None:
+        return Change(aid, "new")
+    if old == new:
+        return Change(aid, "unchanged")
+    old_p, new_p = old["paragraphs"], new["paragraphs"]
+    common = min(len(old_p), len(new_p))
+    changed = tuple(i for i in range(common) if old_p[i]["sha256"] != new_p[i]["sha256"])
+    added = tuple(range(common, len(new_p)))
+    removed = tuple(range(common, len(old_p)))
+    return Change(aid, "updated", changed, added, removed)
+
+
+# -- the edge: files in, records out ------------------------------------------
+
+
+@dataclass
+class IngestReport:
+    changes: list[Change] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+
+def _plan_file(corpus: Corpus, path: Path, fmt: str, source: str | None, replace: bool,
+               seen: dict[str, str], limits: tuple[int, int]) -> tuple[bytes, str, list[Article],
+                                                                          list[Problem]]:
+    """Parse one file and decide, without writing, which records it yields."""
+    raw = read_raw(path, limits[0])
+    parsed = parse(raw, str(path), fmt, source, limits[1])
+    if not parsed.drafts:
+        return raw, "", [], parsed.problems or [problem("no-body", file=str(path))]
+    folder = source_folder_name(source or parsed.drafts[0].source)
+    check_name(path.name, "source file name")
+    rel = f"sources/{folder}/{path.name}"
+    digest = hashlib.sha256(raw).hexdigest()
+    articles: list[Article] = []
+    problems = list(parsed.problems)
+    for draft in parsed.drafts:
+        article = make_article(draft, Provenance(path=rel, sha256=digest, format=parsed.format,
+                                                 record=draft.record))
+        aid = article["article_id"]
+        where = f"{path}:{draft.record}" if draft.record else str(path)
+        if aid in seen:
+            problems.append(problem("duplicate-article", file=str(path), line=draft.record,
+                                    article_id=aid, other=seen[aid]))
+            continue
+        old = read_article(corpus, aid)
+        if old is not None and old["ingested_from"]["path"] != rel and not replace:
+            problems.append(problem("duplicate-article", file=str(path), line=draft.record,
+                                    article_id=aid, other=old["ingested_from"]["path"]))
+            continue
+        seen[aid] = where
+        articles.append(article)
+    return raw, rel, articles, problems
+
+
+def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
+                 source: str | None = None, replace: bool = False,
+                 max_bytes: int = MAX_FILE_BYTES,
+                 max_line_bytes: int = MAX_LINE_BYTES) -> IngestReport:
+    """Ingest each file on its own: a bad file is reported, the others still go in.
+
+    For each file the raw copy is written first and the records after it, each
+    by atomic rename, so an interruption never leaves a record without its source.
+    """
+    report = IngestReport()
+    seen: dict[str, str] = {}
+    for path in paths:
+        report.files += 1
+        try:
+            raw, rel, articles, problems = _plan_file(
+                corpus, path, fmt, source, replace, seen, (max_bytes, max_line_bytes))
+        except ParatopicsError as exc:
+            report.problems.append(exc.problem)
+            continue
+        report.problems.extend(problems)
+        if not articles:
+            continue
+        target = corpus.root / rel
+        if not (target.is_file() and target.read_bytes() == raw):
+            if target.is_symlink() or (target.exists() and not inside(corpus.root, target)):
+                report.problems.append(problem("unsafe-path", file=str(path),
+                                               detail=f"{rel} is a link out of the corpus"))
+                continue
+            atomic_write(target, raw)
+        for article in articles:
+            change = compare(read_article(corpus, article["article_id"]), article)
+            if change.status != "unchanged":
+                write_article(corpus, article)
+            report.changes.append(change)
+    return report

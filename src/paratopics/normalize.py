@@ -1,0 +1,84 @@
+"""Text normalization: one canonical form, so that hashes and ids are stable.
+
+The rules, in order (README "Normalization" repeats them for users):
+
+1. Line endings: CRLF and CR become LF; a leading byte-order mark is dropped.
+2. Mojibake repair with `ftfy` (UTF-8 read as cp1252 and the like), C1 controls,
+   terminal escapes and lone surrogates fixed. Quotes, dashes, ellipses and
+   ligatures are kept as written (`uncurl_quotes=False`); HTML entities are
+   left alone (format converters decode them; decoding here would not be
+   idempotent: `&amp;lt;`).
+3. Invisible characters removed: zero-width space (U+200B), word joiner
+   (U+2060), stray byte-order marks (U+FEFF) and soft hyphens (U+00AD).
+   Zero-width (non-)joiners are kept: they change how some scripts render.
+4. Every other space character (no-break spaces, thin spaces, tabs, ...) becomes
+   an ASCII space; remaining control characters are removed.
+5. Unicode NFC.
+6. Paragraphs only: runs of whitespace, newlines included, collapse to one
+   space, and the ends are trimmed.
+
+`normalize_paragraph` is idempotent (tested with hypothesis): applying it to its
+own output changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+import ftfy
+
+_FTFY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    uncurl_quotes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    explain=False,
+)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
+_SPACES = re.compile(r"[^\S\n]")  # any whitespace except newline
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_RUNS = re.compile(r"\s+")
+
+
+def _one_pass(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SURROGATE.sub("\ufffd", text)
+    text = ftfy.fix_text(text, _FTFY)
+    text = text.translate(_INVISIBLE)
+    text = _CONTROL.sub("", text.replace("\t", " "))
+    text = _SPACES.sub(" ", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def normalize_document(text: str) -> str:
+    """Rules 1-5: a whole document, its line structure kept for parsing."""
+    # ftfy repairs in stages; a second pass only ever finds what the first one
+    # exposed, and a third has never been needed. Iterating to a fixed point
+    # is what makes the result idempotent.
+    for _ in range(4):
+        fixed = _one_pass(text)
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+def normalize_paragraph(text: str) -> str:
+    """Rules 1-6: the canonical form of one paragraph, title or heading."""
+    for _ in range(4):
+        fixed = _RUNS.sub(" ", normalize_document(text)).strip()
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+def is_normalized(text: str) -> bool:
+    return normalize_paragraph(text) == text
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,67 @@
+"""The plain records that flow between modules, as they appear in JSON.
+
+Their JSON Schemas are in schema/; these types are the same shapes for the
+type checker. Records are plain dicts so that they serialize without glue.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+ARTICLE_SCHEMA_VERSION = "1.0.0"
+ANNOTATION_SCHEMA_VERSION = "1.0.0"
+
+#: Paragraphs are joined with this separator to form the article body; the
+#: paragraph offsets `start`/`end` index into that body.
+BODY_SEPARATOR = "\n\n"
+
+
+class Paragraph(TypedDict):
+    index: int
+    heading: str | None
+    text: str
+    sha256: str
+    start: int
+    end: int
+
+
+class Provenance(TypedDict):
+    path: str
+    sha256: str
+    format: str
+    record: int | None
+
+
+class Article(TypedDict):
+    schema_version: str
+    article_id: str
+    source: str
+    url: str | None
+    title: str
+    authors: list[str]
+    published: str
+    section: str | None
+    language: str
+    ingested_from: Provenance
+    paragraphs: list[Paragraph]
+
+
+class _AnnotationRequired(TypedDict):
+    article_id: str
+    paragraph_index: int
+    paragraph_sha256: str
+    labels: list[str]
+    annotator: str
+    created: str
+
+
+class Annotation(_AnnotationRequired, total=False):
+    """One annotator's judgement of one paragraph (one JSON line)."""
+
+    role: str
+    confidence: float
+    note: str
+
+
+def article_body(article: Article) -> str:
+    return BODY_SEPARATOR.join(p["text"] for p in article["paragraphs"])
