@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 invalid data (problems were reported), 2 misuse.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -13,8 +14,18 @@ from pathlib import Path
 
 from . import codebook as codebook_module
 from . import ingest as ingest_module
+from . import publish as publish_module
+from . import release as release_module
 from . import stats as stats_module
-from .errors import ParatopicsError, Problem, UsageError, format_github, format_json, format_text
+from .errors import (
+    ParatopicsError,
+    Problem,
+    UsageError,
+    format_github,
+    format_json,
+    format_text,
+    problem,
+)
 from .report import Progress
 from .store import Corpus, corpus_lock, find_corpus
 from .validate import display_path, validate_corpus
@@ -95,6 +106,82 @@ def cmd_stats(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
     book = codebook_module.load()
     print(stats_module.corpus_stats_text(corpus, book))
+    versions = release_module.list_versions(corpus)
+    if args.version or versions:
+        manifest = release_module.read_manifest(corpus, _version(args.version, corpus))
+        print()
+        print(release_module.stats_text(manifest))
+        if args.plot:
+            out = release_module.plot_labels(manifest, Path(args.plot))
+            print(f"\nlabel chart written to {out}")
+    elif args.plot:
+        raise UsageError("--plot needs a release: build one first")
+    return EXIT_OK
+
+
+def _version(requested: str | None, corpus: Corpus) -> str:
+    """The version asked for (a leading 'v' allowed), else the latest release."""
+    if requested:
+        return requested.lstrip("v")
+    versions = release_module.list_versions(corpus)
+    if not versions:
+        raise UsageError(f"no release in {corpus.releases}: build one with "
+                         "`paratopics build --version X.Y.Z`")
+    return versions[-1]
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    corpus = _corpus(args)
+    version = args.version.lstrip("v")
+    try:
+        release_module.check_version(version)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    book = codebook_module.load()
+    with corpus_lock(corpus, "build"):
+        summary = validate_corpus(corpus, codebook=book)
+        if summary.errors:
+            _emit(summary.problems, "text")
+            print(f"build: refused: the corpus has {summary.errors} problem(s); fix them and "
+                  "run `paratopics validate` until it passes", file=sys.stderr)
+            return EXIT_INVALID
+        result = release_module.build(corpus, version, book, notes=args.notes)
+    rows = result.manifest["configs"]
+    for config, info in rows.items():  # type: ignore[attr-defined]
+        parts = ", ".join(f"{split} {n:,}" for split, n in info["rows"].items()) or "(empty)"
+        print(f"  {config:12} {parts}")
+    verb = "built" if result.status == "built" else "already built, identical:"
+    print(f"build: {verb} v{version} at {display_path(result.path)} "
+          f"({len(result.manifest['files'])} files)")  # type: ignore[arg-type]
+    if result.status == "built" and publish_module.update_readme(corpus, book):
+        print("build: README front matter now points at v" + version)
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    corpus = _corpus(args)
+    book = codebook_module.load()
+    versions = [_version(args.version, corpus)] if args.version or not args.all else (
+        release_module.list_versions(corpus))
+    failed = 0
+    for version in versions:
+        issues = release_module.verify(corpus, version, book)
+        for issue in issues:
+            print(format_text(problem("release-corrupt", file=f"releases/v{version}",
+                                      detail=issue)))
+        failed += bool(issues)
+        state = "intact" if not issues else f"{len(issues)} difference(s)"
+        print(f"verify: v{version}: {state}", file=sys.stderr)
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    corpus = _corpus(args)
+    result = release_module.diff(corpus, args.old.lstrip("v"), args.new.lstrip("v"))
+    if args.format == "json":
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(release_module.diff_text(result))
     return EXIT_OK
 
 
@@ -145,7 +232,22 @@ def build_parser() -> argparse.ArgumentParser:
                           help="files to check (default: the whole corpus)")
     validate.add_argument("--format", choices=("text", "github", "json"), default="text")
 
-    add("stats", cmd_stats, "counts and label distribution of the corpus")
+    stats = add("stats", cmd_stats, "counts and label distribution of the corpus and a release")
+    stats.add_argument("--version", help="release to describe (default: the latest)")
+    stats.add_argument("--plot", metavar="PNG", help="also write a bar chart of the labels")
+
+    build = add("build", cmd_build, "validate, then write release VERSION as Parquet")
+    build.add_argument("--version", required=True, help="semantic version X.Y.Z")
+    build.add_argument("--notes", help="release notes for the changelog entry")
+
+    verify = add("verify", cmd_verify, "check a release against its manifest and changelog")
+    verify.add_argument("--version", help="release to check (default: the latest)")
+    verify.add_argument("--all", action="store_true", help="check every release")
+
+    diff = add("diff", cmd_diff, "what changed between two releases")
+    diff.add_argument("old", metavar="A")
+    diff.add_argument("new", metavar="B")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
