@@ -14,6 +14,18 @@ from .validate import validate_corpus
 
 __version__ = "0.1.0"
 
+#: Loader names, imported on first use: `datasets` takes a second to import.
+_LOADER = ("LabelMap", "label_map", "label_names", "load")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LOADER:
+        from . import loader
+
+        return getattr(loader, name)
+    raise AttributeError(f"module 'paratopics' has no attribute {name!r}")
+
+
 __all__ = [
     "CATALOG",
     "Annotation",
@@ -21,12 +33,16 @@ __all__ = [
     "Codebook",
     "Corpus",
     "Draft",
+    "LabelMap",
     "Paragraph",
     "ParatopicsError",
     "Problem",
     "UsageError",
     "__version__",
     "ingest_files",
+    "label_map",
+    "label_names",
+    "load",
     "load_codebook",
     "make_article",
     "normalize_document",

@@ -134,6 +134,17 @@ def _alpha(triples: list[tuple[str, str, object]], distance: object) -> float | 
     return float(task.alpha())
 
 
+def set_distance(a: frozenset[str], b: frozenset[str]) -> float:
+    """MASI distance, with two empty sets ("judged: no topic" twice) at distance 0.
+
+    nltk's masi_distance divides by the size of the union, so it raises
+    ZeroDivisionError for two empty sets, which are a perfectly valid agreement.
+    """
+    from nltk.metrics.distance import masi_distance
+
+    return 0.0 if a == b else float(masi_distance(a, b))
+
+
 def agreement(judgements: Iterable[Annotation]) -> Agreement:
     """Inter-annotator agreement among plain annotators (adjudicators excluded).
 
@@ -141,7 +152,7 @@ def agreement(judgements: Iterable[Annotation]) -> Agreement:
     alpha uses MASI distance over label sets (Passonneau 2006); per label,
     alpha is computed on the binary "chose this label or not" judgement.
     """
-    from nltk.metrics.distance import binary_distance, masi_distance
+    from nltk.metrics.distance import binary_distance
 
     votes = [j for j in judgements if j.get("role", "annotator") == "annotator"]
     grouped = {k: v for k, v in group(votes).items() if len({j["annotator"] for j in v}) >= 2}
@@ -158,7 +169,7 @@ def agreement(judgements: Iterable[Annotation]) -> Agreement:
         per_label.append(LabelAgreement(label, _alpha(binary, binary_distance),
                                         sum(1 for t in binary if t[2])))
     return Agreement(
-        alpha=_alpha(triples, masi_distance),
+        alpha=_alpha(triples, set_distance),
         paragraphs=len(grouped),
         annotators=len(annotators),
         judgements=len(triples),

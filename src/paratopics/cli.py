@@ -12,7 +12,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import annotation_report as annotation_report_module
+from . import annotations as annotations_module
 from . import codebook as codebook_module
+from . import guide as guide_module
 from . import ingest as ingest_module
 from . import publish as publish_module
 from . import release as release_module
@@ -27,7 +30,7 @@ from .errors import (
     problem,
 )
 from .report import Progress
-from .store import Corpus, corpus_lock, find_corpus
+from .store import Corpus, atomic_write, corpus_lock, find_corpus
 from .validate import display_path, validate_corpus
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -41,6 +44,13 @@ def _corpus(args: argparse.Namespace) -> Corpus:
                          "--corpus DIR")
     if not root.is_dir():
         raise UsageError(f"--corpus {root}: no such folder")
+    layout = ("sources", "articles", "annotations", "releases")
+    if not any((root / sub).is_dir() for sub in layout) and any(
+            not p.name.startswith(".") for p in root.iterdir()):
+        # a typo like --corpus ~ or --corpus ../.. must not scatter corpus folders there
+        raise UsageError(f"--corpus {root}: not a corpus folder (it has none of "
+                         f"{', '.join(s + '/' for s in layout)}); pass a corpus or an empty "
+                         "folder")
     return Corpus(root)
 
 
@@ -56,13 +66,21 @@ def _emit(problems: Sequence[Problem], fmt: str) -> None:
 # -- commands -----------------------------------------------------------------
 
 
+def _waiting(command: str) -> Callable[[str], None]:
+    """Say once why a command with --wait is not starting yet."""
+    return lambda holder: print(f"{command}: waiting for the corpus lock: {holder}",
+                                file=sys.stderr)
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
     paths = [Path(p) for p in args.paths]
-    with corpus_lock(corpus, "ingest"):
+    with corpus_lock(corpus, "ingest", wait=args.wait, on_wait=_waiting("ingest")):
+        progress = Progress("files")
         report = ingest_module.ingest_files(
             corpus, paths, fmt=args.format, source=args.source, replace=args.replace,
-            max_bytes=args.max_bytes, max_line_bytes=args.max_line_bytes)
+            max_bytes=args.max_bytes, max_line_bytes=args.max_line_bytes, jobs=args.jobs,
+            on_progress=lambda files, paragraphs: progress(files, paragraphs=paragraphs))
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     for change in report.changes:
         counts[change.status] += 1
@@ -75,8 +93,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             detail = ", ".join(p for p in parts if p) or "metadata or provenance only"
             print(f"updated   {change.article_id}: paragraphs {detail}")
     _emit(report.problems, "text")
+    elapsed = progress.elapsed()
     print(f"ingest: {report.files} file(s), {counts['new']} new, {counts['updated']} updated, "
-          f"{counts['unchanged']} unchanged article(s), {len(report.problems)} problem(s)",
+          f"{counts['unchanged']} unchanged article(s), {len(report.problems)} problem(s); "
+          f"{report.paragraphs:,} paragraphs in {elapsed:.1f} s "
+          f"({report.paragraphs / max(elapsed, 1e-9):,.0f}/s, {args.jobs} job(s))",
           file=sys.stderr)
     return EXIT_INVALID if report.problems else EXIT_OK
 
@@ -138,14 +159,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     book = codebook_module.load()
-    with corpus_lock(corpus, "build"):
+    with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")):
         summary = validate_corpus(corpus, codebook=book)
         if summary.errors:
             _emit(summary.problems, "text")
             print(f"build: refused: the corpus has {summary.errors} problem(s); fix them and "
                   "run `paratopics validate` until it passes", file=sys.stderr)
             return EXIT_INVALID
-        result = release_module.build(corpus, version, book, notes=args.notes)
+        target = release_module.release_dir(corpus, version)
+        existed = target.exists()
+        try:
+            result = release_module.build(corpus, version, book, notes=args.notes)
+        except OSError as exc:  # e.g. the disk filled up while Parquet was written
+            kept = target.exists() and not existed
+            raise ParatopicsError(problem(
+                "write-failed", file=display_path(target),
+                detail=f"could not write release v{version}: {exc.strerror or exc}; " + (
+                    "the release folder was written but not its changelog entry: run the "
+                    "same build again" if kept else
+                    "nothing was changed (the partial build was removed)"))) from None
     rows = result.manifest["configs"]
     for config, info in rows.items():  # type: ignore[attr-defined]
         parts = ", ".join(f"{split} {n:,}" for split, n in info["rows"].items()) or "(empty)"
@@ -185,7 +217,167 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _checked_judgements(corpus: Corpus, book: codebook_module.Codebook, command: str,
+                        ) -> annotation_report_module.Judgements | None:
+    """Judgements of a valid corpus; else the problems on stderr and None."""
+    checked, problems = annotation_report_module.load_checked(corpus, book)
+    if checked is None:
+        for found in problems:
+            print(format_text(found), file=sys.stderr)
+        print(f"{command}: the corpus has {len(problems)} problem(s); fix them first "
+              "(see `paratopics validate`)", file=sys.stderr)
+    return checked
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    corpus = _corpus(args)
+    book = codebook_module.load()
+    checked = _checked_judgements(corpus, book, "agreement")
+    if checked is None:
+        return EXIT_INVALID
+    result = annotations_module.agreement(checked.records)
+    if args.format == "json":
+        print(json.dumps(annotation_report_module.agreement_data(result, book), indent=2,
+                         ensure_ascii=False))
+    else:
+        print(annotation_report_module.agreement_text(result, book))
+    return EXIT_OK
+
+
+def cmd_adjudicate(args: argparse.Namespace) -> int:
+    corpus = _corpus(args)
+    book = codebook_module.load()
+    checked = _checked_judgements(corpus, book, "adjudicate")
+    if checked is None:
+        return EXIT_INVALID
+    result = annotation_report_module.adjudicate_all(checked.records, book, checked.paragraphs)
+    if args.format == "json":
+        print(json.dumps(annotation_report_module.adjudication_data(result), indent=2,
+                         ensure_ascii=False))
+    else:
+        print(annotation_report_module.adjudication_text(result))
+    return EXIT_OK
+
+
+def cmd_guide(args: argparse.Namespace) -> int:
+    book = codebook_module.load()
+    if args.out is None:
+        sys.stdout.write(guide_module.guide_markdown(book))
+        return EXIT_OK
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder, not a file")
+    guide_module.write_guide(out, book)
+    print(f"guide: wrote {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _level(text: str) -> int:
+    if text not in {"1", "2"}:
+        raise argparse.ArgumentTypeError("must be 1 or 2")
+    return int(text)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from . import evaluate as evaluate_module
+
+    corpus = _corpus(args)
+    book = codebook_module.load()
+    predictions = Path(args.predictions)
+    if not predictions.is_file():
+        raise UsageError(f"--predictions {predictions}: no such file")
+    result = evaluate_module.evaluate(corpus, predictions, book, _version(args.version, corpus),
+                                      split=args.split, level=args.level, lenient=args.lenient)
+    if args.format == "json":
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(evaluate_module.report_text(result, book))
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from . import baseline
+
+    corpus = _corpus(args)
+    book = codebook_module.load()
+    version = _version(args.version, corpus)
+    card = baseline.train(corpus, version, args.level, Path(args.out), book)
+    print(baseline.model_card(card))
+    print(f"train: model written to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from . import baseline
+    from . import evaluate as evaluate_module
+
+    model, card = baseline.load_model(Path(args.model))
+    if args.input:
+        items = list(baseline.read_texts(Path(args.input)))
+    else:
+        corpus = _corpus(args)
+        version = _version(args.version, corpus)
+        gold = evaluate_module.read_gold(corpus, version, args.split, int(card["level"]),
+                                         codebook_module.load())
+        items = [(pid, gold.texts[pid]) for pid in gold.ids]
+    lines = [json.dumps(r, ensure_ascii=False) + "\n"
+             for r in baseline.predict(model, card, items)]
+    out = Path(args.out)
+    atomic_write(out, "".join(lines).encode("utf-8"))
+    print(f"predict: {len(lines)} prediction(s) written to {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from huggingface_hub.errors import HfHubHTTPError
+
+    corpus = _corpus(args)
+    version = _version(args.version, corpus)
+    if args.dry_run and not args.repo_id:
+        raise UsageError("--dry-run shows what a push to --repo-id would upload: give --repo-id")
+    if not args.out and not args.repo_id:
+        raise UsageError("give --out DIR for a Hub-ready folder, or --repo-id ORG/NAME to push")
+    if args.repo_id:
+        publish_module.check_repo_id(args.repo_id)
+    token = publish_module.hub_token() if args.repo_id and not args.dry_run else None
+    with tempfile.TemporaryDirectory(prefix="paratopics-publish-") as scratch:
+        out = Path(args.out) if args.out else Path(scratch) / "paratopics"
+        published = publish_module.publish_folder(corpus, version, out, codebook_module.load(),
+                                                  repo_id=args.repo_id, date=args.date)
+        total = sum(size for _, size in published.files)
+        hint = (f"; load it with datasets.load_dataset({str(out)!r}, 'paragraphs')"
+                if args.out else "")
+        print(f"publish: v{version} written to {out} ({len(published.files)} files, "
+              f"{total:,} bytes){hint}", file=sys.stderr)
+        if not args.repo_id:
+            return EXIT_OK
+        plan = publish_module.plan_upload(published, args.repo_id)
+        print(publish_module.plan_text(plan))
+        if token is None:
+            print("publish: dry run, nothing uploaded", file=sys.stderr)
+            return EXIT_OK
+        try:
+            url = publish_module.push(plan, out, token)
+        except (HfHubHTTPError, OSError) as exc:
+            print(f"publish: push to {args.repo_id} failed: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+    print(f"publish: pushed v{version} to {url}", file=sys.stderr)
+    return EXIT_OK
+
+
 # -- wiring -------------------------------------------------------------------
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of seconds") from None
+    if not 0 <= value < 1e7:
+        raise argparse.ArgumentTypeError("must be between 0 and 10,000,000 seconds")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -224,7 +416,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--max-line-bytes", type=_positive,
                         default=ingest_module.MAX_LINE_BYTES,
                         help="largest JSON Lines record accepted (default: %(default)s)")
+    ingest.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
+                        help="worker processes (default: all cores, %(default)s); the result "
+                        "is the same for any number")
     ingest.add_argument("-v", "--verbose", action="store_true")
+    ingest.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+                        help="if another command holds the corpus, wait up to SECONDS for it "
+                        "(default: stop at once)")
 
     validate = add("validate", cmd_validate,
                    "check article records and annotation files against schema and meaning")
@@ -239,6 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     build = add("build", cmd_build, "validate, then write release VERSION as Parquet")
     build.add_argument("--version", required=True, help="semantic version X.Y.Z")
     build.add_argument("--notes", help="release notes for the changelog entry")
+    build.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+                       help="if another command holds the corpus, wait up to SECONDS for it "
+                       "(default: stop at once)")
 
     verify = add("verify", cmd_verify, "check a release against its manifest and changelog")
     verify.add_argument("--version", help="release to check (default: the latest)")
@@ -248,6 +449,57 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", metavar="A")
     diff.add_argument("new", metavar="B")
     diff.add_argument("--format", choices=("text", "json"), default="text")
+
+    agreement = add("agreement", cmd_agreement,
+                    "inter-annotator agreement: Krippendorff's alpha (MASI), overall and per "
+                    "label")
+    agreement.add_argument("--format", choices=("text", "json"), default="text")
+
+    adjudicate = add("adjudicate", cmd_adjudicate,
+                     "gold labels per paragraph by the adjudication rule, with ties and "
+                     "disagreements")
+    adjudicate.add_argument("--format", choices=("text", "json"), default="text")
+
+    guide = add("guide", cmd_guide, "write the annotation guide generated from the codebook")
+    guide.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
+
+    evaluate = add("evaluate", cmd_evaluate, "score a predictions file against gold labels")
+    evaluate.add_argument("--predictions", required=True, metavar="FILE",
+                          help="JSON Lines: paragraph_id, labels, optional scores")
+    evaluate.add_argument("--version", help="release (default: the latest)")
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--level", type=_level, default=2, help="label level, 1 or 2")
+    evaluate.add_argument("--lenient", action="store_true",
+                          help="count unknown, missing and duplicate ids and unknown labels "
+                          "instead of stopping at the first")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text")
+
+    train = add("train", cmd_train, "train the TF-IDF + logistic regression baseline")
+    train.add_argument("--version", help="release (default: the latest)")
+    train.add_argument("--level", type=_level, default=2, help="label level, 1 or 2")
+    train.add_argument("--out", required=True, metavar="DIR")
+
+    predict = add("predict", cmd_predict, "write predictions of a trained model")
+    predict.add_argument("--model", required=True, metavar="DIR")
+    predict.add_argument("--input", metavar="JSONL",
+                         help="texts to label (paragraph_id or id, text); default: a release "
+                         "split")
+    predict.add_argument("--version", help="release (default: the latest)")
+    predict.add_argument("--split", default="test")
+    predict.add_argument("--out", required=True, metavar="FILE")
+
+    publish = add("publish", cmd_publish,
+                  "write a release as a Hub-ready folder (card, data, Croissant); push it")
+    publish.add_argument("--version", help="release to publish (default: the latest)")
+    publish.add_argument("--out", metavar="DIR",
+                         help="folder to write (an empty one, or one written by publish)")
+    publish.add_argument("--repo-id", metavar="ORG/NAME",
+                         help="push to this Hub dataset repository, tagged vX.Y.Z (token "
+                         "from $HF_TOKEN)")
+    publish.add_argument("--dry-run", action="store_true",
+                         help="with --repo-id: list what would be uploaded, upload nothing")
+    publish.add_argument("--date", type=publish_module.iso_date, metavar="YYYY-MM-DD",
+                         help="datePublished for croissant.json (default: none)")
     return parser
 
 

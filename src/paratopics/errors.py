@@ -36,6 +36,21 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Check the path; paths are relative to the current directory.",
     ),
     ErrorType(
+        "not-a-file",
+        "Not a regular file",
+        "{path} is not a regular file (a folder, device, socket or pipe)",
+        "Inputs are read whole and hashed, which only makes sense for regular files; a "
+        "device or pipe could also be endless.",
+        "Pass the files themselves (a shell glob like folder/*.json names them).",
+    ),
+    ErrorType(
+        "read-failed",
+        "Read failed",
+        "could not read the file: {detail}",
+        "The operating system refused to read an input (permission denied, I/O error).",
+        "Check the file's permissions and the disk, then run the command again.",
+    ),
+    ErrorType(
         "file-empty",
         "Empty file",
         "the file is empty",
@@ -271,6 +286,23 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "A release file's checksum, size, rows or schema differs from manifest.json, or a "
         "file is missing or extra.",
         "Restore the release from version control; never edit release files.",
+    ),
+    ErrorType(
+        "nothing-to-score",
+        "Nothing to score or learn",
+        "{detail}",
+        "The split asked for has no labeled paragraphs (or no label with both positive and "
+        "negative examples), so any score would be meaningless.",
+        "Pick a split that has labeled paragraphs (--split), or use a larger release.",
+    ),
+    ErrorType(
+        "more-problems",
+        "More problems not shown",
+        "{count} more [{kind}] problem(s) in this file are not listed",
+        "Each kind of problem is listed at most a fixed number of times per file, so that a "
+        "file of millions of bad lines is checked in bounded memory and the report stays "
+        "readable. They are all counted.",
+        "Fix the problems listed (they usually share one cause), then validate again.",
     ),
     ErrorType(
         "locked",

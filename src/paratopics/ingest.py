@@ -9,16 +9,20 @@ Only `read_raw` and the writers in `store` do I/O.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
+import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import ParatopicsError, Problem, fail, problem
+from .errors import CATALOG, ParatopicsError, Problem, fail, problem
 from .normalize import normalize_document, normalize_paragraph, sha256_text
 from .records import (
     ARTICLE_SCHEMA_VERSION,
@@ -27,7 +31,10 @@ from .records import (
     Paragraph,
     Provenance,
 )
-from .store import Corpus, atomic_write, check_name, inside, read_article, write_article
+from .store import Corpus, atomic_write, check_name, inside, sync_filesystem
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 #: Inputs larger than this are refused (README "Limits"); --max-bytes raises it.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -44,7 +51,10 @@ _BINARY_MAGIC = {
     b"%PDF": "PDF document",
     b"\x1f\x8b": "gzip archive",
 }
-_HTML = re.compile(rb"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I)
+_HTML = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*|<\?xml[^>]*>\s*)*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])",
+    re.I | re.S,
+)
 
 
 @dataclass(frozen=True)
@@ -105,12 +115,26 @@ class Parsed:
 
 
 def read_raw(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    if not path.is_file():
+    """The bytes of one regular file of at most `max_bytes`.
+
+    The size is checked before reading and the read itself is capped, so a huge
+    or still-growing file is refused without being read.
+    """
+    if not path.exists():
         raise fail("file-missing", file=str(path), path=str(path))
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise fail("file-too-large", file=str(path), size=size, limit=max_bytes)
-    return path.read_bytes()
+    if not path.is_file():
+        raise fail("not-a-file", file=str(path), path=str(path))
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise fail("file-too-large", file=str(path), size=size, limit=max_bytes)
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise fail("read-failed", file=str(path), detail=exc.strerror or str(exc)) from None
+    if len(raw) > max_bytes:
+        raise fail("file-too-large", file=str(path), size=f"over {max_bytes}", limit=max_bytes)
+    return raw
 
 
 def decode(raw: bytes, file: str) -> str:
@@ -125,9 +149,9 @@ def decode(raw: bytes, file: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise fail("not-utf8", file=file, line=line, offset=exc.start, detail=exc.reason) from None
-    if not text.strip():
+    if not text or text.isspace():  # (no stripped copy of a large text)
         raise fail("file-empty", file=file)
-    if _HTML.match(raw[:1024].lstrip(b"\xef\xbb\xbf")):
+    if _HTML.match(raw[:4096].lstrip(b"\xef\xbb\xbf")):
         raise fail("html-page", file=file)
     return text
 
@@ -271,10 +295,12 @@ def _published(record: dict[str, object]) -> str:
     value = _text_field(record, "published", required=True)
     assert value is not None
     try:
-        return dt.date.fromisoformat(value[:10]).isoformat()
+        if len(value) == 10:
+            return dt.date.fromisoformat(value).isoformat()
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
         raise fail("bad-field", pointer="/published", field="published",
-                   detail=f"{value!r} is not an ISO 8601 date (YYYY-MM-DD)") from None
+                   detail=f"{value!r} is not an ISO 8601 date (YYYY-MM-DD) or date-time") from None
 
 
 def draft_from_json(record: object, source: str | None = None) -> Draft:
@@ -313,10 +339,25 @@ def _json_problem(exc: Exception, file: str, line: int | None) -> Problem:
     return problem("json-syntax", file=file, line=line, detail=str(exc))
 
 
-def _json_lines(text: str) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            yield number, line
+def _json_lines(text: str, max_chars: int) -> Iterator[tuple[int, str | None, int]]:
+    """(number, line, length) of each non-blank line, found without copying `text`.
+
+    A line of more than `max_chars` characters is not sliced out (None): its
+    UTF-8 form is at least that long, so it is over the limit anyway, and a
+    50 MB line then costs no memory beyond the text itself.
+    """
+    start, number = 0, 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        number += 1
+        if end - start > max_chars:
+            yield number, None, end - start
+        else:
+            line = text[start:end]
+            if line.strip():
+                yield number, line, len(line.encode("utf-8"))
+        start = end + 1
 
 
 def parse_json(text: str, file: str, fmt: str, source: str | None = None,
@@ -325,11 +366,11 @@ def parse_json(text: str, file: str, fmt: str, source: str | None = None,
     parsed = Parsed(format=fmt)
     if fmt == "jsonl":
         items: list[tuple[int | None, object]] = []
-        for number, line in _json_lines(text):
-            size = len(line.encode("utf-8"))
-            if size > max_line_bytes:
+        for number, line, size in _json_lines(text, max_line_bytes):
+            if line is None or size > max_line_bytes:
                 parsed.problems.append(problem("line-too-long", file=file, line=number,
-                                               size=size, limit=max_line_bytes))
+                                               size=size if line else f"at least {size}",
+                                               limit=max_line_bytes))
                 continue
             try:
                 items.append((number, json.loads(line)))
@@ -419,7 +460,8 @@ def make_article(draft: Draft, provenance: Provenance) -> Article:
 
 def source_folder_name(source: str) -> str:
     """A file-system-safe folder name for a source, e.g. 'globalsecurity.org'."""
-    name = re.sub(r"[^a-z0-9._-]+", "-", source.lower()).strip(".-")
+    name = re.sub(r"[^a-z0-9._-]+", "-", source.lower())
+    name = re.sub(r"^[^a-z0-9]+", "", name)[:64].rstrip(".-_")
     return name or "unknown"
 
 
@@ -456,73 +498,256 @@ class IngestReport:
     changes: list[Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    paragraphs: int = 0
 
 
-def _plan_file(corpus: Corpus, path: Path, fmt: str, source: str | None, replace: bool,
-               seen: dict[str, str], limits: tuple[int, int]) -> tuple[bytes, str, list[Article],
-                                                                          list[Problem]]:
-    """Parse one file and decide, without writing, which records it yields."""
-    raw = read_raw(path, limits[0])
-    parsed = parse(raw, str(path), fmt, source, limits[1])
+@dataclass
+class Prepared:
+    """One file made ready to store: its raw bytes and its serialized records."""
+
+    path: Path
+    raw: bytes = b""
+    rel: str = ""
+    records: list[tuple[str, int | None, bytes]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    paragraphs: int = 0
+
+
+def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
+                 max_bytes: int = MAX_FILE_BYTES,
+                 max_line_bytes: int = MAX_LINE_BYTES) -> Prepared:
+    """Read, parse, normalize and serialize one file; no corpus access.
+
+    This is the expensive part of ingest and it depends on nothing but the
+    file, so `ingest_files` runs it in worker processes.
+    """
+    from .store import dump_json
+
+    prepared = Prepared(path)
+    try:
+        raw = read_raw(path, max_bytes)
+        parsed = parse(raw, str(path), fmt, source, max_line_bytes)
+        check_name(path.name, "source file name")
+    except ParatopicsError as exc:
+        prepared.problems.append(exc.problem)
+        return prepared
+    prepared.problems.extend(parsed.problems)
     if not parsed.drafts:
-        return raw, "", [], parsed.problems or [problem("no-body", file=str(path))]
+        if not parsed.problems:
+            prepared.problems.append(problem("no-body", file=str(path)))
+        return prepared
     folder = source_folder_name(source or parsed.drafts[0].source)
-    check_name(path.name, "source file name")
-    rel = f"sources/{folder}/{path.name}"
+    prepared.raw = raw
+    prepared.rel = f"sources/{folder}/{path.name}"
     digest = hashlib.sha256(raw).hexdigest()
-    articles: list[Article] = []
-    problems = list(parsed.problems)
     for draft in parsed.drafts:
-        article = make_article(draft, Provenance(path=rel, sha256=digest, format=parsed.format,
-                                                 record=draft.record))
-        aid = article["article_id"]
-        where = f"{path}:{draft.record}" if draft.record else str(path)
-        if aid in seen:
-            problems.append(problem("duplicate-article", file=str(path), line=draft.record,
-                                    article_id=aid, other=seen[aid]))
+        article = make_article(draft, Provenance(path=prepared.rel, sha256=digest,
+                                                 format=parsed.format, record=draft.record))
+        found = record_problems(article, str(path), draft.record)
+        if found:
+            prepared.problems.extend(found)
             continue
-        old = read_article(corpus, aid)
-        if old is not None and old["ingested_from"]["path"] != rel and not replace:
-            problems.append(problem("duplicate-article", file=str(path), line=draft.record,
-                                    article_id=aid, other=old["ingested_from"]["path"]))
+        prepared.paragraphs += len(article["paragraphs"])
+        prepared.records.append((article["article_id"], draft.record, dump_json(article)))
+    return prepared
+
+
+@functools.lru_cache(maxsize=1)
+def _article_validator() -> Draft202012Validator:
+    from .validate import make_validator
+
+    return make_validator("article.schema.json")
+
+
+def record_problems(article: Article, file: str, line: int | None) -> list[Problem]:
+    """Schema problems of a record about to be written: nothing invalid enters the corpus.
+
+    Metadata comes from the input and is checked in full. Paragraph items are
+    built by make_article from normalized, non-empty text, so one of them
+    proves their shape; checking all would triple the cost of ingest.
+    """
+    sample = {**article, "paragraphs": article["paragraphs"][:1]}
+    return [
+        Problem("schema", f"{e.message} (fix the input field; the record was not written)",
+                file, line, "".join(f"/{p}" for p in e.absolute_path) or "/",
+                CATALOG["schema"].hint)
+        for e in _article_validator().iter_errors(sample)
+    ]
+
+
+def _parsed(record: bytes) -> Article | None:
+    """An existing record, or None when it is garbled (a hand edit): never a crash."""
+    try:
+        parsed = json.loads(record)
+    except (ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _recorded_path(record: bytes) -> str:
+    """The raw file an existing record names, or a note that it cannot be read."""
+    parsed = _parsed(record)
+    try:
+        return str(parsed["ingested_from"]["path"])  # type: ignore[index]
+    except (KeyError, TypeError):
+        return "an unreadable record (pass --replace to overwrite it)"
+
+
+def _existing(corpus: Corpus, article_id: str) -> bytes | None:
+    path = corpus.article_path(article_id)
+    return path.read_bytes() if path.is_file() else None
+
+
+def identity_of(article_id: str) -> str:
+    """The hash suffix of an id: the article's identity (the slug is for people)."""
+    return article_id.rsplit("-", 1)[-1]
+
+
+def identity_index(corpus: Corpus) -> dict[str, str]:
+    """identity -> stored article id, so that a retitled article keeps its first id."""
+    if not corpus.articles.is_dir():
+        return {}
+    return {identity_of(name[:-5]): name[:-5] for name in os.listdir(corpus.articles)
+            if name.endswith(".json") and not name.startswith(".")}
+
+
+def _with_id(data: bytes, article_id: str) -> bytes:
+    from .store import dump_json
+
+    record = json.loads(data)
+    record["article_id"] = article_id
+    return dump_json(record)
+
+
+def _store(corpus: Corpus, prepared: Prepared, replace: bool, seen: dict[str, str],
+           report: IngestReport, index: dict[str, str]) -> None:
+    """Decide and write one prepared file's records; runs in the main process only."""
+    path = prepared.path
+    report.problems.extend(prepared.problems)
+    accepted: list[tuple[str, bytes | None, bytes]] = []
+    for aid, record, data in prepared.records:
+        where = f"{path}:{record}" if record else str(path)
+        identity = identity_of(aid)
+        if identity in seen:
+            report.problems.append(problem("duplicate-article", file=str(path), line=record,
+                                           article_id=aid, other=seen[identity]))
             continue
-        seen[aid] = where
-        articles.append(article)
-    return raw, rel, articles, problems
+        stored_id = index.get(identity)
+        if stored_id is not None and stored_id != aid:
+            aid, data = stored_id, _with_id(data, stored_id)
+        old = _existing(corpus, aid)
+        if old is not None and not replace:
+            old_rel = _recorded_path(old)
+            if old_rel != prepared.rel:
+                report.problems.append(problem("duplicate-article", file=str(path), line=record,
+                                               article_id=aid, other=old_rel))
+                continue
+        seen[identity] = where
+        index[identity] = aid
+        accepted.append((aid, old, data))
+    if not accepted:
+        return
+    target = corpus.root / prepared.rel
+    if target.is_symlink() or not inside(corpus.root, target):
+        report.problems.append(problem("unsafe-path", file=str(path),
+                                       detail=f"{prepared.rel} is a symlink or leads out of "
+                                       "the corpus; nothing was written"))
+        return
+    previous = target.read_bytes() if target.is_file() else None
+    # (path, bytes before) of everything written for this file, to undo on failure
+    written: list[tuple[Path, bytes | None]] = []
+    changes: list[Change] = []
+    try:
+        if previous != prepared.raw:
+            atomic_write(target, prepared.raw, durable=False)
+            written.append((target, previous))
+        for aid, old, data in accepted:
+            if old == data:
+                changes.append(Change(aid, "unchanged"))
+                continue
+            record_path = corpus.article_path(aid)
+            atomic_write(record_path, data, durable=False)
+            written.append((record_path, old))
+            changes.append(Change(aid, "new") if old is None
+                           else compare(_parsed(old), json.loads(data)))
+    except ParatopicsError:
+        _undo(written)
+        raise
+    report.paragraphs += prepared.paragraphs
+    report.changes.extend(changes)
+
+
+def _undo(written: list[tuple[Path, bytes | None]]) -> None:
+    """Put back what one file's ingest wrote before a write failed (disk full,
+    read-only folder), so that its raw copy and records stay consistent and the
+    failure really changed nothing. Best effort: the disk may still refuse."""
+    for path, before in reversed(written):
+        with contextlib.suppress(OSError, ParatopicsError):
+            if before is None:
+                path.unlink()
+            else:
+                atomic_write(path, before, durable=False)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the ingest process dies.
+
+    A SIGKILLed (or OOM-killed) ingest would otherwise leave its idle workers
+    waiting forever for work, each holding its memory.
+    """
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end when their queue breaks
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
                  source: str | None = None, replace: bool = False,
                  max_bytes: int = MAX_FILE_BYTES,
-                 max_line_bytes: int = MAX_LINE_BYTES) -> IngestReport:
+                 max_line_bytes: int = MAX_LINE_BYTES, jobs: int = 1,
+                 on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
     """Ingest each file on its own: a bad file is reported, the others still go in.
 
-    For each file the raw copy is written first and the records after it, each
-    by atomic rename, so an interruption never leaves a record without its source.
+    Files are prepared in `jobs` worker processes and stored by this process in
+    input order, so the result is identical whatever `jobs` is. For each file
+    the raw copy is written before its records, each by atomic rename, and one
+    file-system sync at the end makes the batch durable.
     """
     report = IngestReport()
     seen: dict[str, str] = {}
+    unique: dict[Path, Path] = {}
     for path in paths:
+        unique.setdefault(path.resolve(), path)  # a file named twice is read once
+    paths = list(unique.values())
+    prepare = functools.partial(prepare_file, fmt=fmt, source=source, max_bytes=max_bytes,
+                                max_line_bytes=max_line_bytes)
+    if jobs > 1 and len(paths) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
+            _store_all(corpus, pool.map(prepare, paths), replace, seen, report, on_progress)
+    else:
+        _store_all(corpus, map(prepare, paths), replace, seen, report, on_progress)
+    if any(c.status != "unchanged" for c in report.changes):
+        sync_filesystem(corpus.root)
+    return report
+
+
+def _store_all(corpus: Corpus, prepared: Iterable[Prepared], replace: bool,
+               seen: dict[str, str], report: IngestReport,
+               on_progress: Callable[[int, int], None] | None) -> None:
+    index = identity_index(corpus)
+    for item in prepared:
         report.files += 1
         try:
-            raw, rel, articles, problems = _plan_file(
-                corpus, path, fmt, source, replace, seen, (max_bytes, max_line_bytes))
+            _store(corpus, item, replace, seen, report, index)
         except ParatopicsError as exc:
             report.problems.append(exc.problem)
-            continue
-        report.problems.extend(problems)
-        if not articles:
-            continue
-        target = corpus.root / rel
-        if not (target.is_file() and target.read_bytes() == raw):
-            if target.is_symlink() or (target.exists() and not inside(corpus.root, target)):
-                report.problems.append(problem("unsafe-path", file=str(path),
-                                               detail=f"{rel} is a link out of the corpus"))
-                continue
-            atomic_write(target, raw)
-        for article in articles:
-            change = compare(read_article(corpus, article["article_id"]), article)
-            if change.status != "unchanged":
-                write_article(corpus, article)
-            report.changes.append(change)
-    return report
+        if on_progress is not None:
+            on_progress(report.files, report.paragraphs)

@@ -41,6 +41,7 @@ _SPACES = re.compile(r"[^\S\n]")  # any whitespace except newline
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _RUNS = re.compile(r"\s+")
+_PLAIN_ASCII = re.compile(r"[\x20-\x7e\n]*")
 
 
 def _one_pass(text: str) -> str:
@@ -68,6 +69,10 @@ def normalize_document(text: str) -> str:
 
 def normalize_paragraph(text: str) -> str:
     """Rules 1-6: the canonical form of one paragraph, title or heading."""
+    if _PLAIN_ASCII.fullmatch(text):
+        # Printable ASCII (with newlines) is a fixed point of rules 1-5, so only
+        # rule 6 applies; most news text takes this path, at a fraction of the cost.
+        return _RUNS.sub(" ", text).strip()
     for _ in range(4):
         fixed = _RUNS.sub(" ", normalize_document(text)).strip()
         if fixed == text:

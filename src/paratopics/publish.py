@@ -1,21 +1,38 @@
-"""Publishing: the dataset card's front matter, and Hub-ready folders of a release.
+"""Publishing: the dataset card, and Hub-ready folders of a release.
 
 The card header is generated with `huggingface_hub`'s DatasetCardData and
 `datasets`' DatasetInfo, the same code the Hub uses, so it validates there;
 its `configs` point `load_dataset` at a release's Parquet files.
+
+`publish_folder` lays a release out as a Hub dataset repository (README card,
+data/<config>/<split>-*.parquet, manifest.json, croissant.json); `plan_upload`
+says what a push would send, and `push` sends it. Only `push` uses the network.
+Card and Croissant file depend on the release alone, never on the clock, so
+publishing a release twice gives the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
+from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
-from huggingface_hub import DatasetCardData
+from huggingface_hub import DatasetCard, DatasetCardData
 
+from . import croissant as croissant_module
+from . import loader as loader_module
 from . import release as release_module
 from .codebook import Codebook
-from .store import Corpus, atomic_write
+from .errors import UsageError, fail
+from .store import Corpus, atomic_write, sha256_file
 
 LICENSE = "cc-by-4.0"
 TAGS = ["news", "iptc-media-topics", "paragraph-classification", "security", "multi-label"]
@@ -116,3 +133,489 @@ def update_readme(corpus: Corpus, codebook: Codebook) -> bool:
         return False
     atomic_write(path, new.encode("utf-8"))
     return True
+
+
+# -- the full card of a published release --------------------------------------
+
+DATA_DIR = "data"
+HUB_DATASETS = "https://huggingface.co/datasets/"
+#: What a pushed repository may hold that a new version replaces or removes.
+MANAGED_PATTERNS = (f"{DATA_DIR}/**", "README.md", "manifest.json", "croissant.json")
+REQUIRED_CARD_KEYS = ("license", "language", "pretty_name", "task_categories", "task_ids",
+                      "size_categories", "configs", "dataset_info")
+
+
+def hub_url(repo_id: str) -> str:
+    return HUB_DATASETS + repo_id
+
+
+def _md_table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _feature_type(feature: Any) -> str:
+    """A short, human name of a feature's type for the card's column tables."""
+    inner = getattr(feature, "feature", None)
+    if inner is not None:
+        return f"list of {_feature_type(inner)}"
+    if isinstance(feature, dict):
+        return "{" + ", ".join(feature) + "}"
+    names = getattr(feature, "names", None)
+    if names is not None:
+        return f"ClassLabel ({len(names)} classes)"
+    return str(getattr(feature, "dtype", feature))
+
+
+def _counts_section(manifest: Mapping[str, Any]) -> str:
+    splits = release_module.split_names()
+    rows = [[f"`{config}`", *(info["rows"].get(s, 0) for s in splits),
+             sum(info["rows"].values())] for config, info in manifest["configs"].items()]
+    return _md_table(["config", *splits, "total"], rows)
+
+
+def _columns_section(codebook: Codebook) -> str:
+    parts = []
+    for config in release_module.CONFIGS:
+        feats = release_module.features(config, codebook)
+        docs = croissant_module.COLUMNS[config]
+        rows = [[f"`{name}`", _feature_type(f), docs.get(name, "")] for name, f in feats.items()]
+        default = " (default)" if config == release_module.DEFAULT_CONFIG else ""
+        parts.append(f"### `{config}`{default}\n\n" + _md_table(["column", "type", "meaning"],
+                                                               rows))
+    return "\n\n".join(parts)
+
+
+def _labels_section(manifest: Mapping[str, Any], limit: int = 40) -> str:
+    dist = manifest["labels"]["distribution"]
+    splits = [s for s in release_module.split_names() if s != release_module.UNLABELED]
+    ranked = sorted(dist.items(), key=lambda kv: (-sum(kv[1]["paragraphs"].values()), kv[0]))
+    rows = [[f"`{code}`", info["name"], *(info["paragraphs"].get(s, 0) for s in splits),
+             sum(info["paragraphs"].values())] for code, info in ranked[:limit]]
+    table = _md_table(["label", "name", *splits, "total"], rows) if rows else "(no gold labels)"
+    more = (f"\n\n…and {len(ranked) - limit} more labels; `manifest.json` lists them all."
+            if len(ranked) > limit else "")
+    return table + more
+
+
+def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str) -> str:
+    """The card's Markdown body: what the data is, how it was made, how to use it.
+
+    `repo` is what `load_dataset` is given in the examples: a Hub id (pinned to
+    the release's tag) or a local path.
+    """
+    version = str(manifest["version"])
+    versions = manifest["versions"]
+    inputs = manifest["inputs"]
+    adjudication = manifest["adjudication"]
+    splits = manifest["splits"]
+    shares = ", ".join(f"{round(share * 100)}% `{name}`"
+                       for name, share in splits["proportions"].items())
+    published = inputs["published"]
+    methods = ", ".join(f"{method} {n}" for method, n in adjudication["methods"].items()) or "none"
+    project_nodes = sum(1 for n in codebook.nodes if n.get("origin") == "project")
+    credit = codebook.credit or ("IPTC Media Topics, (c) IPTC (International Press "
+                                 "Telecommunications Council), licensed under CC BY 4.0. "
+                                 "Codes and names are IPTC's; definitions and notes are "
+                                 "the project's.")
+    pin = f', revision="v{version}"' if "/" in repo and not repo.startswith((".", "/")) else ""
+    return f"""
+# paratopics v{version}
+
+{croissant_module.description(manifest)}
+
+- Release `v{version}`: corpus {versions['corpus']}, article schema \
+{versions['article_schema']}, annotation schema {versions['annotation_schema']}, codebook \
+{versions['codebook']}.
+- {inputs['articles']} articles published from {published['first']} to {published['last']}; \
+{inputs['judgements']} judgements.
+- Task: multi-label topic classification of news paragraphs (`labels`, \
+{manifest['labels']['classes']} classes), or of their IPTC level-1 topics (`labels_level1`).
+
+## Load
+
+```python
+from datasets import load_dataset
+
+ds = load_dataset("{repo}", "paragraphs"{pin})  # or "articles", "annotations"
+labels = ds["train"].features["labels"].feature   # ClassLabel: class index <-> codebook id
+row = ds["train"][0]
+print(row["text"], [labels.int2str(i) for i in row["labels"]])
+```
+
+On the Hub every release is a tag of the dataset repository (`revision="v{version}"` pins
+this one) and the main branch holds the latest. `streaming=True` reads the Parquet files without
+downloading them first; for distributed training,
+`datasets.distributed.split_dataset_by_node(ds, rank=rank, world_size=world_size)` gives
+each worker a disjoint share. The files are plain Parquet carrying the Hugging Face
+features in their schema metadata, so pandas, Polars, DuckDB or `pyarrow` read the same
+columns. With the `paratopics` package installed, `paratopics.load(version="{version}")`
+loads a checkout's release and `paratopics.label_map(ds)` maps class index, codebook id and
+name. `croissant.json` describes the same files as
+[Croissant 1.0]({croissant_module.SPEC_URL}) record sets, for `mlcroissant` and other
+Croissant tools.
+
+## Rows per config and split
+
+{_counts_section(manifest)}
+
+## Columns
+
+{_columns_section(codebook)}
+
+## Labels and codebook
+
+Labels come from the paratopics codebook {versions['codebook']}: the
+[IPTC Media Topics]({croissant_module.IPTC_URL}) levels 1 and 2 with IPTC's codes and names,
+plus {project_nodes} project nodes (`paratopics:` ids) for recurring security-news topics
+that IPTC lacks at those levels, each under an IPTC level-1 parent. Every node has a
+definition, inclusion and exclusion notes and an example. `labels` holds class indexes of
+the {manifest['labels']['classes']} level-2 and project classes; `labels_level1` those of
+their level-1 parents. `features["labels"].feature.names[i]` is the codebook id of class
+`i`; class indexes follow codebook order and stay fixed within a codebook major version,
+and retired IPTC nodes keep their index so that old labels still resolve.
+
+{credit}
+
+Gold paragraphs per label and split (most frequent first):
+
+{_labels_section(manifest)}
+
+## Splits
+
+Each article's split is fixed by the {splits['by']} ({shares}): no article spans two
+splits, and an article keeps its split as the corpus grows, so a model trained on one
+release is never tested on its own training articles in the next. Paragraphs nobody has
+judged are in a separate `{splits['unlabeled']}` split (and articles with no judged
+paragraph, in `{splits['unlabeled']}` of `articles`): use them for pre-training or
+active learning, never for evaluation.
+
+## Annotation and adjudication
+
+Annotators judge each paragraph against the codebook; an empty label list means "judged:
+no topic". Several annotators may judge one paragraph; the `annotations` config keeps
+every raw judgement for agreement studies. The gold labels follow the rule
+`{adjudication['rule']}`: {adjudication['text']}
+
+In this release: paragraphs by how their gold was decided: {methods}; ties
+{adjudication['ties']}; disputed {adjudication['disputed']}.
+
+## Train and evaluate
+
+Train on `train`, tune thresholds and choose models on `validation`, report on `test`.
+The targets are label sets, so use a multi-label objective (for example one sigmoid per
+class) on multi-hot vectors:
+
+```python
+import numpy as np
+
+classes = ds["train"].features["labels"].feature.num_classes
+
+
+def multi_hot(batch):
+    targets = np.zeros((len(batch["labels"]), classes), dtype=np.float32)
+    for row, indexes in enumerate(batch["labels"]):
+        targets[row, indexes] = 1.0
+    return {{"targets": targets}}
+
+
+train = ds["train"].map(multi_hot, batched=True)
+```
+
+Report micro- and macro-averaged F1 over the test split (`sklearn.metrics.f1_score(y_true,
+y_pred, average="micro")` on multi-hot arrays), leaving out of the macro average the
+classes with no gold example in the split. The `paratopics` package includes the scorer
+and a reproducible baseline, so that numbers on this corpus are comparable.
+
+## Versions
+
+Releases follow semantic versioning: major for breaking schema or codebook changes, minor
+for added articles or labels, patch for corrections. A release is immutable: the same
+version always means the same bytes, and `manifest.json` records every file's sha256 and
+row count, the versions of the schemas and the codebook, the split rule and the
+adjudication rule.
+
+## Files
+
+```
+README.md                                   this card
+manifest.json                               release manifest (checksums, counts, rules)
+croissant.json                              Croissant 1.0 metadata
+{DATA_DIR}/<config>/<split>-NNNNN-of-NNNNN.parquet  the data (zstd Parquet)
+```
+
+## Licence and citation
+
+Annotations and codebook definitions: CC BY 4.0. Codebook codes and names: IPTC Media
+Topics, CC BY 4.0. Article text: as published by its source.
+
+```bibtex
+{croissant_module.cite_as(version)}
+```
+"""
+
+
+def dataset_card(manifest: Mapping[str, Any], codebook: Codebook, repo: str) -> str:
+    """The whole README.md of a published release: front matter and body."""
+    return render_card(card_data(dict(manifest), codebook, DATA_DIR),
+                       card_body(manifest, codebook, repo))
+
+
+def _resource(name: str) -> Any:
+    import datasets.utils
+
+    path = Path(datasets.utils.__file__).parent / "resources" / name
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def card_problems(text: str, folder: Path | None = None) -> list[str]:
+    """What would make the card fail on the Hub, as far as can be checked offline.
+
+    The Hub's own validator (`DatasetCard.validate`) needs the network; this
+    parses the card as `huggingface_hub` and `datasets` do, checks the keys and
+    vocabularies that ship with `datasets`, and, given the folder, that every
+    config's data files exist.
+    """
+    from datasets.utils.metadata import MetadataConfigs
+
+    problems: list[str] = []
+    try:
+        card = DatasetCard(text)
+    except ValueError as exc:
+        return [f"front matter: {exc}"]
+    header, _ = split_front_matter(text)
+    if header is None:
+        return ["no YAML front matter"]
+    data = card.data.to_dict()
+    problems += [f"missing key: {key}" for key in REQUIRED_CARD_KEYS if not data.get(key)]
+    if DatasetCardData(**data).to_dict() != data:
+        problems.append("front matter does not survive a DatasetCardData round trip")
+    creators = _resource("creators.json")
+    vocabularies = {
+        "size_categories": set(_resource("size_categories.json")),
+        "multilinguality": set(_resource("multilingualities.json")),
+        "language": set(_resource("languages.json")),
+        "annotations_creators": set(creators["annotations"]),
+        "language_creators": set(creators["language"]),
+    }
+    for key, allowed in vocabularies.items():
+        problems += [f"{key}: {value!r} is not a known value" for value in data.get(key) or []
+                     if value not in allowed]
+    try:
+        configs = MetadataConfigs.from_dataset_card_data(card.data)
+        infos = DatasetInfosDict.from_dataset_card_data(card.data)
+    except (ValueError, TypeError, KeyError) as exc:
+        return [*problems, f"configs or dataset_info: {exc}"]
+    problems += [f"dataset_info: no entry for config {name}" for name in configs
+                 if name not in infos]
+    if folder is not None:
+        for name, config in configs.items():
+            for entry in config.get("data_files", []):
+                if not list(folder.glob(entry["path"])):
+                    problems.append(f"config {name}: {entry['path']} matches no file")
+    return problems
+
+
+# -- the publish folder --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Published:
+    """A publish folder as written: where, which release, and its files."""
+
+    folder: Path
+    version: str
+    files: tuple[tuple[str, int], ...]  # (path in the folder, bytes)
+
+
+def release_features(corpus: Corpus, version: str,
+                     manifest: Mapping[str, Any]) -> dict[str, Features]:
+    """Each config's features as its Parquet files carry them."""
+    folder = release_module.release_dir(corpus, version)
+    out = {}
+    for config in release_module.CONFIGS:
+        by_split = loader_module.data_files(manifest, config)
+        if by_split:
+            out[config] = loader_module.release_features(
+                folder, next(iter(by_split.values())), config)
+    return out
+
+
+def check_codebook(manifest: Mapping[str, Any], codebook: Codebook) -> None:
+    """Refuse to describe a release with a codebook other than the one it was built with."""
+    built = manifest["versions"]["codebook"]
+    if built != codebook.version:
+        raise fail("codebook", detail=f"v{manifest['version']} was built with codebook "
+                   f"{built}, but this package ships {codebook.version}; publish it with a "
+                   f"paratopics version that ships codebook {built}")
+
+
+def is_publish_folder(folder: Path) -> bool:
+    """A folder this command wrote before (and so may replace)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (folder / "croissant.json").is_file() and manifest.get("name") == "paratopics"
+
+
+def _copy_checked(source: Path, target: Path, entry: Mapping[str, Any]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    if sha256_file(target) != entry["sha256"]:
+        raise fail("release-corrupt", file=str(source),
+                   detail=f"{entry['path']}: sha256 differs from the manifest (run "
+                   "`paratopics verify`)")
+
+
+def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
+                   repo_id: str | None = None, date: str | None = None) -> Published:
+    """Write release `version` as a Hub dataset repository folder at `out`.
+
+    The folder is assembled beside `out` and renamed into place; an existing
+    `out` is replaced only when it is empty or an earlier publish folder.
+    Every data file is checked against the manifest's sha256 as it is copied.
+    """
+    manifest = release_module.read_manifest(corpus, version)
+    check_codebook(manifest, codebook)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not is_publish_folder(out):
+        raise UsageError(f"--out {out}: folder is not empty and was not written by "
+                         "`paratopics publish`; choose an empty or new folder")
+    source = release_module.release_dir(corpus, version)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".tmp-publish-{out.name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        for entry in manifest["files"]:  # type: ignore[attr-defined]
+            _copy_checked(source / entry["path"], tmp / DATA_DIR / entry["path"], entry)
+        shutil.copyfile(source / "manifest.json", tmp / "manifest.json")
+        repo = repo_id or str(out.resolve())
+        card = dataset_card(manifest, codebook, repo)
+        problems = card_problems(card, tmp)
+        if problems:
+            raise RuntimeError("generated card is invalid: " + "; ".join(problems))
+        (tmp / "README.md").write_text(card, encoding="utf-8")
+        doc = croissant_module.croissant(
+            manifest, codebook, release_features(corpus, version, manifest),
+            manifest_sha256=sha256_file(tmp / "manifest.json"), data_prefix=DATA_DIR,
+            url=hub_url(repo_id) if repo_id else None, date_published=date)
+        (tmp / "croissant.json").write_bytes(croissant_module.dumps(doc))
+        if out.exists():
+            shutil.rmtree(out)
+        os.rename(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Published(out, version, folder_files(out))
+
+
+def folder_files(folder: Path) -> tuple[tuple[str, int], ...]:
+    """(relative path, bytes) of every file under `folder`, sorted."""
+    return tuple(sorted((p.relative_to(folder).as_posix(), p.stat().st_size)
+                        for p in folder.rglob("*") if p.is_file()))
+
+
+# -- pushing to the Hub --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """Everything a push does, decided before any network call."""
+
+    repo_id: str
+    tag: str
+    files: tuple[tuple[str, int], ...]
+    delete_patterns: tuple[str, ...]
+    commit_message: str
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(size for _, size in self.files)
+
+
+def check_repo_id(repo_id: str) -> str:
+    """`repo_id` if it is a valid ORG/NAME Hub id; else a usage error saying why."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise UsageError(f"--repo-id {repo_id!r}: {exc}") from None
+    if "/" not in repo_id:
+        raise UsageError(f"--repo-id {repo_id!r}: give it as ORG/NAME")
+    return repo_id
+
+
+def iso_date(text: str) -> str:
+    """`text` if it is a YYYY-MM-DD date (the Croissant datePublished); else ValueError."""
+    if dt.date.fromisoformat(text).isoformat() != text:
+        raise ValueError(f"{text!r} is not a YYYY-MM-DD date")
+    return text
+
+
+def plan_upload(published: Published, repo_id: str) -> UploadPlan:
+    """The upload of a publish folder to dataset repo `repo_id`, tagged v<version>.
+
+    Files of an earlier version that this one lacks (fewer shards, say) are
+    deleted in the same commit, so the card's globs never pick up stale data.
+    """
+    return UploadPlan(repo_id=check_repo_id(repo_id), tag=f"v{published.version}",
+                      files=published.files, delete_patterns=MANAGED_PATTERNS,
+                      commit_message=f"paratopics v{published.version}")
+
+
+def human_size(n: int) -> str:
+    """Bytes as a person reads them: 812 B, 14.2 KB, 3.1 GB."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def plan_text(plan: UploadPlan) -> str:
+    lines = [f"upload to {hub_url(plan.repo_id)} (dataset repository)", ""]
+    width = max((len(path) for path, _ in plan.files), default=0)
+    lines += [f"  {path:<{width}}  {human_size(size):>10}" for path, size in plan.files]
+    lines += ["", f"{len(plan.files)} file(s), {human_size(plan.total_bytes)}",
+              f"replaces remote files matching: {', '.join(plan.delete_patterns)}",
+              f"commit: {plan.commit_message}",
+              f"tag: {plan.tag} (then load_dataset({plan.repo_id!r}, revision={plan.tag!r}))"]
+    return "\n".join(lines)
+
+
+class HubApi(Protocol):
+    """The three calls a push makes; `huggingface_hub.HfApi` provides them."""
+
+    def create_repo(self, repo_id: str, **kwargs: Any) -> Any: ...
+    def upload_folder(self, **kwargs: Any) -> Any: ...
+    def create_tag(self, repo_id: str, **kwargs: Any) -> Any: ...
+
+
+def hub_token() -> str:
+    """The Hub token from $HF_TOKEN; never printed."""
+    token = os.environ.get("HF_TOKEN", "").strip()
+    if not token:
+        raise UsageError("pushing needs a Hugging Face token with write access in $HF_TOKEN")
+    return token
+
+
+def push(plan: UploadPlan, folder: Path, token: str, api: HubApi | None = None) -> str:
+    """Create the repo if needed, upload the folder in one commit, tag it. Returns its URL.
+
+    The tag is created on the uploaded commit, not on whatever main points to
+    by then, and an existing tag is an error: a version is never moved.
+    """
+    if api is None:
+        from huggingface_hub import HfApi
+
+        api = HfApi(token=token)
+    api.create_repo(plan.repo_id, repo_type="dataset", exist_ok=True, token=token)
+    commit = api.upload_folder(repo_id=plan.repo_id, repo_type="dataset", folder_path=str(folder),
+                               commit_message=plan.commit_message,
+                               delete_patterns=list(plan.delete_patterns), token=token)
+    api.create_tag(plan.repo_id, tag=plan.tag, revision=getattr(commit, "oid", None),
+                   repo_type="dataset", tag_message=plan.commit_message, token=token)
+    return f"{hub_url(plan.repo_id)}/tree/{plan.tag}"

@@ -18,14 +18,17 @@ import json
 import os
 import re
 import shutil
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from datasets import ClassLabel, Features, List, Value
 
 from . import annotations as annotations_module
 from .annotations import Gold
@@ -40,6 +43,9 @@ from .records import (
 )
 from .store import Corpus, atomic_write, dump_json, fsync_dir, sha256_file
 
+if TYPE_CHECKING:
+    from datasets import Features
+
 CONFIGS = ("paragraphs", "articles", "annotations")
 DEFAULT_CONFIG = "paragraphs"
 #: Split proportions, applied to a hash of the article id (README "Splits").
@@ -51,6 +57,8 @@ SPLIT_SALT = "paratopics-split-v1:"
 ROW_GROUP_ROWS = 10_000
 #: Rows per shard; a split with more rows is written as several files.
 SHARD_ROWS = 250_000
+#: Rows turned from dicts into Arrow at a time while building (not a file property).
+ROWS_PER_BATCH = 500
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 9
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -79,6 +87,10 @@ def split_names() -> tuple[str, ...]:
 
 
 def features(config: str, codebook: Codebook) -> Features:
+    # Imported here: `datasets` takes over a second to import, and most commands
+    # (ingest, validate) never need it.
+    from datasets import ClassLabel, Features, List, Value
+
     labels = ClassLabel(names=list(codebook.label_ids))
     level1 = ClassLabel(names=list(codebook.level1_ids))
     if config == "paragraphs":
@@ -145,24 +157,40 @@ def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-@dataclass
-class Rows:
-    """Rows of every config, by split, ready for Arrow."""
+@dataclass(frozen=True)
+class Classes:
+    """Codebook ids as class indexes, looked up once per build rather than per row."""
 
-    by_config: dict[str, dict[str, list[dict[str, object]]]] = field(
-        default_factory=lambda: {c: {s: [] for s in split_names()} for c in CONFIGS})
+    label: dict[str, int]
+    level1: dict[str, int]
+    parent: dict[str, str]  # label id -> its level-1 id
+
+    @classmethod
+    def of(cls, codebook: Codebook) -> Classes:
+        return cls({code: i for i, code in enumerate(codebook.label_ids)},
+                   {code: i for i, code in enumerate(codebook.level1_ids)},
+                   {code: codebook.level1(code) for code in codebook.label_ids})
+
+    def indexes(self, labels: Iterable[str]) -> list[int]:
+        """Class indexes of gold labels; a code that is no class is refused by name."""
+        try:
+            return [self.label[code] for code in labels]
+        except KeyError as exc:
+            raise fail("unknown-label", pointer="/labels", label=exc.args[0],
+                       suggestion=" among the classes of a release: gold labels must be "
+                       "level-2 or project nodes") from None
 
 
-def paragraph_rows(article: Article, gold: dict[tuple[str, int], Gold],
-                   codebook: Codebook) -> Iterator[tuple[str, dict[str, object]]]:
+def paragraph_rows(article: Article, gold: Mapping[int, Gold], classes: Classes, home: str,
+                   ) -> Iterator[tuple[str, dict[str, object]]]:
+    """(split, row) per paragraph; `gold` by paragraph index, `home` the article's split."""
     aid = article["article_id"]
-    home = split_of(aid)
-    index_of = {code: i for i, code in enumerate(codebook.label_ids)}
-    level1_of = {code: i for i, code in enumerate(codebook.level1_ids)}
+    published = _date(article["published"])
     for para in article["paragraphs"]:
-        decided = gold.get((aid, para["index"]))
+        decided = gold.get(para["index"])
         labels = decided.labels if decided else ()
-        parents = sorted({codebook.level1(code) for code in labels}, key=level1_of.__getitem__)
+        parents = sorted({classes.parent.get(code, code) for code in labels},
+                         key=classes.level1.__getitem__)
         yield (home if decided else UNLABELED), {
             "paragraph_id": paragraph_id(aid, para["index"]),
             "article_id": aid,
@@ -172,25 +200,20 @@ def paragraph_rows(article: Article, gold: dict[tuple[str, int], Gold],
             "sha256": para["sha256"],
             "title": article["title"],
             "source": article["source"],
-            "published": _date(article["published"]),
-            "labels": [index_of[code] for code in labels],
-            "labels_level1": [level1_of[code] for code in parents],
+            "published": published,
+            "labels": classes.indexes(labels),
+            "labels_level1": [classes.level1[code] for code in parents],
             "annotators": decided.annotators if decided else 0,
         }
 
 
-def article_row(article: Article, gold: dict[tuple[str, int], Gold],
-                codebook: Codebook) -> tuple[str, dict[str, object]]:
-    aid = article["article_id"]
-    decided = [gold[(aid, p["index"])] for p in article["paragraphs"]
-               if (aid, p["index"]) in gold]
-    union = {code for g in decided for code in g.labels}
-    labels = [i for i, code in enumerate(codebook.label_ids) if code in union]
-    parents = {codebook.level1(code) for code in union}
-    level1 = [i for i, code in enumerate(codebook.level1_ids) if code in parents]
-    split = split_of(aid) if decided else UNLABELED
-    return split, {
-        "article_id": aid,
+def article_row(article: Article, gold: Mapping[int, Gold], classes: Classes, home: str,
+                ) -> tuple[str, dict[str, object]]:
+    """(split, row) of the article: metadata, paragraphs and the union of their labels."""
+    decided = [gold[p["index"]] for p in article["paragraphs"] if p["index"] in gold]
+    union = {code for g in decided for code in g.labels if code in classes.label}
+    return (home if decided else UNLABELED), {
+        "article_id": article["article_id"],
         "source": article["source"],
         "url": article["url"],
         "title": article["title"],
@@ -202,14 +225,15 @@ def article_row(article: Article, gold: dict[tuple[str, int], Gold],
         "paragraphs": [{"index": p["index"], "heading": p["heading"], "text": p["text"]}
                        for p in article["paragraphs"]],
         "judged_paragraphs": len(decided),
-        "labels": labels,
-        "labels_level1": level1,
+        "labels": sorted(classes.label[code] for code in union),
+        "labels_level1": sorted({classes.level1[classes.parent[code]] for code in union}),
     }
 
 
-def annotation_row(record: Annotation) -> tuple[str, dict[str, object]]:
+def annotation_row(record: Annotation) -> dict[str, object]:
+    """The row of one raw judgement; its split is its article's."""
     aid = record["article_id"]
-    return split_of(aid), {
+    return {
         "paragraph_id": paragraph_id(aid, record["paragraph_index"]),
         "article_id": aid,
         "paragraph_index": record["paragraph_index"],
@@ -223,19 +247,12 @@ def annotation_row(record: Annotation) -> tuple[str, dict[str, object]]:
     }
 
 
-def _annotation_sort_key(record: Annotation) -> tuple[str, int, str, str]:
-    return (record["article_id"], record["paragraph_index"], record["annotator"],
-            record["created"])
+#: Judgements are ordered by these columns (they are unique per valid judgement).
+ANNOTATION_ORDER = (("article_id", "ascending"), ("paragraph_index", "ascending"),
+                    ("annotator", "ascending"), ("created", "ascending"))
 
 
 # -- inputs -------------------------------------------------------------------
-
-
-@dataclass
-class Inputs:
-    articles: list[Article]
-    judgements: list[Annotation]
-    fingerprint: str
 
 
 def fingerprint(files: Iterable[tuple[str, str]]) -> str:
@@ -246,37 +263,91 @@ def fingerprint(files: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def read_inputs(corpus: Corpus, codebook: Codebook) -> Inputs:
-    hashed: list[tuple[str, str]] = []
-    articles = []
-    for path in corpus.article_files():
-        raw = path.read_bytes()
-        hashed.append((f"articles/{path.name}", hashlib.sha256(raw).hexdigest()))
-        articles.append(json.loads(raw))
-    judgements: list[Annotation] = []
+def codebook_digest(codebook: Codebook) -> tuple[str, str]:
+    return (f"codebook@{codebook.version}", hashlib.sha256(
+        json.dumps(list(codebook.nodes), sort_keys=True).encode()).hexdigest())
+
+
+#: Judgements converted to Arrow at a time while reading (bounds the Python objects held).
+READ_BATCH = 50_000
+
+
+def load_json(raw: bytes) -> Any:
+    """json.loads, by orjson where it can (five times faster on a judgement line).
+
+    orjson refuses what the standard library allows beyond RFC 8259 (NaN, lone
+    surrogates, 1e400); those go to json.loads, so any validated input parses.
+    """
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
+def read_judgements(corpus: Corpus, schema: pa.Schema, hashed: list[tuple[str, str]],
+                    ) -> pa.Table:
+    """Every judgement as a row of the annotations config, in file order.
+
+    Rows are held as Arrow columns (a few hundred bytes each) rather than as
+    dicts (about three times that). Each file's sha256 goes into `hashed`.
+    """
+    batches: list[pa.RecordBatch] = []
+    rows: list[dict[str, object]] = []
     for path in corpus.annotation_files():
-        hashed.append((f"annotations/{path.name}", sha256_file(path)))
-        judgements.extend(annotations_module.iter_file(path))
-    hashed.append((f"codebook@{codebook.version}", hashlib.sha256(
-        json.dumps(list(codebook.nodes), sort_keys=True).encode()).hexdigest()))
-    articles.sort(key=lambda a: a["article_id"])
-    judgements.sort(key=_annotation_sort_key)
-    return Inputs(articles, judgements, fingerprint(hashed))
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for line in handle:
+                digest.update(line)
+                if line.strip():
+                    rows.append(annotation_row(load_json(line)))
+                if len(rows) == READ_BATCH:
+                    batches += pa.Table.from_pylist(rows, schema=schema).to_batches()
+                    rows = []
+        hashed.append((f"annotations/{path.name}", digest.hexdigest()))
+    batches += pa.Table.from_pylist(rows, schema=schema).to_batches()
+    return pa.Table.from_batches(batches, schema=schema)
 
 
-def compute_rows(inputs: Inputs, codebook: Codebook) -> tuple[Rows, dict[tuple[str, int], Gold]]:
-    order = {code: i for i, code in enumerate(n["id"] for n in codebook.nodes)}
-    gold = annotations_module.gold_labels(inputs.judgements, order)
-    rows = Rows()
-    for article in inputs.articles:
-        for split, row in paragraph_rows(article, gold, codebook):
-            rows.by_config["paragraphs"][split].append(row)
-        split, row = article_row(article, gold, codebook)
-        rows.by_config["articles"][split].append(row)
-    for record in inputs.judgements:
-        split, row = annotation_row(record)
-        rows.by_config["annotations"][split].append(row)
-    return rows, gold
+def sorted_chunks(table: pa.Table, order: pa.Array, size: int = READ_BATCH
+                  ) -> Iterator[pa.Table]:
+    """`table` in the row order `order`, a chunk at a time (no sorted copy of it all)."""
+    for start in range(0, len(order), size):
+        yield table.take(order.slice(start, size))
+
+
+def judgement_groups(table: pa.Table, order: pa.Array) -> Iterator[list[Annotation]]:
+    """The judgements of each paragraph together, paragraphs in (article, index) order."""
+    columns = ("article_id", "paragraph_index", "labels", "annotator", "role", "created")
+    group: list[Annotation] = []
+    for chunk in sorted_chunks(table.select(list(columns)), order):
+        for values in zip(*(chunk.column(c).to_pylist() for c in columns), strict=True):
+            record: Annotation = dict(zip(columns, values, strict=True))  # type: ignore[assignment]
+            if group and (group[0]["article_id"], group[0]["paragraph_index"]) != (
+                    record["article_id"], record["paragraph_index"]):
+                yield group
+                group = []
+            group.append(record)
+    if group:
+        yield group
+
+
+def gold_by_article(groups: Iterable[list[Annotation]], order: dict[str, int],
+                    tally: Tally) -> Iterator[tuple[str, dict[int, Gold]]]:
+    """(article id, gold labels by paragraph index), articles in id order; counts in `tally`."""
+    current: str | None = None
+    golds: dict[int, Gold] = {}
+    for group in groups:
+        decided = annotations_module.adjudicate(group, order)
+        tally.methods[decided.method] += 1
+        tally.ties += bool(decided.ties)
+        tally.disputed += bool(decided.disputed)
+        if decided.article_id != current:
+            if current is not None:
+                yield current, golds
+            current, golds = decided.article_id, {}
+        golds[decided.paragraph_index] = decided
+    if current is not None:
+        yield current, golds
 
 
 # -- writing ------------------------------------------------------------------
@@ -287,37 +358,271 @@ def shard_names(split: str, rows: int) -> list[str]:
     return [f"{split}-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
 
 
-def write_parquet(path: Path, rows: list[dict[str, object]], schema: pa.Schema) -> None:
-    table = pa.Table.from_pylist(rows, schema=schema)
-    pq.write_table(table, path, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL,
-                   row_group_size=ROW_GROUP_ROWS, write_statistics=True, store_schema=True)
-
-
 def _file_entry(root: Path, path: Path, rows: int) -> dict[str, object]:
     return {"path": path.relative_to(root).as_posix(), "sha256": sha256_file(path),
             "bytes": path.stat().st_size, "rows": rows}
 
 
-def label_distribution(rows: Rows, codebook: Codebook) -> dict[str, dict[str, object]]:
+class Background:
+    """One thread that writes Parquet while the main thread makes rows.
+
+    pyarrow compresses without holding the GIL, so on two cores zstd runs
+    beside the Python work. Jobs run in submission order; the tables waiting
+    are capped at `limit` bytes, which bounds memory.
+    """
+
+    def __init__(self, limit: int = 256 * 2**20) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self.pending: deque[tuple[Future[None], int]] = deque()
+        self.limit = limit
+        self.waiting = 0
+
+    def submit(self, job: Callable[[], None], size: int = 0) -> None:
+        self.pending.append((self.pool.submit(job), size))
+        self.waiting += size
+        while self.pending and (self.waiting > self.limit or self.pending[0][0].done()):
+            self._retire()
+
+    def _retire(self) -> None:
+        future, size = self.pending.popleft()
+        future.result()
+        self.waiting -= size
+
+    def finish(self) -> None:
+        while self.pending:
+            self._retire()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class SplitWriter:
+    """The Parquet shards of one config and split, written as rows arrive.
+
+    Row groups hold ROW_GROUP_ROWS rows and shards SHARD_ROWS, counted from
+    the start of each shard, exactly as one `pq.write_table` per shard would
+    cut them. Shards are named `.partial` until the total, and so the
+    `-of-NNNNN` in their names, is known.
+    """
+
+    folder: Path
+    split: str
+    schema: pa.Schema
+    background: Background
+    rows: list[dict[str, object]] = field(default_factory=list)
+    tables: list[pa.Table] = field(default_factory=list)
+    queued: int = 0  # rows in self.tables
+    shard_rows: list[int] = field(default_factory=list)  # rows of each shard so far
+    writers: dict[int, pq.ParquetWriter] = field(default_factory=dict)
+
+    def _wanted(self) -> int:
+        """Rows of the next row group: a full one, or what fills the current shard."""
+        open_shard = bool(self.shard_rows) and self.shard_rows[-1] < SHARD_ROWS
+        return min(ROW_GROUP_ROWS, SHARD_ROWS - (self.shard_rows[-1] if open_shard else 0))
+
+    def add_row(self, row: dict[str, object]) -> None:
+        """Rows become Arrow a few hundred at a time: a row group of articles as
+        dicts would take several times the memory of its Arrow columns."""
+        self.rows.append(row)
+        if len(self.rows) == ROWS_PER_BATCH:
+            self._convert()
+
+    def _convert(self) -> None:
+        self.add_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+        self.rows = []
+
+    def add_table(self, table: pa.Table) -> None:
+        self.tables.append(table)
+        self.queued += table.num_rows
+        while self.queued >= self._wanted():
+            self._cut(self._wanted())
+
+    def _cut(self, count: int) -> None:
+        whole = pa.concat_tables(self.tables)
+        self._write(whole.slice(0, count).combine_chunks())
+        rest = whole.slice(count)
+        self.tables, self.queued = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def _write(self, table: pa.Table) -> None:
+        if not self.shard_rows or self.shard_rows[-1] == SHARD_ROWS:
+            self.shard_rows.append(0)
+        shard = len(self.shard_rows) - 1
+        self.shard_rows[-1] += table.num_rows
+        full = self.shard_rows[-1] == SHARD_ROWS
+        self.background.submit(lambda: self._write_now(shard, table, close=full),
+                               table.nbytes)
+
+    def _partial(self, shard: int) -> Path:
+        return self.folder / f"{self.split}-{shard:05d}.partial"
+
+    def _write_now(self, shard: int, table: pa.Table, close: bool) -> None:
+        """Runs on the background thread."""
+        if shard not in self.writers:
+            self.writers[shard] = pq.ParquetWriter(
+                self._partial(shard), self.schema, compression=COMPRESSION,
+                compression_level=COMPRESSION_LEVEL, write_statistics=True, store_schema=True)
+        self.writers[shard].write_table(table, row_group_size=ROW_GROUP_ROWS)
+        if close:
+            self.writers.pop(shard).close()
+
+    def finish(self) -> None:
+        """Write what is left and close the last shard (still in the background)."""
+        if self.rows:
+            self._convert()
+        if self.queued:
+            self._cut(self.queued)
+        self.background.submit(self._close_all)
+
+    def _close_all(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+        self.writers.clear()
+
+    def files(self) -> list[tuple[Path, int]]:
+        """Rename the shards to their final names (after the background is done)."""
+        names = shard_names(self.split, sum(self.shard_rows))
+        out = []
+        for shard, (name, count) in enumerate(zip(names, self.shard_rows, strict=True)):
+            final = self.folder / name
+            os.rename(self._partial(shard), final)
+            out.append((final, count))
+        return out
+
+
+@dataclass
+class Tally:
+    """What the manifest counts, gathered while the rows stream past."""
+
+    articles: int = 0
+    judgements: int = 0
+    published: list[str] = field(default_factory=list)  # first and last date seen
+    labels: dict[int, Counter[str]] = field(default_factory=dict)  # class -> split -> count
+    methods: Counter[str] = field(default_factory=Counter)
+    ties: int = 0
+    disputed: int = 0
+    hashed: list[tuple[str, str]] = field(default_factory=list)  # inputs, for the fingerprint
+
+    def saw_published(self, date: str) -> None:
+        if not self.published:
+            self.published = [date, date]
+        else:
+            self.published = [min(self.published[0], date), max(self.published[1], date)]
+
+
+@dataclass
+class Written:
+    """A release folder's files and counts, before its manifest is written."""
+
+    files: list[dict[str, object]]
+    rows: dict[str, dict[str, int]]  # config -> split -> rows, splits in split_names() order
+    tally: Tally
+
+
+def _article_files(corpus: Corpus) -> list[Path]:
+    """Article records in article-id order (a file is named by its record's id)."""
+    return sorted(corpus.article_files(), key=lambda p: p.stem)
+
+
+def read_article_file(path: Path, tally: Tally) -> Article:
+    raw = path.read_bytes()
+    tally.hashed.append((f"articles/{path.name}", hashlib.sha256(raw).hexdigest()))
+    article: Article = load_json(raw)
+    if article["article_id"] != path.stem:
+        raise fail("article-id-mismatch", file=str(path), pointer="/article_id",
+                   detail=f"the record's id {article['article_id']!r} is not its file name "
+                   f"{path.stem!r}")
+    return article
+
+
+def write_tree(folder: Path, corpus: Corpus, codebook: Codebook) -> Written:
+    """Stream the corpus into every config's Parquet files under `folder`.
+
+    Judgements are read first (as Arrow columns), sorted and written; then the
+    articles are read one at a time in id order, merged with the gold labels
+    decided paragraph by paragraph, and their rows written as they come. Memory
+    holds the judgements and a few row groups, never every row of the corpus.
+    """
+    tally = Tally()
+    classes = Classes.of(codebook)
+    order = {code: i for i, code in enumerate(n["id"] for n in codebook.nodes)}
+    background = Background()
+    schemas = {config: arrow_schema(config, codebook) for config in CONFIGS}
+    writers: dict[tuple[str, str], SplitWriter] = {}
+    splits: dict[str, str] = {}
+
+    def writer(config: str, split: str) -> SplitWriter:
+        key = (config, split)
+        if key not in writers:
+            (folder / config).mkdir(parents=True, exist_ok=True)
+            writers[key] = SplitWriter(folder / config, split, schemas[config], background)
+        return writers[key]
+
+    def home(aid: str) -> str:
+        if aid not in splits:
+            splits[aid] = split_of(aid)
+        return splits[aid]
+
+    try:
+        judgements = read_judgements(corpus, schemas["annotations"], tally.hashed)
+        tally.judgements = judgements.num_rows
+        ranking = pc.sort_indices(judgements, sort_keys=list(ANNOTATION_ORDER))
+        for chunk in sorted_chunks(judgements, ranking):
+            by_split = pa.array([home(a) for a in chunk.column("article_id").to_pylist()],
+                                pa.string())
+            for split in split_names():
+                part = chunk.filter(pc.equal(by_split, split))
+                if part.num_rows:
+                    writer("annotations", split).add_table(part)
+        golds = gold_by_article(judgement_groups(judgements, ranking), order, tally)
+        pending = next(golds, None)
+        for path in _article_files(corpus):
+            article = read_article_file(path, tally)
+            aid = article["article_id"]
+            while pending is not None and pending[0] < aid:  # judged, but no such article
+                pending = next(golds, None)
+            gold: dict[int, Gold] = {}
+            if pending is not None and pending[0] == aid:
+                gold, pending = pending[1], next(golds, None)
+            tally.articles += 1
+            tally.saw_published(article["published"])
+            for split, row in paragraph_rows(article, gold, classes, home(aid)):
+                writer("paragraphs", split).add_row(row)
+                for label in row["labels"]:  # type: ignore[attr-defined]
+                    tally.labels.setdefault(label, Counter())[split] += 1
+            split, row = article_row(article, gold, classes, home(aid))
+            writer("articles", split).add_row(row)
+        for _ in golds:  # judgements of articles after the last one still count
+            pass
+        for split_writer in writers.values():
+            split_writer.finish()
+        background.finish()
+    finally:
+        background.close()
+    files, rows = [], {}
+    for config in CONFIGS:
+        rows[config] = {}
+        for split in split_names():
+            if (config, split) in writers:
+                shards = writers[(config, split)].files()
+                files += [_file_entry(folder, path, count) for path, count in shards]
+                rows[config][split] = sum(count for _, count in shards)
+    tally.hashed.append(codebook_digest(codebook))
+    return Written(files, rows, tally)
+
+
+def label_distribution(tally: Tally, codebook: Codebook) -> dict[str, dict[str, object]]:
     """Per label: its name, level-1 parent and gold paragraph count per split."""
-    counts: dict[str, Counter[str]] = {}
-    for split, split_rows in rows.by_config["paragraphs"].items():
-        for row in split_rows:
-            for index in row["labels"]:  # type: ignore[attr-defined]
-                code = codebook.label_ids[index]
-                counts.setdefault(code, Counter())[split] += 1
     return {
         code: {"name": codebook.name(code), "level1": codebook.level1(code),
-               "paragraphs": dict(sorted(counts[code].items()))}
-        for code in codebook.label_ids if code in counts
+               "paragraphs": dict(sorted(tally.labels[i].items()))}
+        for i, code in enumerate(codebook.label_ids) if i in tally.labels
     }
 
 
-def build_manifest(version: str, inputs: Inputs, rows: Rows, files: list[dict[str, object]],
-                   gold: dict[tuple[str, int], Gold], codebook: Codebook) -> dict[str, object]:
-    published = sorted(a["published"] for a in inputs.articles)
-    counts = {config: {split: len(r) for split, r in by_split.items() if r}
-              for config, by_split in rows.by_config.items()}
+def build_manifest(version: str, written: Written, codebook: Codebook) -> dict[str, object]:
+    tally = written.tally
+    first, last = tally.published or [None, None]
     return {
         "name": "paratopics",
         "version": version,
@@ -325,43 +630,23 @@ def build_manifest(version: str, inputs: Inputs, rows: Rows, files: list[dict[st
         "versions": {"corpus": version, "article_schema": ARTICLE_SCHEMA_VERSION,
                      "annotation_schema": ANNOTATION_SCHEMA_VERSION,
                      "codebook": codebook.version},
-        "inputs": {"fingerprint": inputs.fingerprint, "articles": len(inputs.articles),
-                   "judgements": len(inputs.judgements),
-                   "published": {"first": published[0] if published else None,
-                                 "last": published[-1] if published else None}},
+        "inputs": {"fingerprint": fingerprint(tally.hashed), "articles": tally.articles,
+                   "judgements": tally.judgements,
+                   "published": {"first": first, "last": last}},
         "splits": {"by": "sha256 of the salted article id", "salt": SPLIT_SALT,
                    "proportions": dict(SPLITS), "unlabeled": UNLABELED},
         "adjudication": {"rule": annotations_module.RULE, "text": annotations_module.RULE_TEXT,
-                         "methods": dict(sorted(Counter(g.method for g in gold.values())
-                                                .items())),
-                         "ties": sum(1 for g in gold.values() if g.ties),
-                         "disputed": sum(1 for g in gold.values() if g.disputed)},
-        "configs": {c: {"default": c == DEFAULT_CONFIG, "rows": counts[c]} for c in CONFIGS},
+                         "methods": dict(sorted(tally.methods.items())),
+                         "ties": tally.ties, "disputed": tally.disputed},
+        "configs": {c: {"default": c == DEFAULT_CONFIG, "rows": written.rows[c]}
+                    for c in CONFIGS},
         "labels": {"classes": len(codebook.label_ids),
-                   "distribution": label_distribution(rows, codebook)},
+                   "distribution": label_distribution(tally, codebook)},
         "parquet": {"compression": f"{COMPRESSION}({COMPRESSION_LEVEL})",
                     "row_group_rows": ROW_GROUP_ROWS, "shard_rows": SHARD_ROWS,
                     "pyarrow": pa.__version__},
-        "files": files,
+        "files": written.files,
     }
-
-
-def write_tree(folder: Path, rows: Rows, codebook: Codebook) -> list[dict[str, object]]:
-    """Write every config's Parquet files into `folder`; return their file entries."""
-    entries = []
-    for config in CONFIGS:
-        schema = arrow_schema(config, codebook)
-        (folder / config).mkdir(parents=True)
-        for split, split_rows in rows.by_config[config].items():
-            if not split_rows:
-                continue
-            names = shard_names(split, len(split_rows))
-            for i, name in enumerate(names):
-                chunk = split_rows[i * SHARD_ROWS:(i + 1) * SHARD_ROWS]
-                path = folder / config / name
-                write_parquet(path, chunk, schema)
-                entries.append(_file_entry(folder, path, len(chunk)))
-    return entries
 
 
 def release_dir(corpus: Corpus, version: str) -> Path:
@@ -419,16 +704,13 @@ def build(corpus: Corpus, version: str, codebook: Codebook,
     place, so an interrupted build leaves no partial release behind.
     """
     check_version(version)
-    inputs = read_inputs(corpus, codebook)
-    rows, gold = compute_rows(inputs, codebook)
     corpus.releases.mkdir(parents=True, exist_ok=True)
     for stale in corpus.releases.glob(".tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
     tmp = corpus.releases / f".tmp-v{version}-{os.getpid()}"
     try:
         tmp.mkdir()
-        files = write_tree(tmp, rows, codebook)
-        manifest = build_manifest(version, inputs, rows, files, gold, codebook)
+        manifest = build_manifest(version, write_tree(tmp, corpus, codebook), codebook)
         atomic_write(tmp / "manifest.json", dump_json(manifest))
         target = release_dir(corpus, version)
         if target.exists():

@@ -53,11 +53,15 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
     _last: float = 0.0
 
-    def __call__(self, count: int) -> None:
+    def __call__(self, count: int, **also: int) -> None:
         now = time.monotonic()
         if now - self._last < self.every:
             return
         self._last = now
         elapsed = max(now - self.started, 1e-9)
-        print(f"  {self.what}: {count:,} ({count / elapsed:,.0f}/s)", file=self.stream,
+        extra = "".join(f", {k} {v:,} ({v / elapsed:,.0f}/s)" for k, v in also.items())
+        print(f"  {self.what}: {count:,} ({count / elapsed:,.0f}/s){extra}", file=self.stream,
               flush=True)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started

@@ -1,0 +1,292 @@
+"""Croissant metadata (MLCommons Croissant 1.0 JSON-LD) for a published release.
+
+`croissant.json` lets tools that speak Croissant (mlcroissant, dataset search
+engines, TFDS, PyTorch loaders) find the files of each config and read their
+records with typed fields, without knowing this package. It is derived from
+the manifest and the features alone, so the same release always gives the
+same bytes: nothing here reads the clock or the disk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from datasets import ClassLabel, Features, LargeList, List, Value
+
+from . import release as release_module
+from .codebook import Codebook
+
+CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
+SPEC_URL = "https://docs.mlcommons.org/croissant/docs/croissant-spec.html"
+LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
+IPTC_URL = "https://iptc.org/standards/media-topics/"
+
+#: The standard Croissant 1.0 @context, as the specification's examples write it.
+CONTEXT: dict[str, Any] = {
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+
+#: What each column holds; shared by the Croissant fields and the dataset card.
+COLUMNS: dict[str, dict[str, str]] = {
+    "paragraphs": {
+        "paragraph_id": "Stable paragraph id: `<article_id>/<paragraph_index>`.",
+        "article_id": "Stable article id: a slug of the title plus a short hash.",
+        "paragraph_index": "Position of the paragraph in its article, from 0.",
+        "heading": "The subheading the paragraph falls under, or null.",
+        "text": "The normalized paragraph text.",
+        "sha256": "sha256 of the text; annotations name the text they judged by it.",
+        "title": "Title of the article.",
+        "source": "Publisher the article was taken from.",
+        "published": "Publication date of the article.",
+        "labels": "Gold topics: class indexes into the label classes (IPTC level 2 "
+                  "and project nodes).",
+        "labels_level1": "The IPTC level-1 parents of the gold topics, as class indexes.",
+        "annotators": "How many annotators judged the paragraph (0: unlabeled).",
+    },
+    "articles": {
+        "article_id": "Stable article id: a slug of the title plus a short hash.",
+        "source": "Publisher the article was taken from.",
+        "url": "Where the article was published, when known.",
+        "title": "Title of the article.",
+        "authors": "Authors as bylined.",
+        "published": "Publication date.",
+        "section": "Section of the source site, when known.",
+        "language": "Language of the text (BCP 47).",
+        "body": "The paragraphs joined by a blank line.",
+        "paragraphs": "The paragraphs: index, heading and text.",
+        "judged_paragraphs": "How many of its paragraphs carry a gold judgement.",
+        "labels": "Union of its paragraphs' gold topics, as class indexes.",
+        "labels_level1": "Their IPTC level-1 parents, as class indexes.",
+    },
+    "annotations": {
+        "paragraph_id": "The judged paragraph: `<article_id>/<paragraph_index>`.",
+        "article_id": "The judged paragraph's article.",
+        "paragraph_index": "The judged paragraph's position in its article.",
+        "paragraph_sha256": "sha256 of the text that was judged.",
+        "labels": "Codebook ids chosen (empty: judged, no topic).",
+        "annotator": "Who judged.",
+        "role": "annotator, or adjudicator (whose judgement is gold).",
+        "created": "When the judgement was made (RFC 3339).",
+        "confidence": "The annotator's confidence from 0 to 1, when given.",
+        "note": "The annotator's note, when given.",
+    },
+}
+
+CLASS_SETS = {"labels": "label_classes", "labels_level1": "label_classes_level1"}
+
+
+def fileset_id(config: str) -> str:
+    return f"{config}-parquet"
+
+
+def data_type(feature: Any) -> str:
+    """The Croissant data type of a leaf feature."""
+    if isinstance(feature, ClassLabel):
+        return "sc:Integer"
+    if isinstance(feature, Value):
+        dtype = feature.dtype
+        if dtype.startswith(("int", "uint")):
+            return "sc:Integer"
+        if dtype.startswith("float"):
+            return "sc:Float"
+        if dtype.startswith("date"):
+            return "sc:Date"
+        if dtype.startswith("timestamp"):
+            return "sc:DateTime"
+        if dtype == "bool":
+            return "sc:Boolean"
+        return "sc:Text"
+    raise TypeError(f"no Croissant data type for {feature!r}")
+
+
+def _source(config: str, column: str, json_path: str | None = None) -> dict[str, Any]:
+    source: dict[str, Any] = {"fileSet": {"@id": fileset_id(config)},
+                              "extract": {"column": column}}
+    if json_path:
+        source["transform"] = {"jsonPath": json_path}
+    return source
+
+
+def field(config: str, column: str, feature: Any, description: str) -> dict[str, Any]:
+    """One cr:Field reading `column` of the config's Parquet files."""
+    out: dict[str, Any] = {"@type": "cr:Field", "@id": f"{config}/{column}", "name": column,
+                           "description": description}
+    inner = feature.feature if isinstance(feature, List | LargeList) else feature
+    if isinstance(feature, List | LargeList):
+        out["repeated"] = True
+    if isinstance(inner, dict):
+        out["subField"] = [
+            {"@type": "cr:Field", "@id": f"{config}/{column}/{name}", "name": name,
+             "dataType": data_type(sub), "source": _source(config, column, name)}
+            for name, sub in inner.items()
+        ]
+        return out
+    out["dataType"] = data_type(inner)
+    out["source"] = _source(config, column)
+    if isinstance(inner, ClassLabel) and column in CLASS_SETS:
+        out["description"] += f" Names in the record set `{CLASS_SETS[column]}`."
+    return out
+
+
+def split_field(config: str) -> dict[str, Any]:
+    """The split, read from the file name as the Hub reads it."""
+    return {
+        "@type": "cr:Field", "@id": f"{config}/split", "name": "split",
+        "description": "The split: train, validation, test, or unlabeled (not judged).",
+        "dataType": "sc:Text",
+        "source": {"fileSet": {"@id": fileset_id(config)},
+                   "extract": {"fileProperty": "fullpath"},
+                   "transform": {"regex": r"^(?:.*/)?([a-z]+)-\d+-of-\d+\.parquet$"}},
+    }
+
+
+def record_set(config: str, features: Features) -> dict[str, Any]:
+    docs = COLUMNS.get(config, {})
+    fields = [field(config, name, feature, docs.get(name, name))
+              for name, feature in features.items()]
+    key = "paragraph_id" if "paragraph_id" in features and config == "paragraphs" else None
+    key = key or ("article_id" if config == "articles" else None)
+    out: dict[str, Any] = {"@type": "cr:RecordSet", "@id": config, "name": config,
+                           "description": f"One row per {config[:-1]} of the release."}
+    if key:
+        out["key"] = {"@id": f"{config}/{key}"}
+    out["field"] = [*fields, split_field(config)]
+    return out
+
+
+def class_record_set(set_id: str, ids: list[str], codebook: Codebook,
+                     description: str) -> dict[str, Any]:
+    """An enumeration of one label column's classes: index, codebook id, name."""
+    columns = ("index", "id", "name")
+    types = ("sc:Integer", "sc:Text", "sc:Text")
+    return {
+        "@type": "cr:RecordSet", "@id": set_id, "name": set_id,
+        "description": description, "dataType": "sc:Enumeration",
+        "key": {"@id": f"{set_id}/index"},
+        "field": [{"@type": "cr:Field", "@id": f"{set_id}/{c}", "name": c, "dataType": t}
+                  for c, t in zip(columns, types, strict=True)],
+        "data": [{f"{set_id}/index": i, f"{set_id}/id": code,
+                  f"{set_id}/name": codebook.name(code) if code in codebook else code}
+                 for i, code in enumerate(ids)],
+    }
+
+
+def _class_ids(features: Mapping[str, Features], column: str) -> list[str] | None:
+    for config_features in features.values():
+        feature = config_features.get(column)
+        inner = getattr(feature, "feature", feature)
+        if isinstance(inner, ClassLabel):
+            return list(inner.names)
+    return None
+
+
+def cite_as(version: str) -> str:
+    return ("@misc{paratopics,\n  title = {paratopics: news paragraphs with IPTC Media "
+            f"Topics labels}},\n  version = {{{version}}},\n  note = {{Dataset, release "
+            f"v{version}}}\n}}")
+
+
+def description(manifest: Mapping[str, Any]) -> str:
+    rows = manifest["configs"]["paragraphs"]["rows"]
+    return (f"paratopics v{manifest['version']}: {manifest['inputs']['articles']} news "
+            f"articles split into {sum(rows.values())} paragraphs, each judged against a "
+            "topic codebook built on IPTC Media Topics (levels 1 and 2, plus project "
+            "nodes for security topics). Multi-label paragraph topic classification.")
+
+
+def croissant(manifest: Mapping[str, Any], codebook: Codebook,
+              features: Mapping[str, Features], manifest_sha256: str,
+              data_prefix: str = "data", url: str | None = None,
+              date_published: str | None = None) -> dict[str, Any]:
+    """The Croissant document for a release whose configs sit under `data_prefix`.
+
+    `features` maps each config present to its Hugging Face features;
+    `manifest_sha256` is the digest of the manifest.json shipped beside it.
+    The date is an argument, never the clock, so output stays reproducible.
+    """
+    version = str(manifest["version"])
+    configs = [c for c in release_module.CONFIGS if c in features]
+    manifest_file = {
+        "@type": "cr:FileObject", "@id": "manifest.json", "name": "manifest.json",
+        "description": "Release manifest: versions, counts, adjudication rule, and every "
+                       "file's sha256 and row count.",
+        "contentUrl": "manifest.json", "encodingFormat": "application/json",
+        "sha256": manifest_sha256,
+    }
+    filesets = [{
+        "@type": "cr:FileSet", "@id": fileset_id(c), "name": fileset_id(c),
+        "description": f"Parquet files of the {c} config, one or more per split.",
+        "encodingFormat": "application/x-parquet",
+        "includes": f"{data_prefix}/{c}/*.parquet",
+    } for c in configs]
+    class_sets = []
+    for column, set_id in CLASS_SETS.items():
+        ids = _class_ids(features, column)
+        if ids is not None:
+            what = ("topic classes (IPTC level 2 and project nodes)" if column == "labels"
+                    else "IPTC level-1 topic classes")
+            class_sets.append(class_record_set(
+                set_id, ids, codebook, f"The {what} of `{column}`, in class-index order "
+                f"(codebook {manifest['versions']['codebook']})."))
+    doc: dict[str, Any] = {
+        "@context": CONTEXT,
+        "@type": "sc:Dataset",
+        "name": "paratopics",
+        "conformsTo": CONFORMS_TO,
+        "description": description(manifest),
+        "license": LICENSE_URL,
+        "version": version,
+        "citeAs": cite_as(version),
+        "keywords": ["news", "topic classification", "multi-label", "IPTC Media Topics"],
+        "inLanguage": "en",
+        "isBasedOn": IPTC_URL,
+    }
+    if url:
+        doc["url"] = url
+    if date_published:
+        doc["datePublished"] = date_published
+    doc["distribution"] = [manifest_file, *filesets]
+    doc["recordSet"] = [*(record_set(c, features[c]) for c in configs), *class_sets]
+    return doc
+
+
+def dumps(doc: Mapping[str, Any]) -> bytes:
+    """The one serialization: stable key order as built, UTF-8, newline at the end."""
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,291 @@
+"""The one scorer: predictions against a release's gold labels.
+
+Every number reported on this corpus should come from here, so that a
+micro-F1 means the same thing in every paper. The metrics are scikit-learn's;
+this module decides what is compared: which paragraphs (one split of one
+release, unlabeled paragraphs never), which label space (level 2 or level 1),
+and what happens to bad prediction files (an error naming the line, or with
+`lenient` a count of each problem).
+
+Label space: the labels that occur in the split's gold labels or in the
+predictions. Labels with no gold example in the split are listed as such:
+their recall is undefined, and they are left out of macro averages instead of
+being counted as zero.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import release as release_module
+from .codebook import Codebook
+from .errors import fail
+from .store import Corpus
+
+
+@dataclass
+class Gold:
+    """Gold label sets of one split, keyed by paragraph id, in release order."""
+
+    version: str
+    split: str
+    ids: list[str]
+    labels: dict[str, frozenset[str]]
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+def to_level(labels: Iterable[str], level: int, codebook: Codebook) -> frozenset[str]:
+    if level == 2:
+        return frozenset(labels)
+    return frozenset(codebook.level1(code) for code in labels)
+
+
+def class_names(table: object) -> list[str]:
+    """ClassLabel names of the `labels` column, from the Parquet schema metadata."""
+    info = json.loads(table.schema.metadata[b"huggingface"])  # type: ignore[attr-defined]
+    return list(info["info"]["features"]["labels"]["feature"]["names"])
+
+
+def read_gold(corpus: Corpus, version: str, split: str, level: int,
+              codebook: Codebook) -> Gold:
+    if split == release_module.UNLABELED:
+        raise fail("nothing-to-score", detail="the unlabeled split has no gold labels to score")
+    tables = release_module.read_config(corpus, version, "paragraphs")
+    if split not in tables:
+        have = ", ".join(s for s in tables if s != release_module.UNLABELED) or "none"
+        raise fail("nothing-to-score",
+                   detail=f"split '{split}' of v{version} has no labeled paragraphs, so there "
+                   f"is nothing to score (splits with paragraphs: {have})")
+    table = tables[split]
+    names = class_names(table)
+    ids = table.column("paragraph_id").to_pylist()
+    labels = {pid: to_level((names[i] for i in row), level, codebook)
+              for pid, row in zip(ids, table.column("labels").to_pylist(), strict=True)}
+    texts = dict(zip(ids, table.column("text").to_pylist(), strict=True))
+    return Gold(version, split, ids, labels, texts)
+
+
+# -- predictions --------------------------------------------------------------
+
+
+@dataclass
+class Predictions:
+    labels: dict[str, frozenset[str]]
+    scores: dict[str, dict[str, float]] | None
+    problems: dict[str, list[str]] = field(default_factory=dict)
+
+    def count(self, kind: str, where: str) -> None:
+        self.problems.setdefault(kind, []).append(where)
+
+
+def resolve_label(value: object, codebook: Codebook, names: Sequence[str]) -> str | None:
+    """A codebook id from an id, a ClassLabel index or a node name; None if unknown."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return names[value] if 0 <= value < len(names) else None
+    if not isinstance(value, str):
+        return None
+    if value in codebook:
+        return value
+    by_name = {node["name"]: node["id"] for node in codebook.nodes}
+    return by_name.get(value)
+
+
+def read_predictions(path: Path, gold: Gold, level: int, codebook: Codebook,
+                     lenient: bool = False) -> Predictions:
+    """Parse a predictions JSONL file; strict mode stops at the first bad line."""
+    names = codebook.label_ids
+    labels: dict[str, frozenset[str]] = {}
+    scores: dict[str, dict[str, float]] = {}
+    result = Predictions(labels, None)
+    has_scores = True
+
+    def problem(kind: str, line: int, detail: str) -> None:
+        where = f"{path}:{line}"
+        if not lenient:
+            raise fail("bad-field", file=str(path), line=line, field=kind, detail=detail)
+        result.count(kind, where)
+
+    with path.open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise fail("json-syntax", file=str(path), line=number, detail=exc.msg) from None
+            pid = record.get("paragraph_id") if isinstance(record, dict) else None
+            if pid not in gold.labels:
+                problem("paragraph_id", number, f"{pid!r} is not a paragraph of the "
+                        f"{gold.split} split of v{gold.version}")
+                continue
+            if pid in labels:
+                problem("duplicate", number, f"{pid!r} is predicted twice")
+                continue
+            resolved = []
+            for value in record.get("labels", []):
+                code = resolve_label(value, codebook, names)
+                if code is None:
+                    problem("labels", number, f"{value!r} is not a codebook id, class index "
+                            "or node name")
+                    continue
+                resolved.append(code)
+            labels[pid] = to_level(resolved, level, codebook)
+            raw_scores = record.get("scores")
+            if isinstance(raw_scores, dict):
+                mapped: dict[str, float] = {}
+                for key, value in raw_scores.items():
+                    code = resolve_label(key, codebook, names)
+                    if code is not None:
+                        target = code if level == 2 else codebook.level1(code)
+                        mapped[target] = max(mapped.get(target, 0.0), float(value))
+                scores[pid] = mapped
+            else:
+                has_scores = False
+    for pid in gold.ids:
+        if pid not in labels:
+            if not lenient:
+                raise fail("bad-field", file=str(path), field="paragraph_id",
+                           detail=f"no prediction for {pid!r} (and "
+                           f"{sum(1 for p in gold.ids if p not in labels) - 1} more); "
+                           "pass --lenient to count missing paragraphs as predicting nothing")
+            result.count("missing", pid)
+            labels[pid] = frozenset()
+            scores.setdefault(pid, {})
+    result.scores = scores if has_scores and scores else None
+    return result
+
+
+# -- scoring ------------------------------------------------------------------
+
+
+def label_space(gold: Iterable[frozenset[str]], pred: Iterable[frozenset[str]],
+                codebook: Codebook) -> list[str]:
+    present = set().union(*gold, *pred)
+    order = {node["id"]: i for i, node in enumerate(codebook.nodes)}
+    return sorted(present, key=lambda code: order.get(code, len(order)))
+
+
+def binarize(sets: Sequence[frozenset[str]], labels: Sequence[str]) -> np.ndarray:
+    index = {code: i for i, code in enumerate(labels)}
+    matrix = np.zeros((len(sets), len(labels)), dtype=np.int8)
+    for row, chosen in enumerate(sets):
+        for code in chosen:
+            matrix[row, index[code]] = 1
+    return matrix
+
+
+def _pad(matrix: np.ndarray) -> np.ndarray:
+    return np.hstack([matrix, np.zeros((matrix.shape[0], 1), dtype=matrix.dtype)])
+
+
+def score(gold_sets: Sequence[frozenset[str]], pred_sets: Sequence[frozenset[str]],
+          labels: Sequence[str], pred_scores: Sequence[dict[str, float]] | None = None,
+          ) -> dict[str, object]:
+    """Multi-label metrics (scikit-learn), with honest handling of empty support."""
+    from sklearn import metrics
+
+    if not labels:
+        return {"paragraphs": len(gold_sets), "labels": 0, "note": "no labels in gold or "
+                "predictions: every metric is undefined"}
+    y_true, y_pred = binarize(gold_sets, labels), binarize(pred_sets, labels)
+    support = y_true.sum(axis=0)
+    supported = [i for i, n in enumerate(support) if n > 0]
+    out: dict[str, object] = {"paragraphs": len(gold_sets), "labels": len(labels)}
+    for average in ("micro", "macro", "weighted", "samples"):
+        columns = supported if average == "macro" else list(range(len(labels)))
+        if not columns:
+            out[average] = None
+            continue
+        # scikit-learn reads a single column as binary, not multi-label: an all-zero
+        # extra column, left out through `labels`, keeps every input multi-label.
+        p, r, f, _ = metrics.precision_recall_fscore_support(
+            _pad(y_true[:, columns]), _pad(y_pred[:, columns]), average=average,
+            labels=list(range(len(columns))), zero_division=0)
+        out[average] = {"precision": float(p), "recall": float(r), "f1": float(f)}
+    out["subset_accuracy"] = float(metrics.accuracy_score(_pad(y_true), _pad(y_pred)))
+    out["hamming_loss"] = float(metrics.hamming_loss(y_true, y_pred))
+    p, r, f, s = metrics.precision_recall_fscore_support(
+        _pad(y_true), _pad(y_pred), average=None, labels=list(range(len(labels))),
+        zero_division=0)
+    per_label = []
+    for i, code in enumerate(labels):
+        entry: dict[str, object] = {"label": code, "support": int(s[i]),
+                                    "predicted": int(y_pred[:, i].sum()),
+                                    "precision": float(p[i]), "recall": float(r[i]),
+                                    "f1": float(f[i])}
+        if s[i] == 0:
+            entry["recall"] = entry["f1"] = None
+            entry["note"] = "no gold example in this split"
+        per_label.append(entry)
+    if pred_scores is not None:
+        y_score = np.array([[row.get(code, 0.0) for code in labels] for row in pred_scores])
+        for i, entry in enumerate(per_label):
+            if 0 < support[i] < len(gold_sets):
+                entry["average_precision"] = float(
+                    metrics.average_precision_score(y_true[:, i], y_score[:, i]))
+            else:
+                entry["average_precision"] = None
+    out["per_label"] = per_label
+    out["labels_without_support"] = [labels[i] for i in range(len(labels)) if support[i] == 0]
+    return out
+
+
+def evaluate(corpus: Corpus, predictions: Path, codebook: Codebook, version: str,
+             split: str = "test", level: int = 2, lenient: bool = False) -> dict[str, object]:
+    gold = read_gold(corpus, version, split, level, codebook)
+    preds = read_predictions(predictions, gold, level, codebook, lenient)
+    gold_sets = [gold.labels[pid] for pid in gold.ids]
+    pred_sets = [preds.labels[pid] for pid in gold.ids]
+    labels = label_space(gold_sets, pred_sets, codebook)
+    pred_scores = [preds.scores.get(pid, {}) for pid in gold.ids] if preds.scores else None
+    result = score(gold_sets, pred_sets, labels, pred_scores)
+    result.update({"version": version, "split": split, "level": level,
+                   "problems": {k: len(v) for k, v in preds.problems.items()}})
+    return result
+
+
+def report_text(result: dict[str, object], codebook: Codebook) -> str:
+    from .report import table
+
+    head = (f"paratopics v{result['version']}, split {result['split']}, level "
+            f"{result['level']}: {result['paragraphs']} paragraphs, {result['labels']} labels")
+    lines = [head]
+    if result.get("note"):
+        return "\n".join([*lines, str(result["note"])])
+    rows = []
+    for average in ("micro", "macro", "weighted", "samples"):
+        value = result[average]
+        if value is None:
+            rows.append([average, "n/a", "n/a", "n/a"])
+        else:
+            rows.append([average, value["precision"], value["recall"], value["f1"]])  # type: ignore[index]
+    lines += ["", table(["average", "precision", "recall", "f1"], rows, align="lrrr"),
+              "", f"subset accuracy {result['subset_accuracy']:.3f}   "
+              f"hamming loss {result['hamming_loss']:.4f}"]
+    per = []
+    for entry in result["per_label"]:  # type: ignore[attr-defined]
+        name = codebook.name(entry["label"]) if entry["label"] in codebook else ""
+        def fmt(v: object) -> object:
+            return "n/a" if v is None else v
+        per.append([entry["label"], name, entry["support"], entry["predicted"],
+                    fmt(entry["precision"]), fmt(entry["recall"]), fmt(entry["f1"]),
+                    fmt(entry.get("average_precision", "-"))])
+    lines += ["", table(["label", "name", "support", "predicted", "precision", "recall", "f1",
+                         "AP"], per, align="llrrrrrr")]
+    missing = result["labels_without_support"]
+    if missing:
+        lines.append(f"\n{len(missing)} label(s) predicted but absent from the gold labels of "  # type: ignore[arg-type]
+                     "this split: their recall and F1 are undefined and they are left out of "
+                     "the macro average.")
+    if result["problems"]:
+        lines.append("prediction problems counted (--lenient): " + ", ".join(
+            f"{k} {v}" for k, v in result["problems"].items()))  # type: ignore[attr-defined]
+    if result["paragraphs"] < 50:  # type: ignore[operator]
+        lines.append(f"\nnote: only {result['paragraphs']} paragraphs in this split; scores "
+                     "this small carry wide uncertainty.")
+    return "\n".join(lines)

@@ -1,0 +1,223 @@
+"""Load a release as a Hugging Face dataset: `paratopics.load()`.
+
+A release is plain Parquet plus a manifest, so loading is `datasets`' own
+Parquet builder pointed at the files the manifest lists; nothing here parses
+rows. The features come from the release's own Parquet metadata, so an old
+release keeps the class names it was built with even after the codebook grows.
+
+Class index, codebook id and name::
+
+    ds = paratopics.load(split="train")
+    labels = paratopics.label_map(ds)           # for the "labels" column
+    labels.id(3), labels.name(3)                 # "medtop:20000082", "..."
+    labels.index("medtop:20000082")              # 3 (an id or a name)
+    [labels.name(i) for i in ds[0]["labels"]]
+
+`features["labels"].feature` is the ClassLabel itself: its `names` are the
+codebook ids in class order; `paratopics.load_codebook()` says what they mean.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from datasets import (
+    ClassLabel,
+    Dataset,
+    DatasetDict,
+    Features,
+    IterableDataset,
+    IterableDatasetDict,
+    load_dataset,
+)
+
+from . import codebook as codebook_module
+from . import release as release_module
+from .errors import UsageError, fail
+from .store import Corpus, find_corpus
+
+AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
+CORPUS_ENV = "PARATOPICS_CORPUS"
+
+
+# -- which corpus, which release, which files ---------------------------------
+
+
+def default_corpus(cwd: Path | None = None) -> Corpus:
+    """$PARATOPICS_CORPUS, else the checkout around `cwd`, else the package's checkout.
+
+    The environment comes first, as for the `paratopics` command, so that the
+    loader and the CLI always agree on which corpus they mean.
+    """
+    chosen = os.environ.get(CORPUS_ENV)
+    if chosen:
+        return _existing(Path(chosen), f"${CORPUS_ENV}")
+    found = find_corpus(cwd) or find_corpus(Path(__file__).parent)
+    if found is None:
+        raise UsageError("no paratopics corpus found: pass corpus=DIR, set "
+                         f"${CORPUS_ENV}, or run inside a paratopics checkout")
+    return Corpus(found)
+
+
+def _existing(root: Path, what: str) -> Corpus:
+    if not root.is_dir():
+        raise UsageError(f"{what} {root}: no such folder")
+    return Corpus(root)
+
+
+def resolve_corpus(corpus: Corpus | str | os.PathLike[str] | None) -> Corpus:
+    if corpus is None:
+        return default_corpus()
+    if isinstance(corpus, Corpus):
+        return corpus
+    return _existing(Path(corpus), "corpus")
+
+
+def resolve_version(corpus: Corpus, version: str | None) -> str:
+    """The version asked for (a leading "v" allowed), else the latest release.
+
+    A version that was never built raises `release-missing`, naming the ones
+    that exist, so a typo is answered with the list to choose from.
+    """
+    versions = release_module.list_versions(corpus)
+    if version is None:
+        if not versions:
+            raise fail("release-missing", file=str(corpus.releases),
+                       detail=f"no release in {corpus.releases} (build one with "
+                       "`paratopics build --version X.Y.Z`)")
+        return versions[-1]
+    wanted = version.removeprefix("v")
+    if wanted not in versions:
+        available = ", ".join(versions) or "none"
+        raise fail("release-missing", file=str(release_module.release_dir(corpus, wanted)),
+                   detail=f"no release v{wanted} (available: {available})")
+    return wanted
+
+
+def data_files(manifest: Mapping[str, object], config: str) -> dict[str, list[str]]:
+    """split -> release-relative Parquet paths of `config`, in split order.
+
+    Taken from the manifest rather than a glob, so a stray file in the release
+    folder is never loaded.
+    """
+    if config not in release_module.CONFIGS:
+        raise ValueError(f"unknown config {config!r}: choose one of "
+                         f"{', '.join(release_module.CONFIGS)}")
+    found: dict[str, list[str]] = {}
+    for entry in manifest["files"]:  # type: ignore[attr-defined]
+        folder, name = str(entry["path"]).split("/", 1)
+        if folder == config:
+            found.setdefault(name.split("-", 1)[0], []).append(str(entry["path"]))
+    order = {name: i for i, name in enumerate(release_module.split_names())}
+    return {split: sorted(found[split]) for split in sorted(found, key=lambda s: order.get(s, 99))}
+
+
+def release_features(folder: Path, files: Iterable[str], config: str) -> Features:
+    """The features a release's files carry; the installed codebook's only as fallback."""
+    first = next(iter(files))
+    schema = pq.read_schema(folder / first)
+    if schema.metadata and b"huggingface" in schema.metadata:
+        return Features.from_arrow_schema(schema)
+    return release_module.features(config, codebook_module.load())
+
+
+def load(version: str | None = None, config: str = release_module.DEFAULT_CONFIG,
+         split: str | None = None, streaming: bool = False,
+         corpus: Corpus | str | os.PathLike[str] | None = None,
+         **kwargs: object) -> AnyDataset:
+    """Release `version` (default: the latest) of `config` as a Hugging Face dataset.
+
+    Returns a DatasetDict of every split present, or one Dataset when `split` is
+    given (Iterable variants with `streaming=True`). Extra keyword arguments go
+    to `datasets.load_dataset` (for example `cache_dir`, `num_proc`).
+    """
+    where = resolve_corpus(corpus)
+    chosen = resolve_version(where, version)
+    manifest = release_module.read_manifest(where, chosen)
+    by_split = data_files(manifest, config)
+    if split is not None and split not in by_split:
+        raise ValueError(f"v{chosen} has no {split!r} split in {config} "
+                         f"(available: {', '.join(by_split) or 'none'})")
+    if split is not None:
+        by_split = {split: by_split[split]}
+    folder = release_module.release_dir(where, chosen).resolve()
+    features = release_features(folder, next(iter(by_split.values())), config)
+    files = {name: [str(folder / path) for path in paths] for name, paths in by_split.items()}
+    dataset: AnyDataset = load_dataset(  # type: ignore[call-overload]
+        "parquet", data_files=files, features=features, split=split,
+        streaming=streaming, **kwargs)
+    return dataset
+
+
+# -- labels: class index <-> codebook id <-> name ------------------------------
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """One ClassLabel column's classes: index -> codebook id -> human name."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+
+    def id(self, index: int) -> str:
+        return self.ids[index]
+
+    def name(self, index: int) -> str:
+        return self.names[index]
+
+    def index(self, key: str) -> int:
+        """The class index of a codebook id or of a name."""
+        if key in self.ids:
+            return self.ids.index(key)
+        if key in self.names:
+            return self.names.index(key)
+        raise KeyError(f"{key!r} is neither a class id nor a class name of this column")
+
+    def decode(self, indexes: Iterable[int]) -> list[str]:
+        """Codebook ids of a row's label indexes."""
+        return [self.ids[i] for i in indexes]
+
+    def encode(self, ids: Iterable[str]) -> list[int]:
+        return [self.index(code) for code in ids]
+
+
+def class_label(source: AnyDataset | Features, column: str = "labels") -> ClassLabel:
+    """The ClassLabel of `column` (a list of class labels, or a single one)."""
+    features = source if isinstance(source, Features) else _features_of(source)
+    if column not in features:
+        raise KeyError(f"no column {column!r} (columns: {', '.join(features)})")
+    feature = features[column]
+    inner = getattr(feature, "feature", feature)
+    if not isinstance(inner, ClassLabel):
+        raise TypeError(f"column {column!r} is not a ClassLabel column")
+    return inner
+
+
+def _features_of(dataset: AnyDataset) -> Features:
+    if isinstance(dataset, DatasetDict | IterableDatasetDict):
+        dataset = next(iter(dataset.values()))
+    features = dataset.features
+    if features is None:
+        raise TypeError("the dataset has no features to read class labels from")
+    return features
+
+
+def label_map(source: AnyDataset | Features, column: str = "labels",
+              codebook: codebook_module.Codebook | None = None) -> LabelMap:
+    """The index/id/name mapping of `column`, names from `codebook` (default: shipped).
+
+    An id the codebook does not know (a release newer than the package) is
+    named by its id, so decoding never fails.
+    """
+    book = codebook or codebook_module.load()
+    ids = tuple(class_label(source, column).names)
+    return LabelMap(ids, tuple(book.name(code) if code in book else code for code in ids))
+
+
+def label_names(source: AnyDataset | Features, column: str = "labels") -> list[str]:
+    """Human names of `column`'s classes, in class-index order."""
+    return list(label_map(source, column).names)

@@ -1,0 +1,192 @@
+"""The scorer: agreement with scikit-learn, label resolution, and bad prediction files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import run_cli, write_jsonl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import metrics
+
+from paratopics import evaluate, release
+from paratopics.codebook import load as load_codebook
+from paratopics.store import Corpus
+
+BOOK = load_codebook()
+UNIVERSE = list(BOOK.label_ids[:6])
+label_sets = st.frozensets(st.sampled_from(UNIVERSE), max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(label_sets, label_sets), min_size=1, max_size=30))
+def test_score_agrees_with_sklearn(pairs: list[tuple[frozenset[str], frozenset[str]]]) -> None:
+    gold = [g for g, _ in pairs]
+    pred = [p for _, p in pairs]
+    labels = evaluate.label_space(gold, pred, BOOK)
+    result = evaluate.score(gold, pred, labels)
+    if not labels:
+        assert result["labels"] == 0
+        return
+    truth = np.array([[code in g for code in labels] for g in gold], dtype=int)
+    guess = np.array([[code in p for code in labels] for p in pred], dtype=int)
+    # The oracle: scikit-learn's label-indicator path, written out per definition.
+    for average in ("micro", "weighted", "samples"):
+        p, r, f = _oracle(truth, guess, average)
+        assert result[average] == pytest.approx({"precision": p, "recall": r, "f1": f})
+        if len(labels) >= 2:  # scikit-learn itself, where it reads the input as multi-label
+            p, r, f, _ = metrics.precision_recall_fscore_support(truth, guess, average=average,
+                                                                 zero_division=0)
+            assert result[average] == pytest.approx({"precision": p, "recall": r, "f1": f})
+    supported = [i for i in range(len(labels)) if truth[:, i].sum() > 0]
+    if supported:
+        p, r, f = _oracle(truth[:, supported], guess[:, supported], "macro")
+        assert result["macro"] == pytest.approx({"precision": p, "recall": r, "f1": f})
+    else:
+        assert result["macro"] is None
+    assert result["subset_accuracy"] == pytest.approx(np.mean((truth == guess).all(axis=1)))
+    assert result["hamming_loss"] == pytest.approx(metrics.hamming_loss(truth, guess))
+    f_each = [_oracle(truth[:, [i]], guess[:, [i]], "micro")[2] for i in range(len(labels))]
+    for i, entry in enumerate(result["per_label"]):
+        assert entry["support"] == truth[:, i].sum()
+        if entry["support"]:
+            assert entry["f1"] == pytest.approx(f_each[i])
+        else:
+            assert entry["f1"] is None and entry["label"] in result["labels_without_support"]
+
+
+def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _oracle(truth: np.ndarray, guess: np.ndarray, average: str) -> tuple[float, ...]:
+    """Precision, recall, F1 from their definitions, independently of the scorer."""
+    tp, fp, fn = (truth & guess), (guess & (1 - truth)), (truth & (1 - guess))
+    if average == "micro":
+        return _prf(tp.sum(), fp.sum(), fn.sum())
+    if average == "samples":
+        rows = [_prf(tp[i].sum(), fp[i].sum(), fn[i].sum()) for i in range(len(truth))]
+        return tuple(float(np.mean(col)) for col in zip(*rows, strict=True))
+    cols = [_prf(tp[:, j].sum(), fp[:, j].sum(), fn[:, j].sum()) for j in range(truth.shape[1])]
+    weights = truth.sum(axis=0) if average == "weighted" else np.ones(truth.shape[1])
+    if weights.sum() == 0:
+        return (0.0, 0.0, 0.0)
+    return tuple(float(np.average(col, weights=weights)) for col in zip(*cols, strict=True))
+
+
+def test_average_precision_uses_scores() -> None:
+    a, b = UNIVERSE[:2]
+    gold = [frozenset({a}), frozenset({b}), frozenset({a, b}), frozenset()]
+    pred = [frozenset({a}), frozenset(), frozenset({a}), frozenset()]
+    scores = [{a: 0.9, b: 0.1}, {a: 0.2, b: 0.4}, {a: 0.8, b: 0.3}, {a: 0.1, b: 0.6}]
+    result = evaluate.score(gold, pred, [a, b], scores)
+    expected = metrics.average_precision_score([1, 0, 1, 0], [0.9, 0.2, 0.8, 0.1])
+    assert result["per_label"][0]["average_precision"] == pytest.approx(expected)
+    expected_b = metrics.average_precision_score([0, 1, 1, 0], [0.1, 0.4, 0.3, 0.6])
+    assert result["per_label"][1]["average_precision"] == pytest.approx(expected_b)
+
+
+def test_labels_resolve_from_ids_indexes_and_names() -> None:
+    code = "medtop:20000638"
+    names = BOOK.label_ids
+    assert evaluate.resolve_label(code, BOOK, names) == code
+    assert evaluate.resolve_label(names.index(code), BOOK, names) == code
+    assert evaluate.resolve_label("international relations", BOOK, names) == code
+    assert evaluate.resolve_label("International Relations", BOOK, names) is None
+    assert evaluate.resolve_label(10**6, BOOK, names) is None
+
+
+# -- against a real release ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    from paratopics import synthetic
+
+    corpus = Corpus(tmp_path_factory.mktemp("eval") / "corpus")
+    synthetic.generate(corpus, 60, seed=11, annotators=2)
+    release.build(corpus, "1.0.0", BOOK)
+    return corpus
+
+
+def _gold(corpus: Corpus, split: str = "test", level: int = 2) -> evaluate.Gold:
+    return evaluate.read_gold(corpus, "1.0.0", split, level, BOOK)
+
+
+def _predictions(path: Path, gold: evaluate.Gold, *, perfect: bool = True) -> Path:
+    rows = [{"paragraph_id": pid, "labels": sorted(gold.labels[pid]) if perfect else []}
+            for pid in gold.ids]
+    return write_jsonl(path, rows)
+
+
+def test_perfect_predictions_score_one_and_level1_follows(released: Corpus,
+                                                          tmp_path: Path) -> None:
+    gold = _gold(released)
+    path = _predictions(tmp_path / "p.jsonl", gold)
+    result = evaluate.evaluate(released, path, BOOK, "1.0.0")
+    assert result["paragraphs"] == len(gold.ids) > 0
+    assert result["micro"]["f1"] == 1.0 and result["subset_accuracy"] == 1.0
+    level1 = evaluate.evaluate(released, path, BOOK, "1.0.0", level=1)
+    assert level1["micro"]["f1"] == 1.0
+    assert {e["label"] for e in level1["per_label"]} <= set(BOOK.level1_ids)
+
+
+def test_cli_reports_a_table_and_json(released: Corpus, tmp_path: Path) -> None:
+    gold = _gold(released)
+    path = _predictions(tmp_path / "p.jsonl", gold, perfect=False)
+    text = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    assert text.returncode == 0, text.stderr
+    assert "micro" in text.stdout and "hamming loss" in text.stdout
+    data = run_cli("evaluate", "--corpus", released.root, "--predictions", path,
+                   "--format", "json", "--level", "1")
+    result = json.loads(data.stdout)
+    assert result["micro"]["recall"] == 0.0 and result["level"] == 1
+
+
+@pytest.mark.parametrize("fault", ["unknown-id", "duplicate", "unknown-label", "missing"])
+def test_bad_predictions_name_the_line_or_are_counted(released: Corpus, tmp_path: Path,
+                                                       fault: str) -> None:
+    gold = _gold(released)
+    rows = [{"paragraph_id": pid, "labels": sorted(gold.labels[pid])} for pid in gold.ids]
+    if fault == "unknown-id":
+        rows.insert(1, {"paragraph_id": "no-such-article-0000000000/0", "labels": []})
+    elif fault == "duplicate":
+        rows.insert(1, dict(rows[0]))
+    elif fault == "unknown-label":
+        rows[1] = {**rows[1], "labels": ["medtop:99999999"]}
+    else:
+        rows.pop()
+    path = write_jsonl(tmp_path / "p.jsonl", rows)
+    strict = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    assert strict.returncode == 1
+    assert str(path) in strict.stderr
+    if fault != "missing":
+        assert f"{path}:2" in strict.stderr
+    lenient = run_cli("evaluate", "--corpus", released.root, "--predictions", path,
+                      "--lenient", "--format", "json")
+    assert lenient.returncode == 0, lenient.stderr
+    counted = json.loads(lenient.stdout)["problems"]
+    key = {"unknown-id": "paragraph_id", "duplicate": "duplicate", "unknown-label": "labels",
+           "missing": "missing"}[fault]
+    assert counted == {key: 1}
+
+
+def test_empty_split_says_so_plainly(tmp_path: Path) -> None:
+    corpus = Corpus(tmp_path / "corpus")
+    from paratopics import synthetic
+
+    synthetic.generate(corpus, 3, seed=2)
+    release.build(corpus, "1.0.0", BOOK)
+    empty = [s for s in ("train", "validation", "test")
+             if s not in release.read_config(corpus, "1.0.0", "paragraphs")]
+    assert empty, "three articles cannot fill three splits"
+    path = write_jsonl(tmp_path / "p.jsonl", [])
+    result = run_cli("evaluate", "--corpus", corpus.root, "--predictions", path,
+                     "--split", empty[0])
+    assert result.returncode == 1
+    assert "nothing to score" in result.stderr and "nothing-to-score" in result.stderr

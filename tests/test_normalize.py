@@ -1,0 +1,183 @@
+"""normalize.py: each documented rule on its own, then the properties over arbitrary text."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paratopics.normalize import (
+    is_normalized,
+    normalize_document,
+    normalize_paragraph,
+    sha256_text,
+)
+
+# -- the rules, one by one ---------------------------------------------------------
+
+PARAGRAPH_RULES = [
+    # 1. line endings and the byte-order mark
+    ("crlf", "first line\r\nsecond line", "first line second line"),
+    ("cr", "first line\rsecond line", "first line second line"),
+    ("bom", "\ufeffRussia reaffirmed", "Russia reaffirmed"),
+    # 2. mojibake (UTF-8 read as cp1252), repaired by ftfy
+    ("mojibake-em-dash", "gas pipeline â€” the flagship", "gas pipeline — the flagship"),
+    ("mojibake-accents", "Ã©tÃ© Ã  Paris", "été à Paris"),
+    ("mojibake-curly-apostrophe", "Moscow\u00e2\u20ac\u2122s", "Moscow\u2019s"),
+    ("terminal-escape", "\x1b[31mred\x1b[0m alert", "red alert"),
+    # 3. invisible characters removed, joiners kept
+    ("zero-width-space", "anti\u200bterror", "antiterror"),
+    ("word-joiner", "anti\u2060terror", "antiterror"),
+    ("stray-bom-inside", "anti\ufeffterror", "antiterror"),
+    ("soft-hyphen", "co\u00adoperation", "cooperation"),
+    ("zwj-kept", "\U0001f469\u200d\U0001f52c", "\U0001f469\u200d\U0001f52c"),
+    ("zwnj-kept", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+     "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"),
+    # 4. other spaces become an ASCII space, controls go
+    ("no-break-space", "12.4\u00a0billion", "12.4 billion"),
+    ("narrow-no-break-space", "$2\u202fbillion", "$2 billion"),
+    ("thin-space", "a\u2009b", "a b"),
+    ("ideographic-space", "a\u3000b", "a b"),
+    ("tab", "a\tb", "a b"),
+    ("nul", "a\x00b", "ab"),
+    ("bell", "a\x07b", "ab"),
+    ("delete", "a\x7fb", "ab"),
+    # 5. NFC
+    ("nfc-e-acute", "e\u0301", "\u00e9"),
+    ("nfc-a-ring", "A\u030a", "\u00c5"),
+    ("nfc-in-word", "Qure\u0301shi", "Qur\u00e9shi"),
+    # 6. whitespace collapsed, ends trimmed
+    ("collapse", "  Lavrov   said\n\n Wednesday \t ", "Lavrov said Wednesday"),
+    ("only-space", " \u00a0\t\r\n\u200b ", ""),
+    ("empty", "", ""),
+    # kept as written
+    ("curly-quotes-kept", "\u201cWe\u201d \u2018this\u2019", "\u201cWe\u201d \u2018this\u2019"),
+    ("dashes-kept", "2020\u20132021 \u2014 a pause", "2020\u20132021 \u2014 a pause"),
+    ("straight-quotes-kept", "\"potential\" 'relevant'", "\"potential\" 'relevant'"),
+    ("ellipsis-kept", "and so\u2026", "and so\u2026"),
+    ("ligature-kept", "\ufb01nal", "\ufb01nal"),
+    ("amp-entity-kept", "AT&amp;T", "AT&amp;T"),
+    ("lt-entity-kept", "&lt;b&gt;", "&lt;b&gt;"),
+    ("double-entity-kept", "&amp;lt;", "&amp;lt;"),
+    ("plain-ampersand-kept", "US & Pakistan", "US & Pakistan"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(r, e) for _, r, e in PARAGRAPH_RULES],
+                         ids=[name for name, _, _ in PARAGRAPH_RULES])
+def test_paragraph_rule(raw: str, expected: str) -> None:
+    assert normalize_paragraph(raw) == expected
+    assert is_normalized(expected)
+
+
+DOCUMENT_RULES = [
+    ("crlf-to-lf", "a\r\nb\r\n", "a\nb\n"),
+    ("cr-to-lf", "a\rb\r", "a\nb\n"),
+    ("blank-lines-kept", "title\r\n\r\nbody", "title\n\nbody"),
+    ("leading-bom", "\ufeffUNITED24\n", "UNITED24\n"),
+    ("mojibake", "pipeline â€” the", "pipeline — the"),
+    ("no-break-space", "a\u00a0b\n", "a b\n"),
+    ("nfc", "caf\u0065\u0301\n", "caf\u00e9\n"),
+    ("invisible", "x\u200by\u00adz\n", "xyz\n"),
+    ("controls", "a\x01b\x1fc\n", "abc\n"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [(r, e) for _, r, e in DOCUMENT_RULES],
+                         ids=[name for name, _, _ in DOCUMENT_RULES])
+def test_document_rule_keeps_lines(raw: str, expected: str) -> None:
+    assert normalize_document(raw) == expected
+
+
+def test_is_normalized_tells_apart() -> None:
+    assert is_normalized("Lavrov said Wednesday")
+    assert not is_normalized(" Lavrov said")
+    assert not is_normalized("e\u0301")
+    assert not is_normalized("a\u00a0b")
+
+
+def test_sha256_text_is_utf8_sha256() -> None:
+    text = "pipeline \u2014 the flagship"
+    assert sha256_text(text) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert re.fullmatch(r"[0-9a-f]{64}", sha256_text(""))
+    # composed and decomposed forms hash differently: which is why text is normalized first
+    assert sha256_text("e\u0301") != sha256_text("\u00e9")
+    assert sha256_text(normalize_paragraph("e\u0301")) == sha256_text("\u00e9")
+
+
+# -- properties -----------------------------------------------------------------------
+
+SPECIALS = [
+    "\r", "\n", "\r\n", "\t", " ", "\u00a0", "\u202f", "\u2009", "\u3000", "\u2028", "\u0085",
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\x00", "\x1b", "\x7f",
+    "\x9d", "\u0301", "\u0308", "\u0327", "e", "A", "â€”", "â€™", "Ã©", "Ã", "\u00e2",
+    "\u20ac", "\u201d", "\u2014", "\u2013", "&amp;", "&lt;", "&", ";", "\ufb01",
+    "\ud800", "\udfff", "\udc80", "\U0001f469",
+]
+
+_char = st.one_of(
+    st.characters(),  # any code point outside the surrogate block
+    st.characters(categories=["Cs"]),  # lone surrogates, as a broken decoder leaves them
+    st.sampled_from(SPECIALS),
+)
+TEXT = st.one_of(
+    st.text(st.characters()),
+    st.text(st.characters(categories=["Cs", "Cc", "Cf", "Zs", "Mn"])),
+    st.lists(_char, max_size=40).map("".join),
+    st.lists(st.sampled_from(SPECIALS), max_size=30).map("".join),
+)
+PROPERTY = settings(max_examples=300, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
+_CONTROL_EXCEPT_LF = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+@PROPERTY
+@given(TEXT)
+def test_paragraph_idempotent_and_clean(text: str) -> None:
+    once = normalize_paragraph(text)
+    assert normalize_paragraph(once) == once
+    assert is_normalized(once)
+    assert "\r" not in once and "\n" not in once
+    assert not _SURROGATE.search(once)
+    assert not _INVISIBLE.search(once)
+    assert not _CONTROL_EXCEPT_LF.search(once)
+    assert once == once.strip()
+    assert "  " not in once
+    assert unicodedata.is_normalized("NFC", once)
+    once.encode("utf-8")  # raises on anything unencodable
+
+
+@PROPERTY
+@given(TEXT)
+def test_document_idempotent_and_clean(text: str) -> None:
+    once = normalize_document(text)
+    assert normalize_document(once) == once
+    assert "\r" not in once
+    assert not _SURROGATE.search(once)
+    assert not _INVISIBLE.search(once)
+    assert not _CONTROL_EXCEPT_LF.search(once)
+    assert unicodedata.is_normalized("NFC", once)
+    once.encode("utf-8")
+
+
+@PROPERTY
+@given(TEXT)
+def test_paragraph_of_document_is_paragraph(text: str) -> None:
+    """The text door normalizes the document, then each block; the JSON door a paragraph
+    directly. Both must reach the same canonical text, or hashes would depend on the door."""
+    assert normalize_paragraph(normalize_document(text)) == normalize_paragraph(text)
+
+
+@PROPERTY
+@given(st.lists(st.text(st.characters(exclude_categories=["Cs"]), max_size=20), max_size=6))
+def test_line_ending_style_does_not_matter(lines: list[str]) -> None:
+    lf = "\n".join(lines)
+    assert normalize_paragraph(lf.replace("\n", "\r\n")) == normalize_paragraph(lf)
+    assert normalize_paragraph("\ufeff" + lf) == normalize_paragraph(lf)
