@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="articles per corpus (default: 1000 10000 100000)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", type=Path,
-                        default=Path(tempfile.gettempdir()) / "paratopics-bench",
+                        default=Path(tempfile.gettempdir()) / "paratopics-bench-build",
                         help="where generated corpora are kept between runs")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench-build.md")
     args = parser.parse_args(argv)

@@ -234,7 +234,9 @@ def report(results: list[dict[str, object]], folder: Path, articles: int,
         "`HF_DATASETS_CACHE` (its Arrow files are written through the page cache, not "
         "synced); the cached loads reuse it. `load_dataset` reads the "
         "publish folder (`paratopics publish --out`) through its README front matter; "
-        "`paratopics.load` reads the release in the corpus through the manifest.",
+        "`paratopics.load` reads the release in the corpus through the manifest. The "
+        "machine is shared and has two cores: single runs vary by up to 2x, which the "
+        "*runs* column shows.",
         "",
         table(results),
         "",

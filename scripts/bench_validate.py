@@ -343,18 +343,27 @@ def table(results: list[Result]) -> str:
     return markdown_table(headers, rows)
 
 
+def _after_startup(n: int, run: Run, start: Run) -> float | None:
+    """Lines per CPU second once started; None when the run is within start-up noise."""
+    work = run.cpu - start.cpu
+    return n / work if work > 0.1 else None
+
+
 def startup_table(results: list[Result], start: tuple[Run, Run]) -> str:
     """Throughput once started: what the per-line work costs, start-up set apart."""
     ours0, theirs0 = start
     rows = []
     for r in results:
-        ours = r.lines / max(r.ours.seconds - ours0.seconds, 1e-9)
-        theirs = r.lines / max(r.theirs.seconds - theirs0.seconds, 1e-9)
-        rows.append([r.lines, _rate(1, 1 / ours), _rate(1, 1 / theirs), f"{ours / theirs:.1f}x"])
+        ours, theirs = _after_startup(r.lines, r.ours, ours0), _after_startup(
+            r.lines, r.theirs, theirs0)
+        ratio = f"{ours / theirs:.1f}x" if ours and theirs else "n/a"
+        rows.append([r.lines, round(ours) if ours else "n/a (start-up noise)",
+                     round(theirs) if theirs else "n/a (start-up noise)", ratio])
     head = (f"Start-up (no annotation lines): paratopics {ours0.seconds:.2f} s "
             f"({ours0.cpu:.2f} s CPU, {ours0.peak_mb:.0f} MB), check-jsonschema "
             f"{theirs0.seconds:.2f} s ({theirs0.cpu:.2f} s CPU, {theirs0.peak_mb:.0f} MB). "
-            "Lines per second after start-up (wall time minus that):")
+            "Lines per CPU second after start-up (CPU time minus that of the empty run; CPU "
+            "time is steadier than wall time on a shared machine):")
     return head + "\n\n" + markdown_table(
         ["lines", "paratopics lines/s", "check-jsonschema lines/s", "ratio"], rows)
 

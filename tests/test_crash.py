@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 from reliability_helpers import (
+    article_record,
     children_of,
     cli_args,
     corpus_problems,
@@ -40,6 +41,7 @@ from reliability_helpers import (
     process_gone,
     release_issues,
     run,
+    run_measured,
     synthetic_corpus,
     visible_files,
     wait_until,
@@ -61,6 +63,8 @@ class Trials:
 
     killed: int = 0
     finished: int = 0
+    #: ingest worker processes seen at kill time (each must die with the ingest)
+    workers: int = 0
     pending_changelog: list[str] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)
 
@@ -130,13 +134,15 @@ def _kill_loop(corpus: Corpus, count: int, rng: random.Random, window: float,
         killed, _, workers = _run_and_kill(args, watched, delay)
         trials.killed += killed
         trials.finished += not killed
+        trials.workers += len(workers)
         intact = _check_after(corpus, intact, trials, building, workers)
     return trials
 
 
 def _report(name: str, trials: Trials) -> None:
     print(f"{name}: {trials.killed} killed, {trials.finished} finished before the kill, "
-          f"changelog pending after kill: {trials.pending_changelog}, delays {trials.delays}")
+          f"{trials.workers} worker processes ended with their parent, changelog pending "
+          f"after kill: {trials.pending_changelog}, delays {trials.delays}")
 
 
 # -- ingest ---------------------------------------------------------------------------
@@ -167,6 +173,7 @@ def test_ingest_batch_killed_anywhere_leaves_a_valid_corpus(tmp_path: Path) -> N
     trials = _kill_loop(corpus, INGEST_TRIALS, rng, window * 1.1, make_run)
     _report("ingest batch", trials)
     assert trials.killed >= INGEST_TRIALS // 2, trials  # the kills really hit the writes
+    assert trials.workers > 0, "no worker process was alive at a kill: -j is not tested"
 
     done = run("ingest", "--corpus", corpus.root, *(p for batch in batches for p in batch))
     assert done.returncode == 0, output(done)
@@ -237,8 +244,7 @@ def test_build_killed_anywhere_leaves_no_partial_release(tmp_path: Path) -> None
 def _can_mount() -> bool:
     if os.geteuid() != 0:
         return False
-    probe = Path(os.environ.get("TMPDIR", "/tmp")) / f"paratopics-mount-probe-{os.getpid()}"
-    probe.mkdir(exist_ok=True)
+    probe = Path(tempfile.mkdtemp(prefix="paratopics-mount-probe-"))
     try:
         ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)],
                             capture_output=True).returncode == 0
@@ -253,6 +259,31 @@ def _can_mount() -> bool:
 
 
 MOUNT = _can_mount()
+#: Dropping these capabilities makes root obey file modes, so chmod works as for anyone.
+NO_DAC = ["setpriv", "--inh-caps=-all",
+          "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+#: The last resort: every file the child writes is capped (EFBIG), so its first large
+#: write fails: the raw copy, which ingest writes before the record.
+PER_PROCESS = "RLIMIT_FSIZE=4096 in the child (EFBIG)"
+
+
+@dataclass
+class Fault:
+    """How writes are made to fail, and how the child command must be started for it."""
+
+    mechanism: str
+    prefix: list[str] = field(default_factory=list)
+    preexec: Callable[[], None] | None = None
+
+    def run(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
+        return run_measured([*self.prefix, *cli_args(*args)], preexec_fn=self.preexec)[0]
+
+
+def _capped() -> Fault:
+    def preexec() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+    return Fault(PER_PROCESS, preexec=preexec)
 
 
 @contextlib.contextmanager
@@ -275,59 +306,56 @@ def _tmpfs_over(folder: Path, spare: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _read_only(folder: Path) -> Iterator[tuple[str, Callable[[], None] | None]]:
-    """Make `folder` refuse writes for real; yields (mechanism, preexec_fn for the child)."""
-    if os.geteuid() != 0:
-        folder.chmod(0o555)
-        try:
-            yield "chmod 0o555 (EACCES)", None
-        finally:
-            folder.chmod(0o755)
-    elif MOUNT:
-        with _tmpfs_over(folder, 1 << 20):
-            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
-            yield "read-only tmpfs mount (EROFS)", None
-    else:  # root without mount rights: chmod does not bind root; cap the file size
-        yield "RLIMIT_FSIZE=0 (EFBIG)", _no_file_growth(0)
-
-
-def _no_file_growth(limit: int) -> Callable[[], None]:
-    def preexec() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return preexec
+def _chmod_read_only(folder: Path) -> Iterator[Fault]:
+    folder.chmod(0o555)
+    try:
+        if os.geteuid() != 0:
+            yield Fault("chmod 0o555 (EACCES)")
+        elif shutil.which("setpriv"):
+            yield Fault("chmod 0o555, child run as root without CAP_DAC_OVERRIDE (EACCES)",
+                        prefix=NO_DAC)
+        else:
+            yield _capped()
+    finally:
+        folder.chmod(0o755)
 
 
 @contextlib.contextmanager
-def _nearly_full(folder: Path) -> Iterator[tuple[str, Callable[[], None] | None]]:
-    """Leave `folder` with almost no free space (ENOSPC), or cap file size (EFBIG)."""
-    if MOUNT:
-        with _tmpfs_over(folder, 64 << 10):
-            filler = folder / ".filler"
-            fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
-            try:
-                while True:  # until ENOSPC: no block left for anyone
-                    os.write(fd, b"\0" * 4096)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
-            yield "tmpfs mount filled to the last block (ENOSPC)", None
-    else:
-        yield "RLIMIT_FSIZE=4096 (EFBIG)", _no_file_growth(4096)
+def _mount_read_only(folder: Path) -> Iterator[Fault]:
+    if not MOUNT:
+        with _chmod_read_only(folder) as fault:
+            yield fault
+        return
+    with _tmpfs_over(folder, 1 << 20):
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        yield Fault("read-only tmpfs mount (EROFS)")
 
 
-def _big_update(corpus: Corpus, path: Path, record: dict[str, object]) -> dict[str, object]:
-    """The same article (same source file name and URL) with much more text."""
-    bigger = {**record, "paragraphs": [f"Paragraph {i}: " + "word " * 400 for i in range(60)]}
-    path.write_text(json.dumps(bigger), encoding="utf-8")
-    return bigger
+@contextlib.contextmanager
+def _nearly_full(folder: Path) -> Iterator[Fault]:
+    """Leave `folder` without one free block (ENOSPC), or cap file size (EFBIG)."""
+    if not MOUNT:
+        yield _capped()
+        return
+    with _tmpfs_over(folder, 64 << 10):
+        fd = os.open(folder / ".filler", os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            while True:  # until ENOSPC: no block left for anyone
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        yield Fault("tmpfs mount filled to the last block (ENOSPC)")
 
 
-@pytest.mark.parametrize("fault", ["read-only", "full"])
-def test_failed_write_names_the_file_and_changes_nothing(tmp_path: Path, fault: str) -> None:
-    from reliability_helpers import article_record
+FAULTS = {"read-only mount": _mount_read_only, "read-only chmod": _chmod_read_only,
+          "disk full": _nearly_full}
 
+
+@pytest.mark.parametrize("fault_name", list(FAULTS))
+def test_failed_write_names_the_file_and_changes_nothing(tmp_path: Path,
+                                                         fault_name: str) -> None:
     corpus = new_corpus(tmp_path / "corpus")
     source = tmp_path / "in" / "wire.json"
     source.parent.mkdir()
@@ -337,43 +365,37 @@ def test_failed_write_names_the_file_and_changes_nothing(tmp_path: Path, fault: 
     assert done.returncode == 0, output(done)
     (article,) = corpus.article_files()
     before = {rel: (corpus.root / rel).read_bytes() for rel in visible_files(corpus.root)}
-    _big_update(corpus, source, record)
+    # the same article (same file name and URL) grown large: an update of both files
+    bigger = {**record, "paragraphs": [f"Paragraph {i}: " + "word " * 400 for i in range(60)]}
+    source.write_text(json.dumps(bigger), encoding="utf-8")
 
-    fail_writes = _read_only if fault == "read-only" else _nearly_full
-    with fail_writes(corpus.articles) as (mechanism, preexec):
-        done, _ = _measured_cli(preexec, "ingest", "--corpus", corpus.root, source)
-        print(f"{fault}: {mechanism}: {output(done)}")
+    with FAULTS[fault_name](corpus.articles) as fault:
+        done = fault.run("ingest", "--corpus", corpus.root, source)
+        print(f"{fault_name}: {fault.mechanism}: {output(done)}")
         after = {rel: (corpus.root / rel).read_bytes() for rel in visible_files(corpus.root)}
         leftovers = [p.name for p in corpus.articles.iterdir() if p.name.endswith(".tmp")]
     text = done.stdout + done.stderr
     assert done.returncode == 1, output(done)
     assert "Traceback" not in text
     assert "[write-failed]" in text
-    assert article.name in text
+    assert (source.name if fault.mechanism == PER_PROCESS else article.name) in text
     assert "nothing was changed" in text
     assert after == before  # the old record and the old raw copy, byte for byte
     assert leftovers == []
     assert corpus_problems(corpus) == []
-    done = run("ingest", "--corpus", corpus.root, source)  # space back: it goes through
+    done = run("ingest", "--corpus", corpus.root, source)  # writable again: it goes through
     assert done.returncode == 0, output(done)
     assert "updated" in done.stdout
     assert corpus_problems(corpus) == []
-
-
-def _measured_cli(preexec: Callable[[], None] | None, *args: str | Path,
-                  ) -> tuple[subprocess.CompletedProcess[str], float]:
-    from reliability_helpers import run_measured
-
-    return run_measured(cli_args(*args), preexec_fn=preexec)
 
 
 def test_failed_release_write_leaves_no_partial_release(tmp_path: Path) -> None:
     corpus = synthetic_corpus(tmp_path / "corpus", 20, seed=9)
     done = run("build", "--corpus", corpus.root, "--version", "1.0.0")
     assert done.returncode == 0, output(done)
-    with _nearly_full(corpus.releases) as (mechanism, preexec):
-        done, _ = _measured_cli(preexec, "build", "--corpus", corpus.root, "--version", "1.1.0")
-        print(f"build on a full disk: {mechanism}: {done.stderr.strip()[-400:]}")
+    with _nearly_full(corpus.releases) as fault:
+        done = fault.run("build", "--corpus", corpus.root, "--version", "1.1.0")
+        print(f"build on a full disk: {fault.mechanism}: {done.stderr.strip()[-400:]}")
         listing = sorted(p.name for p in corpus.releases.iterdir())
         issues = release_issues(corpus)
     assert done.returncode == 1, output(done)

@@ -111,6 +111,16 @@ def test_an_older_version_a_v_prefix_and_one_split(built: Corpus, cache: str) ->
     assert older.num_rows < load(corpus=built.root, split="train", cache_dir=cache).num_rows
 
 
+def test_split_expressions_slice_and_combine(built: Corpus, cache: str) -> None:
+    rows = manifest_rows(built, "1.1.0", "paragraphs")
+    assert load(corpus=built.root, split="train[:5]", cache_dir=cache).num_rows == 5
+    first, second = list(rows)[:2]
+    both = load(corpus=built.root, split=f"{first}+{second}", cache_dir=cache)
+    assert both.num_rows == rows[first] + rows[second]
+    with pytest.raises(ValueError, match="no 'tests' split"):
+        load(corpus=built.root, split="train+tests[:3]")
+
+
 def test_articles_and_annotations_configs(built: Corpus, cache: str) -> None:
     for config in ("articles", "annotations"):
         ds = load(config=config, corpus=str(built.root), cache_dir=cache)

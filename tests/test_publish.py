@@ -301,3 +301,16 @@ def test_cli_usage_errors(corpus: Corpus, tmp_path: Path, capsys: pytest.Capture
         main(["publish", "--corpus", str(corpus.root), "--out", str(out),
               "--date", "15/01/2026"])
     assert exited.value.code == 2
+
+
+def test_card_commands_are_ones_the_cli_accepts(folder: Path) -> None:
+    from paratopics.cli import build_parser
+
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```bash\n(.*?)```", text, re.S)
+    assert block is not None
+    commands = block.group(1).strip().splitlines()
+    assert [c.split()[1] for c in commands] == ["train", "predict", "evaluate"]
+    for command in commands:
+        args = build_parser().parse_args(command.split()[1:])
+        assert args.version == VERSION

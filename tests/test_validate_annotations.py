@@ -195,7 +195,7 @@ def test_a_50_mb_line_is_skipped_in_bounded_memory(seeded: Corpus) -> None:
     assert peak < 4 * 1024 * 1024, peak
 
 
-def test_a_stale_annotation_shows_the_current_text(seeded: Corpus, cli: Any,
+def test_a_stale_annotation_shows_the_judged_and_current_text(seeded: Corpus, cli: Any,
                                                    tmp_path: Path) -> None:
     art = the_article(seeded)
     old = art["paragraphs"][5]["text"]
@@ -218,8 +218,11 @@ def test_a_stale_annotation_shows_the_current_text(seeded: Corpus, cli: Any,
                                   "/paragraph_sha256")]
     message = problems[0]["message"]
     assert art["paragraphs"][5]["sha256"][:12] in message  # the judged hash
+    assert old[:60] in message  # the text that was judged, kept in corpus/history/
     assert new[:60] in message  # the text as it reads now
     assert snapshot(seeded.root) == before
+    history = (seeded.history / f"{art['article_id']}.jsonl").read_text().splitlines()
+    assert [json.loads(h)["text"] for h in history] == [old]
 
 
 def test_an_annotation_file_outside_the_corpus_is_reported_and_still_checked(
@@ -385,3 +388,15 @@ def test_the_fast_path_answers_as_jsonschema_does(record: dict[str, object]) -> 
         assert expected, record  # never accepts what jsonschema refuses
     else:
         assert not expected or _unsure(record), record  # refuses only what it must
+
+
+def test_level1_topic_is_refused_as_a_label(seeded: Corpus) -> None:
+    """Releases have classes only for level-2 and project nodes; level 1 is derived."""
+    from paratopics.validate import validate_corpus
+
+    article = the_article(seeded)
+    path = seeded.annotations / "level1.jsonl"
+    path.write_bytes(line(judgement(article, 0, ["medtop:16000000", "medtop:20000638"])))
+    problems = validate_corpus(seeded).problems
+    assert [(p.code, p.line, p.pointer) for p in problems] == [("level1-label", 1, "/labels/0")]
+    assert "conflict, war and peace" in problems[0].message

@@ -160,16 +160,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     book = codebook_module.load()
     with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")):
-        summary = validate_corpus(corpus, codebook=book)
-        if summary.errors:
-            _emit(summary.problems, "text")
-            print(f"build: refused: the corpus has {summary.errors} problem(s); fix them and "
-                  "run `paratopics validate` until it passes", file=sys.stderr)
-            return EXIT_INVALID
         target = release_module.release_dir(corpus, version)
         existed = target.exists()
-        try:
-            result = release_module.build(corpus, version, book, notes=args.notes)
+        try:  # validates first; nothing is written unless the corpus is valid
+            summary, result = release_module.validate_then_build(corpus, version, book,
+                                                                 notes=args.notes)
         except OSError as exc:  # e.g. the disk filled up while Parquet was written
             kept = target.exists() and not existed
             raise ParatopicsError(problem(
@@ -178,6 +173,11 @@ def cmd_build(args: argparse.Namespace) -> int:
                     "the release folder was written but not its changelog entry: run the "
                     "same build again" if kept else
                     "nothing was changed (the partial build was removed)"))) from None
+        if result is None:
+            _emit(summary.problems, "text")
+            print(f"build: refused: the corpus has {summary.errors} problem(s); fix them and "
+                  "run `paratopics validate` until it passes", file=sys.stderr)
+            return EXIT_INVALID
     rows = result.manifest["configs"]
     for config, info in rows.items():  # type: ignore[attr-defined]
         parts = ", ".join(f"{split} {n:,}" for split, n in info["rows"].items()) or "(empty)"
@@ -190,14 +190,28 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _all_versions(corpus: Corpus) -> list[str]:
+    """Every release that exists or ever existed: a folder named vX.Y.Z or an entry in
+    the changelog, so that a deleted manifest (or release) is reported, not skipped."""
+    found = set(release_module.list_versions(corpus))
+    found |= set(release_module.changelog_digests(corpus))
+    if corpus.releases.is_dir():
+        found |= {p.name[1:] for p in corpus.releases.iterdir()
+                  if p.is_dir() and release_module.VERSION_RE.match(p.name[1:])}
+    return sorted(found, key=release_module.parse_version)
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
     book = codebook_module.load()
     versions = [_version(args.version, corpus)] if args.version or not args.all else (
-        release_module.list_versions(corpus))
+        _all_versions(corpus))
     failed = 0
     for version in versions:
-        issues = release_module.verify(corpus, version, book)
+        try:
+            issues = release_module.verify(corpus, version, book)
+        except ParatopicsError as exc:  # e.g. its manifest.json was deleted
+            issues = [f"v{version}/manifest.json: cannot be read ({exc.problem.message})"]
         for issue in issues:
             print(format_text(problem("release-corrupt", file=f"releases/v{version}",
                                       detail=issue)))

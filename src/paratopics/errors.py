@@ -235,11 +235,12 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Replace the label with the one suggested.",
     ),
     ErrorType(
-        "duplicate-label",
-        "Label repeated",
-        "label '{label}' appears more than once",
-        "A judgement is a set of labels; listing one twice is a typo.",
-        "Remove the repeated label.",
+        "level1-label",
+        "Level-1 topic used as a label",
+        "'{label}' ({name}) is a level-1 topic",
+        "Paragraphs are labelled with level-2 IPTC nodes and project nodes; the level-1 "
+        "topics are derived from them, so releases have no class for a level-1 id.",
+        "Replace it with the level-2 or project node under it that fits (see docs/guide.md).",
     ),
     ErrorType(
         "duplicate-judgement",

@@ -598,6 +598,26 @@ def _existing(corpus: Corpus, article_id: str) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
+def superseded(before: Article, after: Article) -> list[dict[str, object]]:
+    """Paragraphs of `before` whose text no longer occurs in `after`."""
+    kept = {p["sha256"] for p in after["paragraphs"]}
+    return [{"paragraph_index": p["index"], "sha256": p["sha256"], "text": p["text"],
+             "replaced_by_source": after["ingested_from"]["sha256"]}
+            for p in before["paragraphs"] if p["sha256"] not in kept]
+
+
+def keep_history(corpus: Corpus, before: Article, after: Article) -> None:
+    """Append superseded texts to corpus/history/<id>.jsonl, so that validate can show
+    a stale judgement the text that was judged (the record keeps only current text)."""
+    lines = superseded(before, after)
+    if not lines:
+        return
+    path = corpus.history / f"{check_name(after['article_id'], 'article id')}.jsonl"
+    known = path.read_bytes() if path.is_file() else b""
+    added = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    atomic_write(path, known + added.encode("utf-8"), durable=False)
+
+
 def identity_of(article_id: str) -> str:
     """The hash suffix of an id: the article's identity (the slug is for people)."""
     return article_id.rsplit("-", 1)[-1]
@@ -666,6 +686,8 @@ def _store(corpus: Corpus, prepared: Prepared, replace: bool, seen: dict[str, st
                 changes.append(Change(aid, "unchanged"))
                 continue
             record_path = corpus.article_path(aid)
+            if old is not None:
+                keep_history(corpus, _parsed(old), json.loads(data))
             atomic_write(record_path, data, durable=False)
             written.append((record_path, old))
             changes.append(Change(aid, "new") if old is None

@@ -116,6 +116,11 @@ def data_files(manifest: Mapping[str, object], config: str) -> dict[str, list[st
     return {split: sorted(found[split]) for split in sorted(found, key=lambda s: order.get(s, 99))}
 
 
+def split_names_in(split: str) -> list[str]:
+    """The split names in a `datasets` split expression: "train[:10%]+test" -> train, test."""
+    return [part.split("[", 1)[0].strip() for part in split.split("+")]
+
+
 def release_features(folder: Path, files: Iterable[str], config: str) -> Features:
     """The features a release's files carry; the installed codebook's only as fallback."""
     first = next(iter(files))
@@ -132,18 +137,23 @@ def load(version: str | None = None, config: str = release_module.DEFAULT_CONFIG
     """Release `version` (default: the latest) of `config` as a Hugging Face dataset.
 
     Returns a DatasetDict of every split present, or one Dataset when `split` is
-    given (Iterable variants with `streaming=True`). Extra keyword arguments go
-    to `datasets.load_dataset` (for example `cache_dir`, `num_proc`).
+    given, in `datasets`' split syntax ("train", "train[:1000]", "train+validation");
+    Iterable variants with `streaming=True`. Extra keyword arguments go to
+    `datasets.load_dataset` (for example `cache_dir`, `num_proc`).
     """
     where = resolve_corpus(corpus)
     chosen = resolve_version(where, version)
     manifest = release_module.read_manifest(where, chosen)
     by_split = data_files(manifest, config)
-    if split is not None and split not in by_split:
-        raise ValueError(f"v{chosen} has no {split!r} split in {config} "
-                         f"(available: {', '.join(by_split) or 'none'})")
+    if not by_split:
+        raise ValueError(f"v{chosen} has no rows in {config}")
     if split is not None:
-        by_split = {split: by_split[split]}
+        wanted = split_names_in(split)
+        missing = [name for name in wanted if name not in by_split]
+        if missing:
+            raise ValueError(f"v{chosen} has no {missing[0]!r} split in {config} "
+                             f"(available: {', '.join(by_split) or 'none'})")
+        by_split = {name: by_split[name] for name in wanted}
     folder = release_module.release_dir(where, chosen).resolve()
     features = release_features(folder, next(iter(by_split.values())), config)
     files = {name: [str(folder / path) for path in paths] for name, paths in by_split.items()}

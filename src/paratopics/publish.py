@@ -325,8 +325,15 @@ train = ds["train"].map(multi_hot, batched=True)
 
 Report micro- and macro-averaged F1 over the test split (`sklearn.metrics.f1_score(y_true,
 y_pred, average="micro")` on multi-hot arrays), leaving out of the macro average the
-classes with no gold example in the split. The `paratopics` package includes the scorer
-and a reproducible baseline, so that numbers on this corpus are comparable.
+classes with no gold example in the split. The `paratopics` package ships the project's
+scorer and a reproducible baseline (TF-IDF with one-vs-rest logistic regression), so that
+numbers on this corpus are comparable; in a checkout:
+
+```bash
+paratopics train --version {version} --out model/
+paratopics predict --model model/ --version {version} --split test --out predictions.jsonl
+paratopics evaluate --predictions predictions.jsonl --version {version} --split test
+```
 
 ## Versions
 

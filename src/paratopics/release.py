@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ from .records import (
     article_body,
 )
 from .store import Corpus, atomic_write, dump_json, fsync_dir, sha256_file
+from .validate import Summary, validate_corpus
 
 if TYPE_CHECKING:
     from datasets import Features
@@ -284,6 +286,13 @@ def load_json(raw: bytes) -> Any:
         return json.loads(raw)
 
 
+def rows_to_table(rows: list[dict[str, object]], schema: pa.Schema) -> pa.Table:
+    """`pa.Table.from_pylist(rows, schema=schema)`, column by column: the same
+    table, twenty times faster (from_pylist converts row by row)."""
+    return pa.Table.from_arrays([pa.array([row[f.name] for row in rows], type=f.type)
+                                 for f in schema], schema=schema)
+
+
 def read_judgements(corpus: Corpus, schema: pa.Schema, hashed: list[tuple[str, str]],
                     ) -> pa.Table:
     """Every judgement as a row of the annotations config, in file order.
@@ -291,7 +300,7 @@ def read_judgements(corpus: Corpus, schema: pa.Schema, hashed: list[tuple[str, s
     Rows are held as Arrow columns (a few hundred bytes each) rather than as
     dicts (about three times that). Each file's sha256 goes into `hashed`.
     """
-    batches: list[pa.RecordBatch] = []
+    tables: list[pa.Table] = []
     rows: list[dict[str, object]] = []
     for path in corpus.annotation_files():
         digest = hashlib.sha256()
@@ -301,11 +310,11 @@ def read_judgements(corpus: Corpus, schema: pa.Schema, hashed: list[tuple[str, s
                 if line.strip():
                     rows.append(annotation_row(load_json(line)))
                 if len(rows) == READ_BATCH:
-                    batches += pa.Table.from_pylist(rows, schema=schema).to_batches()
+                    tables.append(rows_to_table(rows, schema))
                     rows = []
         hashed.append((f"annotations/{path.name}", digest.hexdigest()))
-    batches += pa.Table.from_pylist(rows, schema=schema).to_batches()
-    return pa.Table.from_batches(batches, schema=schema)
+    tables.append(rows_to_table(rows, schema))
+    return pa.concat_tables(tables)
 
 
 def sorted_chunks(table: pa.Table, order: pa.Array, size: int = READ_BATCH
@@ -429,7 +438,7 @@ class SplitWriter:
             self._convert()
 
     def _convert(self) -> None:
-        self.add_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+        self.add_table(rows_to_table(self.rows, self.schema))
         self.rows = []
 
     def add_table(self, table: pa.Table) -> None:
@@ -535,7 +544,12 @@ def read_article_file(path: Path, tally: Tally) -> Article:
     return article
 
 
-def write_tree(folder: Path, corpus: Corpus, codebook: Codebook) -> Written:
+class Cancelled(Exception):
+    """The build was stopped from outside (its corpus failed validation meanwhile)."""
+
+
+def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
+               cancelled: Callable[[], bool] = lambda: False) -> Written:
     """Stream the corpus into every config's Parquet files under `folder`.
 
     Judgements are read first (as Arrow columns), sorted and written; then the
@@ -577,6 +591,8 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook) -> Written:
         golds = gold_by_article(judgement_groups(judgements, ranking), order, tally)
         pending = next(golds, None)
         for path in _article_files(corpus):
+            if tally.articles % 1000 == 999 and cancelled():
+                raise Cancelled
             article = read_article_file(path, tally)
             aid = article["article_id"]
             while pending is not None and pending[0] < aid:  # judged, but no such article
@@ -696,12 +712,15 @@ class BuildResult:
     manifest: dict[str, object]
 
 
-def build(corpus: Corpus, version: str, codebook: Codebook,
-          notes: str | None = None) -> BuildResult:
+def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = None,
+          *, publish_if: Callable[[], bool] = lambda: True,
+          cancelled: Callable[[], bool] = lambda: False) -> BuildResult:
     """Write release `version`, or confirm an identical one; refuse a different one.
 
     The release is written into a hidden temporary folder and renamed into
-    place, so an interrupted build leaves no partial release behind.
+    place, so an interrupted build leaves no partial release behind. Nothing is
+    published unless `publish_if()` says so at the end; `cancelled()` is asked
+    now and then, and a True stops the build. Both raise Cancelled.
     """
     check_version(version)
     corpus.releases.mkdir(parents=True, exist_ok=True)
@@ -710,7 +729,10 @@ def build(corpus: Corpus, version: str, codebook: Codebook,
     tmp = corpus.releases / f".tmp-v{version}-{os.getpid()}"
     try:
         tmp.mkdir()
-        manifest = build_manifest(version, write_tree(tmp, corpus, codebook), codebook)
+        manifest = build_manifest(version, write_tree(tmp, corpus, codebook, cancelled),
+                                  codebook)
+        if not publish_if():
+            raise Cancelled
         atomic_write(tmp / "manifest.json", dump_json(manifest))
         target = release_dir(corpus, version)
         if target.exists():
@@ -728,6 +750,41 @@ def build(corpus: Corpus, version: str, codebook: Codebook,
         shutil.rmtree(tmp, ignore_errors=True)
     append_changelog(corpus, manifest, notes)
     return BuildResult(version, target, "built", manifest)
+
+
+#: From this many article files on, `validate_then_build` validates in a second
+#: process beside the build (at a million paragraphs each takes about a minute).
+PARALLEL_FROM_ARTICLES = 5_000
+
+
+def validate_then_build(corpus: Corpus, version: str, codebook: Codebook,
+                        notes: str | None = None) -> tuple[Summary, BuildResult | None]:
+    """Validate the corpus, then build release `version` if it is valid.
+
+    For a large corpus the two run at once, validation in a child process: the
+    build writes into its temporary folder, stops as soon as validation has
+    failed, and publishes nothing before it has passed. The outcome is that of
+    validating first, on two cores in about half the time.
+    """
+    if len(corpus.article_files()) < PARALLEL_FROM_ARTICLES:
+        summary = validate_corpus(corpus, codebook=codebook)
+        return summary, (None if summary.errors else build(corpus, version, codebook, notes))
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded process
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        checking = pool.submit(validate_corpus, corpus, None, codebook)
+
+        def failed() -> bool:
+            return checking.done() and checking.result().errors > 0
+
+        try:
+            result = build(corpus, version, codebook, notes,
+                           publish_if=lambda: checking.result().errors == 0, cancelled=failed)
+        except Exception:
+            summary = checking.result()
+            if summary.errors:  # the data is bad: its problems, not the build's crash
+                return summary, None
+            raise
+        return checking.result(), result
 
 
 def fsync_tree(folder: Path) -> None:

@@ -48,6 +48,11 @@ class Corpus:
     def releases(self) -> Path:
         return self.root / "releases"
 
+    @property
+    def history(self) -> Path:
+        """Superseded paragraph texts, so a stale judgement can show what was judged."""
+        return self.root / "history"
+
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()
 

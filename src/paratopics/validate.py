@@ -111,14 +111,15 @@ class Checker:
     #: per raw source file of this run: "outside", "missing" or its sha256 (source_problems)
     source_states: dict[str, str] = field(default_factory=dict)
 
-    #: ids a label may be: in the codebook and not retired
+    #: ids a label may be: a class of the paragraphs config (level 2 or a project
+    #: node) that is not retired; level-1 topics are derived, never labelled
     active_labels: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.annotation_valid = fast_path(self.annotation_schema)
         self.article_valid = article_fast_path(self.article_schema)
         self.active_labels = frozenset(
-            code for code in self.codebook.by_id if not self.codebook.is_retired(code))
+            code for code in self.codebook.label_ids if not self.codebook.is_retired(code))
 
 
 def _pointer(error: ValidationError) -> str:
@@ -226,12 +227,53 @@ class ArticleIndex:
     """Per article, its paragraphs' hashes and texts: what annotations are checked against."""
 
     hashes: dict[str, list[str]] = field(default_factory=dict)
-    texts: dict[str, list[str]] = field(default_factory=dict)
+    texts: dict[str, list[str]] = field(default_factory=lambda: _TextsOnDemand())
+    history: Path | None = None
 
-    def add(self, article: Article) -> None:
+    def judged_text(self, article_id: str, sha256: str) -> str | None:
+        """The superseded text with hash `sha256`, if ingest kept it in history/."""
+        if self.history is None:
+            return None
+        path = self.history / f"{article_id}.jsonl"
+        if not path.is_file():
+            return None
+        with path.open(encoding="utf-8") as handle:
+            for text in handle:
+                entry = json.loads(text)
+                if entry.get("sha256") == sha256:
+                    return str(entry.get("text"))
+        return None
+
+    def add(self, article: Article, path: Path | None = None) -> None:
+        """Index `article`; given the `path` it was read from, its texts are read
+        again only if a stale judgement needs one (a million texts are ~400 MB)."""
         aid = article["article_id"]
         self.hashes[aid] = [p["sha256"] for p in article["paragraphs"]]
-        self.texts[aid] = [p["text"] for p in article["paragraphs"]]
+        if path is None:
+            self.texts[aid] = [p["text"] for p in article["paragraphs"]]
+        else:
+            self.texts.pop(aid, None)
+            self.texts.paths[aid] = (path, len(article["paragraphs"]))  # type: ignore[attr-defined]
+
+
+class _TextsOnDemand(dict[str, list[str]]):
+    """Paragraph texts by article id, read from the record file when first asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: dict[str, tuple[Path, int]] = {}
+
+    def __missing__(self, aid: str) -> list[str]:
+        if aid not in self.paths:
+            raise KeyError(aid)
+        path, count = self.paths[aid]
+        try:
+            texts = [p["text"] for p in json.loads(path.read_bytes())["paragraphs"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            texts = []
+        texts += ["(the record changed during validation)"] * (count - len(texts))
+        self[aid] = texts
+        return texts
 
 
 def read_json_file(path: Path, file: str) -> tuple[object | None, list[Problem]]:
@@ -278,7 +320,7 @@ def check_articles(corpus: Corpus, paths: Iterable[Path], checker: Checker,
             if not found:
                 found = source_problems(record, corpus, file,  # type: ignore[arg-type]
                                         checker.source_states)
-                index.add(record)  # type: ignore[arg-type]
+                index.add(record, path)  # type: ignore[arg-type]
         yield from found
 
 
@@ -325,7 +367,9 @@ def _paragraph_problem(record: Annotation, file: str, line: int,
         return problem("unknown-paragraph", pointer="/paragraph_index", article_id=aid,
                        index=position, count=len(hashes), **where)
     if hashes[position] != record["paragraph_sha256"]:
-        judged = record["paragraph_sha256"][:12] + "…"
+        old_text = index.judged_text(aid, record["paragraph_sha256"])
+        judged = record["paragraph_sha256"][:12] + "… " + (
+            _short(old_text, 120) if old_text is not None else "(text not in corpus/history/)")
         current = index.texts[aid][position]
         return problem("stale-annotation", pointer="/paragraph_sha256", article_id=aid,
                        index=position, judged=judged,
@@ -341,6 +385,8 @@ def _label_problem(label: str, i: int, file: str, line: int, codebook: Codebook)
         suggestion = f"; did you mean '{guess}'?" if guess else ""
         return problem("unknown-label", label=label, suggestion=suggestion, **where)
     node = codebook.by_id[label]
+    if node["level"] == 1:
+        return problem("level1-label", label=label, name=node["name"], **where)
     replacement = node.get("replaced_by", "an active node")
     return problem("retired-label", label=label, name=node["name"], replacement=replacement,
                    **where)
@@ -423,8 +469,9 @@ def _check_line(raw: bytes | int, ended: bool, number: int, file: str, checker: 
         found.append(problem("not-utf8", file=file, line=number, offset=exc.start,
                              detail=exc.reason))
         return found
-    except (json.JSONDecodeError, RecursionError) as exc:
-        detail = getattr(exc, "msg", "nested too deeply")
+    except (ValueError, RecursionError) as exc:  # ValueError: e.g. a 5000-digit integer
+        detail = getattr(exc, "msg", None) or (
+            "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
         if not ended:
             detail += " (the last line is incomplete: was the file truncated?)"
         found.append(problem("json-syntax", file=file, line=number,
@@ -497,7 +544,7 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
     book = codebook or codebook_module.load()
     checker = Checker(book)
     summary = Summary(problems=codebook_problems(book))
-    index = ArticleIndex()
+    index = ArticleIndex(history=corpus.history)
     all_articles = corpus.article_files()
     if paths is None:
         article_paths, annotation_paths = all_articles, corpus.annotation_files()

@@ -1,0 +1,426 @@
+"""Releases: what `build` writes is exactly the corpus, in splits that never leak.
+
+Each test builds from its own generated corpus (paratopics.synthetic) or the
+seed article in a temporary folder, and reads the result back with real
+readers: pyarrow, DuckDB and `datasets` in a fresh process. Expected values
+are computed here from the article and annotation files, with the adjudication
+rule restated independently, so that the build's own code is not its oracle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from paratopics import codebook, release
+from paratopics.errors import ParatopicsError
+from paratopics.ingest import article_id
+from paratopics.store import Corpus
+from paratopics.synthetic import generate, plan_article, vocabulary
+
+BOOK = codebook.load()
+VERSION = "1.0.0"
+
+
+# -- expectations, from the files ----------------------------------------------
+
+
+def read_articles(corpus: Corpus) -> dict[str, dict[str, Any]]:
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in corpus.article_files()}
+
+
+def read_judgements(corpus: Corpus) -> list[dict[str, Any]]:
+    return [json.loads(line) for path in corpus.annotation_files()
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def expected_gold(judgements: list[dict[str, Any]]) -> dict[tuple[str, int], tuple[set[str], int]]:
+    """(gold labels, annotators) per judged paragraph, by the rule in the README:
+    the latest adjudicator's labels, else labels a strict majority chose."""
+    by_paragraph: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for j in judgements:
+        by_paragraph.setdefault((j["article_id"], j["paragraph_index"]), []).append(j)
+    gold = {}
+    for key, group in by_paragraph.items():
+        votes = [j for j in group if j.get("role", "annotator") == "annotator"]
+        adjudications = [j for j in group if j.get("role") == "adjudicator"]
+        if adjudications:
+            labels = set(max(adjudications, key=lambda j: (j["created"], j["annotator"]))["labels"])
+        else:
+            chosen = Counter(label for v in votes for label in set(v["labels"]))
+            labels = {label for label, n in chosen.items() if 2 * n > len(votes)}
+        gold[key] = (labels, len(votes))
+    return gold
+
+
+def release_files(corpus: Corpus, version: str, config: str) -> dict[str, list[Path]]:
+    folder = release.release_dir(corpus, version) / config
+    out: dict[str, list[Path]] = {}
+    for path in sorted(folder.glob("*.parquet")):
+        out.setdefault(path.name.split("-")[0], []).append(path)
+    return out
+
+
+def rows_by_split(corpus: Corpus, version: str, config: str) -> dict[str, list[dict[str, Any]]]:
+    """Every row of a config read with pyarrow directly, per split."""
+    return {split: [row for path in paths for row in pq.read_table(path).to_pylist()]
+            for split, paths in release_files(corpus, version, config).items()}
+
+
+def class_names(path: Path, column: str) -> list[str]:
+    info = json.loads(pq.read_schema(path).metadata[b"huggingface"])
+    return info["info"]["features"][column]["feature"]["names"]
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """One generated corpus and its release, for the tests that only read it."""
+    corpus = Corpus(tmp_path_factory.mktemp("built") / "corpus")
+    generate(corpus, 60, seed=21, annotators=3)
+    release.build(corpus, VERSION, BOOK)
+    return corpus
+
+
+def build_copy(source: Corpus, dest: Path) -> Corpus:
+    shutil.copytree(source.root, dest)
+    return Corpus(dest)
+
+
+# -- round trip through real readers -----------------------------------------
+
+
+def test_paragraphs_read_with_pyarrow_are_the_corpus_with_its_gold_labels(built: Corpus) -> None:
+    arts, gold = read_articles(built), expected_gold(read_judgements(built))
+    by_split = rows_by_split(built, VERSION, "paragraphs")
+    names = class_names(release_files(built, VERSION, "paragraphs")["train"][0], "labels")
+    level1 = class_names(release_files(built, VERSION, "paragraphs")["train"][0],
+                         "labels_level1")
+    assert names == list(BOOK.label_ids) and level1 == list(BOOK.level1_ids)
+    seen = {}
+    for split, rows in by_split.items():
+        for row in rows:
+            seen[(row["article_id"], row["paragraph_index"])] = (split, row)
+    expected_keys = {(aid, p["index"]) for aid, a in arts.items() for p in a["paragraphs"]}
+    assert set(seen) == expected_keys
+    for (aid, index), (split, row) in seen.items():
+        para, art = arts[aid]["paragraphs"][index], arts[aid]
+        assert (row["paragraph_id"], row["text"], row["heading"], row["sha256"]) == (
+            f"{aid}/{index}", para["text"], para["heading"], para["sha256"])
+        assert (row["title"], row["source"], row["published"].isoformat()) == (
+            art["title"], art["source"], art["published"])
+        labels, annotators = gold.get((aid, index), (set(), 0))
+        assert {names[i] for i in row["labels"]} == labels
+        assert len(row["labels"]) == len(labels)
+        assert {level1[i] for i in row["labels_level1"]} == {BOOK.level1(c) for c in labels}
+        assert row["annotators"] == annotators
+        assert split == (release.split_of(aid) if (aid, index) in gold else release.UNLABELED)
+    assert any(rows for s, rows in by_split.items() if s != "train")  # several splits used
+
+
+def test_articles_and_annotations_read_with_pyarrow_are_the_files(built: Corpus) -> None:
+    arts, judgements = read_articles(built), read_judgements(built)
+    gold = expected_gold(judgements)
+    names = class_names(release_files(built, VERSION, "articles")["train"][0], "labels")
+    rows = {r["article_id"]: r for rs in rows_by_split(built, VERSION, "articles").values()
+            for r in rs}
+    assert set(rows) == set(arts)
+    for aid, art in arts.items():
+        row = rows[aid]
+        judged = [gold[(aid, p["index"])] for p in art["paragraphs"] if (aid, p["index"]) in gold]
+        assert row["body"] == "\n\n".join(p["text"] for p in art["paragraphs"])
+        assert row["paragraphs"] == [{k: p[k] for k in ("index", "heading", "text")}
+                                     for p in art["paragraphs"]]
+        assert (row["url"], row["authors"], row["section"], row["language"]) == (
+            art["url"], art["authors"], art["section"], art["language"])
+        assert row["judged_paragraphs"] == len(judged)
+        assert [names[i] for i in row["labels"]] == [
+            c for c in BOOK.label_ids if any(c in labels for labels, _ in judged)]
+    got = [r for rs in rows_by_split(built, VERSION, "annotations").values() for r in rs]
+    assert len(got) == len(judgements)
+    key = lambda r: (r["article_id"], r["paragraph_index"], r["annotator"])  # noqa: E731
+    for row, raw in zip(sorted(got, key=key), sorted(judgements, key=key), strict=True):
+        assert row["paragraph_id"] == f"{raw['article_id']}/{raw['paragraph_index']}"
+        assert (row["labels"], row["created"], row["paragraph_sha256"], row["note"]) == (
+            raw["labels"], raw["created"], raw["paragraph_sha256"], raw.get("note"))
+        assert row["role"] == raw.get("role", "annotator")
+        assert row["confidence"] == pytest.approx(raw.get("confidence"), abs=1e-6) \
+            if raw.get("confidence") is not None else row["confidence"] is None
+
+
+def test_duckdb_reads_the_same_rows(built: Corpus) -> None:
+    folder = release.release_dir(built, VERSION)
+    con = duckdb.connect()
+    got = con.execute(
+        "select paragraph_id, text, heading, labels, annotators, "
+        "regexp_extract(filename, '([a-z]+)-\\d{5}-of-\\d{5}\\.parquet$', 1) as split "
+        f"from read_parquet('{folder}/paragraphs/*.parquet', filename = true) "
+        "order by paragraph_id").fetchall()
+    expected = sorted(
+        (row["paragraph_id"], row["text"], row["heading"], row["labels"], row["annotators"], s)
+        for s, rows in rows_by_split(built, VERSION, "paragraphs").items() for row in rows)
+    assert [tuple(r) for r in got] == expected
+    counts = dict(con.execute(
+        f"select count(*), (select count(*) from read_parquet('{folder}/articles/*.parquet')) "
+        f"from read_parquet('{folder}/annotations/*.parquet')").fetchall())
+    assert counts == {len(read_judgements(built)): len(read_articles(built))}
+
+
+LOAD = r"""
+import json, sys
+import datasets
+datasets.disable_progress_bars()
+files = json.loads(sys.argv[1])
+out = {}
+for config, by_split in files.items():
+    ds = datasets.load_dataset("parquet", data_files=by_split, cache_dir=sys.argv[2])
+    first = next(iter(ds.values()))
+    out[config] = {
+        "rows": {split: ds[split].to_list() for split in ds},
+        "names": {c: f.feature.names for c, f in first.features.items()
+                  if hasattr(getattr(f, "feature", None), "names")},
+    }
+print(json.dumps(out, default=str))
+"""
+
+
+def test_load_dataset_in_a_fresh_process_gives_the_rows_and_class_names(
+        built: Corpus, tmp_path: Path) -> None:
+    files = {config: {s: [str(p) for p in paths]
+                      for s, paths in release_files(built, VERSION, config).items()}
+             for config in ("paragraphs", "articles")}
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD, json.dumps(files), str(tmp_path / "hf-cache")],
+        capture_output=True, text=True, timeout=300,
+        env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PATH": "/usr/bin:/bin",
+             "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    for config in ("paragraphs", "articles"):
+        assert loaded[config]["names"] == {"labels": list(BOOK.label_ids),
+                                           "labels_level1": list(BOOK.level1_ids)}
+        direct = rows_by_split(built, VERSION, config)
+        assert set(loaded[config]["rows"]) == set(direct)
+        for split, rows in direct.items():
+            got = loaded[config]["rows"][split]
+            assert [r["article_id"] for r in got] == [r["article_id"] for r in rows]
+            assert [r["labels"] for r in got] == [r["labels"] for r in rows]
+            assert [r.get("text", r.get("body")) for r in got] == [
+                r.get("text", r.get("body")) for r in rows]
+
+
+# -- splits ---------------------------------------------------------------------
+
+
+def test_no_article_is_in_two_labeled_splits_and_unjudged_paragraphs_stay_apart(
+        built: Corpus) -> None:
+    by_split = rows_by_split(built, VERSION, "paragraphs")
+    homes: dict[str, set[str]] = {}
+    for split, rows in by_split.items():
+        for row in rows:
+            if split != release.UNLABELED:
+                homes.setdefault(row["article_id"], set()).add(split)
+    assert homes and all(len(splits) == 1 for splits in homes.values())
+    gold = expected_gold(read_judgements(built))
+    unjudged = {(aid, p["index"]) for aid, a in read_articles(built).items()
+                for p in a["paragraphs"]} - set(gold)
+    assert unjudged  # the generator leaves some paragraphs alone
+    assert {(r["article_id"], r["paragraph_index"])
+            for r in by_split[release.UNLABELED]} == unjudged
+    assert all(r["annotators"] == 0 and r["labels"] == [] for r in by_split["unlabeled"])
+    assert all(r["annotators"] > 0 or r["labels"] == [] for s, rows in by_split.items()
+               if s != "unlabeled" for r in rows)
+    judged_nothing = [r for r in rows_by_split(built, VERSION, "articles").get("unlabeled", [])]
+    assert all(r["judged_paragraphs"] == 0 for r in judged_nothing)
+
+
+def test_split_of_depends_on_the_id_alone() -> None:
+    # pinned: a changed hash or salt would move articles between splits across releases
+    assert release.split_of("russia-pakistan-agree-to-boost-military-9fb302f7a1") == "train"
+    pinned = {f"article-{i}-0123456789": release.split_of(f"article-{i}-0123456789")
+              for i in range(50)}
+    assert Counter(pinned.values()).keys() == {"train", "validation", "test"}
+    assert all(release.split_of(aid) == split for aid, split in pinned.items())
+
+
+def test_split_proportions_are_near_80_10_10_on_2000_generated_ids() -> None:
+    import random
+
+    rng, vocab = random.Random(11), vocabulary(BOOK)
+    ids = {article_id(plan_article(rng, vocab, 11, n).draft) for n in range(2000)}
+    assert len(ids) == 2000
+    shares = Counter(release.split_of(aid) for aid in ids)
+    for name, share in release.SPLITS:
+        spread = 4 * (share * (1 - share) / len(ids)) ** 0.5  # four standard deviations
+        assert abs(shares[name] / len(ids) - share) < spread, (name, shares)
+
+
+def test_articles_keep_their_split_as_the_corpus_grows(tmp_path: Path) -> None:
+    corpus = Corpus(tmp_path / "corpus")
+    generate(corpus, 40, seed=31)
+    release.build(corpus, "1.0.0", BOOK)
+    generate(corpus, 40, seed=32)
+    release.build(corpus, "1.1.0", BOOK)
+
+    def homes(version: str) -> dict[str, str]:
+        return {r["article_id"]: split
+                for split, rows in rows_by_split(corpus, version, "articles").items()
+                for r in rows}
+
+    before, after = homes("1.0.0"), homes("1.1.0")
+    assert len(before) == 40 and len(after) == 80
+    assert {aid: after[aid] for aid in before} == before
+
+
+# -- reproducible, immutable ------------------------------------------------------
+
+
+def test_two_builds_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> None:
+    import time
+
+    source = Corpus(tmp_path / "source")
+    generate(source, 30, seed=41)
+    one, two = build_copy(source, tmp_path / "one"), build_copy(source, tmp_path / "two")
+    release.build(one, VERSION, BOOK)
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)  # the second build runs in another second
+    release.build(two, VERSION, BOOK)
+    a, b = release.release_dir(one, VERSION), release.release_dir(two, VERSION)
+    assert digests(a) == digests(b) and len(digests(a)) > 5
+    assert (one.releases / "CHANGELOG.md").read_bytes() == (
+        two.releases / "CHANGELOG.md").read_bytes()
+    manifest = json.loads((a / "manifest.json").read_text())
+    assert release.manifest_schema_problems(manifest) == []
+    text = (a / "manifest.json").read_text()
+    stamps = set(re.findall(r"\d{4}-\d{2}-\d{2}(?:T[\d:]+)?", text))
+    published = {manifest["inputs"]["published"]["first"], manifest["inputs"]["published"]["last"]}
+    assert stamps == published  # dates come from the inputs, never from the clock
+    for entry in manifest["files"]:
+        assert entry["sha256"] == hashlib.sha256((a / entry["path"]).read_bytes()).hexdigest()
+
+
+def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
+    """The checkout's v1.0.0, rebuilt from its own inputs in a copy: nothing changed."""
+    committed = Corpus(Path(__file__).resolve().parents[1] / "corpus")
+    copy = build_copy(committed, tmp_path / "corpus")
+    before = digests(copy.releases)
+    result = release.build(copy, VERSION, BOOK)
+    assert result.status == "identical"
+    assert digests(copy.releases) == before
+    shutil.rmtree(release.release_dir(copy, VERSION))
+    (copy.releases / "CHANGELOG.md").unlink()
+    assert release.build(copy, VERSION, BOOK).status == "built"
+    rebuilt = digests(release.release_dir(copy, VERSION))
+    assert rebuilt == digests(release.release_dir(committed, VERSION))
+
+
+def test_rebuilding_unchanged_says_identical_and_a_change_is_refused(
+        seeded: Corpus, cli: Any) -> None:
+    first = cli("build", "--corpus", seeded.root, "--version", VERSION)
+    assert first.returncode == 0, first.stderr
+    again = cli("build", "--corpus", seeded.root, "--version", VERSION)
+    assert again.returncode == 0 and "identical" in again.stdout
+    before = digests(seeded.releases)
+    article = json.loads(seeded.article_files()[0].read_text())
+    para = article["paragraphs"][0]
+    (seeded.annotations / "team.jsonl").write_text(json.dumps({
+        "article_id": article["article_id"], "paragraph_index": 0,
+        "paragraph_sha256": para["sha256"], "labels": ["paratopics:counter-terrorism"],
+        "annotator": "team-a", "created": "2025-01-01T00:00:00Z"}) + "\n")
+    refused = cli("build", "--corpus", seeded.root, "--version", VERSION)
+    assert refused.returncode == 1
+    assert "release-exists" in refused.stderr and "Bump the version" in refused.stderr
+    assert digests(seeded.releases) == before
+    assert cli("build", "--corpus", seeded.root, "--version", "1.0.1").returncode == 0
+
+
+def test_build_refuses_invalid_data_and_writes_nothing(seeded: Corpus, cli: Any) -> None:
+    article = json.loads(seeded.article_files()[0].read_text())
+    (seeded.annotations / "bad.jsonl").write_text(json.dumps({
+        "article_id": article["article_id"], "paragraph_index": 1,
+        "paragraph_sha256": article["paragraphs"][1]["sha256"], "labels": ["medtop:nonsense"],
+        "annotator": "team-a", "created": "2025-01-01T00:00:00Z"}) + "\n")
+    done = cli("build", "--corpus", seeded.root, "--version", VERSION)
+    assert done.returncode == 1
+    assert "unknown-label" in done.stdout and "bad.jsonl:1" in done.stdout
+    assert "refused" in done.stderr
+    assert sorted(p.name for p in seeded.releases.iterdir()) == []
+
+
+def test_a_level1_label_stops_the_build_by_name(seeded: Corpus) -> None:
+    """Validate accepts a level-1 id as a label; a release has no class for it."""
+    article = json.loads(seeded.article_files()[0].read_text())
+    (seeded.annotations / "l1.jsonl").write_text(json.dumps({
+        "article_id": article["article_id"], "paragraph_index": 0,
+        "paragraph_sha256": article["paragraphs"][0]["sha256"], "labels": ["medtop:16000000"],
+        "annotator": "team-a", "created": "2025-01-01T00:00:00Z"}) + "\n")
+    with pytest.raises(ParatopicsError) as caught:
+        release.build(seeded, VERSION, BOOK)
+    assert "medtop:16000000" in caught.value.problem.message
+    assert release.list_versions(seeded) == [] and not list(seeded.releases.glob(".tmp-*"))
+
+
+# -- Parquet done properly ---------------------------------------------------------
+
+
+def test_parquet_files_are_zstd_with_bounded_row_groups_and_hf_features(built: Corpus) -> None:
+    manifest = release.read_manifest(built, VERSION)
+    folder = release.release_dir(built, VERSION)
+    for entry in manifest["files"]:
+        path = folder / entry["path"]
+        meta = pq.read_metadata(path)
+        assert meta.num_rows == entry["rows"] and path.stat().st_size == entry["bytes"]
+        for group in range(meta.num_row_groups):
+            assert meta.row_group(group).num_rows <= release.ROW_GROUP_ROWS
+            for column in range(meta.num_columns):
+                assert meta.row_group(group).column(column).compression == "ZSTD"
+        config = entry["path"].split("/")[0]
+        schema = pq.read_schema(path)
+        hf = json.loads(schema.metadata[b"huggingface"])["info"]["features"]
+        assert set(hf) == set(schema.names)
+        if config != "annotations":
+            assert hf["labels"]["feature"]["names"] == list(BOOK.label_ids)
+            assert hf["labels"]["feature"]["_type"] == "ClassLabel"
+
+
+def test_splits_past_shard_rows_are_sharded_with_hub_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = Corpus(tmp_path / "corpus")
+    info = generate(corpus, 40, seed=51)
+    monkeypatch.setattr(release, "SHARD_ROWS", 120)
+    monkeypatch.setattr(release, "ROW_GROUP_ROWS", 50)
+    release.build(corpus, VERSION, BOOK)
+    folder = release.release_dir(corpus, VERSION) / "paragraphs"
+    manifest = release.read_manifest(corpus, VERSION)
+    rows = {e["path"]: e["rows"] for e in manifest["files"]}
+    train = sorted(p.name for p in folder.glob("train-*.parquet"))
+    total = manifest["configs"]["paragraphs"]["rows"]["train"]
+    count = -(-total // 120)
+    assert count >= 3
+    assert train == [f"train-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
+    sizes = [rows[f"paragraphs/{name}"] for name in train]
+    assert sizes[:-1] == [120] * (count - 1) and 0 < sizes[-1] <= 120
+    assert sum(sizes) == total
+    for name, size in zip(train, sizes, strict=True):
+        meta = pq.read_metadata(folder / name)
+        assert meta.num_rows == size
+        assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == (
+            [50, 50, 20] if size == 120 else [min(50, size - 50 * g)
+                                               for g in range(-(-size // 50))])
+    assert sum(sum(c["rows"].values()) for c in [manifest["configs"]["paragraphs"]]) == (
+        info.paragraphs)
+    assert release.verify(corpus, VERSION, BOOK) == []
