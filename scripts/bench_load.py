@@ -232,8 +232,9 @@ def report(results: list[dict[str, object]], folder: Path, articles: int,
         "(VmHWM, reset after imports; the largest over the runs), *rise above baseline* "
         "its growth over the memory after imports. Each first load starts from an empty "
         "`HF_DATASETS_CACHE` (its Arrow files are written through the page cache, not "
-        "synced); the cached loads reuse it. `load_dataset` reads the "
-        "publish folder (`paratopics publish --out`) through its README front matter; "
+        "synced; every step starts after a `sync`); the cached loads reuse it. "
+        "`load_dataset` reads the publish folder (`paratopics publish --out`) through "
+        "its README front matter; "
         "`paratopics.load` reads the release in the corpus through the manifest. The "
         "machine is shared and has two cores: single runs vary by up to 2x, which the "
         "*runs* column shows.",
@@ -271,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(cache, ignore_errors=True)
         for step in STEPS:
             cache = caches.get(step.rsplit("-", 1)[0], args.work / "hf-cache-unused")
+            os.sync()  # the previous step's dirty pages must not slow this one down
             result = in_subprocess(step, corpus, folder, cache)
             print(f"run {repeat + 1}: {step:24} {float(result['seconds']):7.2f} s  "  # type: ignore[arg-type]
                   f"peak {float(result['peak_mb']):7.0f} MB", file=sys.stderr)  # type: ignore[arg-type]

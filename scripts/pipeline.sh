@@ -38,5 +38,11 @@ print("first paragraph:", first[0]["text"][:70], "...")
 print("  labels:", [names[i] for i in first[0]["labels"]])
 PY
 
+step "publish: a Hub-ready folder (card, data, croissant.json), loaded back"
+hub="$(mktemp -d)/paratopics"
+paratopics publish --version "$latest" --out "$hub"
+HF_HUB_OFFLINE=1 python -c "import datasets, sys; datasets.disable_progress_bars(); \
+ds = datasets.load_dataset(sys.argv[1], 'paragraphs'); print('loaded from', sys.argv[1], ds)" "$hub"
+
 step "stats"
 paratopics stats --plot docs/label-distribution.png

@@ -129,11 +129,17 @@ def corpus_problems(corpus: Corpus) -> list[str]:
                 json.loads((corpus.root / rel).read_bytes())
             except ValueError as exc:
                 found.append(f"{rel}: partial record ({exc})")
+        elif top == "history":  # superseded paragraph texts, one JSON line each
+            try:
+                for line in (corpus.root / rel).read_text(encoding="utf-8").splitlines():
+                    json.loads(line)
+            except ValueError as exc:
+                found.append(f"{rel}: partial history file ({exc})")
         elif top == "releases" and rest != "CHANGELOG.md":
             version = rest.split("/", 1)[0]
             if not (corpus.releases / version / "manifest.json").is_file():
                 found.append(f"{rel}: in a release folder without a manifest (partial)")
-        elif top not in LAYOUT:
+        elif top not in (*LAYOUT, "history"):
             found.append(f"{rel}: unexpected file")
     return found
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import textwrap
@@ -253,12 +254,29 @@ def project_copy(dest: Path) -> Path:
     return dest
 
 
+def fresh_venv_with_our_dependencies(venv: Path) -> str:
+    """A new venv that sees this interpreter's packages (datasets, hatchling, ...).
+
+    `--system-site-packages` would give the *base* interpreter's packages, which
+    lack them when the tests themselves run in a venv (as in CI); a .pth file
+    naming this interpreter's site-packages bridges to them instead. Paths named
+    in a .pth are not site dirs, so the editable install of paratopics there is
+    not picked up: the only paratopics the venv can import is the one installed.
+    """
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; "
+                              "print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    ours = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(purelib) / "_test_parent_env.pth").write_text("\n".join(ours) + "\n")
+    return str(python)
+
+
 def test_installed_non_editable_outside_the_checkout(built: Corpus, tmp_path: Path) -> None:
     source = project_copy(tmp_path / "project")
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True, timeout=300)
-    python = str(venv / "bin" / "python")
+    python = fresh_venv_with_our_dependencies(venv)
     install = subprocess.run([python, "-m", "pip", "install", "--no-deps",
                               "--no-build-isolation", "--quiet", str(source)],
                              capture_output=True, text=True, timeout=600)

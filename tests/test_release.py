@@ -424,3 +424,42 @@ def test_splits_past_shard_rows_are_sharded_with_hub_names(
     assert sum(sum(c["rows"].values()) for c in [manifest["configs"]["paragraphs"]]) == (
         info.paragraphs)
     assert release.verify(corpus, VERSION, BOOK) == []
+
+
+# -- validation beside the build (large corpora) -------------------------------------
+
+
+def test_validating_beside_the_build_gives_the_same_release(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = Corpus(tmp_path / "source")
+    generate(source, 20, seed=101)
+    one, two = build_copy(source, tmp_path / "one"), build_copy(source, tmp_path / "two")
+    summary, result = release.validate_then_build(one, VERSION, BOOK)
+    assert summary.errors == 0 and result is not None and result.status == "built"
+    monkeypatch.setattr(release, "PARALLEL_FROM_ARTICLES", 1)
+    summary, result = release.validate_then_build(two, VERSION, BOOK)
+    assert summary.errors == 0 and result is not None and result.status == "built"
+    assert digests(one.releases) == digests(two.releases)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_invalid_data_publishes_nothing_whichever_way_it_is_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool) -> None:
+    corpus = Corpus(tmp_path / "corpus")
+    generate(corpus, 20, seed=102)
+    if parallel:
+        monkeypatch.setattr(release, "PARALLEL_FROM_ARTICLES", 1)
+    article = json.loads(corpus.article_files()[0].read_text())
+    (corpus.annotations / "bad.jsonl").write_text(json.dumps({
+        "article_id": article["article_id"], "paragraph_index": 0,
+        "paragraph_sha256": article["paragraphs"][0]["sha256"], "labels": ["medtop:nope"],
+        "annotator": "team-a", "created": "2025-01-01T00:00:00Z"}) + "\n")
+    # a record the build itself would trip over: its id is not its file name
+    broken = corpus.article_files()[1]
+    record = json.loads(broken.read_text())
+    broken.rename(broken.with_name("zzz-0123456789.json"))
+    broken.with_name("zzz-0123456789.json").write_text(json.dumps(record))
+    summary, result = release.validate_then_build(corpus, VERSION, BOOK)
+    assert result is None
+    assert {p.code for p in summary.problems} >= {"unknown-label", "article-id-mismatch"}
+    assert not corpus.releases.exists() or list(corpus.releases.iterdir()) == []

@@ -17,7 +17,6 @@ from . import annotations as annotations_module
 from . import codebook as codebook_module
 from . import guide as guide_module
 from . import ingest as ingest_module
-from . import publish as publish_module
 from . import release as release_module
 from . import stats as stats_module
 from .errors import (
@@ -185,6 +184,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     verb = "built" if result.status == "built" else "already built, identical:"
     print(f"build: {verb} v{version} at {display_path(result.path)} "
           f"({len(result.manifest['files'])} files)")  # type: ignore[arg-type]
+    from . import publish as publish_module  # imports datasets: only when needed
+
     if result.status == "built" and publish_module.update_readme(corpus, book):
         print("build: README front matter now points at v" + version)
     return EXIT_OK
@@ -286,6 +287,18 @@ def cmd_guide(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _iso_date(text: str) -> str:
+    """A YYYY-MM-DD date, for argparse."""
+    import datetime as dt
+
+    try:
+        if dt.date.fromisoformat(text).isoformat() == text:
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date")
+
+
 def _level(text: str) -> int:
     if text not in {"1", "2"}:
         raise argparse.ArgumentTypeError("must be 1 or 2")
@@ -346,6 +359,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     import tempfile
 
     from huggingface_hub.errors import HfHubHTTPError
+
+    from . import publish as publish_module  # imports datasets: only when needed
 
     corpus = _corpus(args)
     version = _version(args.version, corpus)
@@ -512,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "from $HF_TOKEN)")
     publish.add_argument("--dry-run", action="store_true",
                          help="with --repo-id: list what would be uploaded, upload nothing")
-    publish.add_argument("--date", type=publish_module.iso_date, metavar="YYYY-MM-DD",
+    publish.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
                          help="datePublished for croissant.json (default: none)")
     return parser
 

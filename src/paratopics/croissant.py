@@ -110,6 +110,8 @@ COLUMNS: dict[str, dict[str, str]] = {
 }
 
 CLASS_SETS = {"labels": "label_classes", "labels_level1": "label_classes_level1"}
+#: The column that identifies a row (annotations have none: one row per judgement).
+KEYS = {"paragraphs": "paragraph_id", "articles": "article_id"}
 
 
 def fileset_id(config: str) -> str:
@@ -181,11 +183,10 @@ def record_set(config: str, features: Features) -> dict[str, Any]:
     docs = COLUMNS.get(config, {})
     fields = [field(config, name, feature, docs.get(name, name))
               for name, feature in features.items()]
-    key = "paragraph_id" if "paragraph_id" in features and config == "paragraphs" else None
-    key = key or ("article_id" if config == "articles" else None)
+    key = KEYS.get(config)
     out: dict[str, Any] = {"@type": "cr:RecordSet", "@id": config, "name": config,
                            "description": f"One row per {config[:-1]} of the release."}
-    if key:
+    if key in features:
         out["key"] = {"@id": f"{config}/{key}"}
     out["field"] = [*fields, split_field(config)]
     return out

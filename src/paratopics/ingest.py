@@ -31,7 +31,7 @@ from .records import (
     Paragraph,
     Provenance,
 )
-from .store import Corpus, atomic_write, check_name, inside, sync_filesystem
+from .store import Corpus, atomic_write, check_inside, check_name, inside, sync_filesystem
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -606,16 +606,22 @@ def superseded(before: Article, after: Article) -> list[dict[str, object]]:
             for p in before["paragraphs"] if p["sha256"] not in kept]
 
 
-def keep_history(corpus: Corpus, before: Article, after: Article) -> None:
+def keep_history(corpus: Corpus, before: Article, after: Article,
+                 ) -> tuple[Path, bytes | None] | None:
     """Append superseded texts to corpus/history/<id>.jsonl, so that validate can show
-    a stale judgement the text that was judged (the record keeps only current text)."""
+    a stale judgement the text that was judged (the record keeps only current text).
+
+    Returns (the file, its bytes before) when it wrote, so that a failed ingest can
+    undo it."""
     lines = superseded(before, after)
     if not lines:
-        return
-    path = corpus.history / f"{check_name(after['article_id'], 'article id')}.jsonl"
-    known = path.read_bytes() if path.is_file() else b""
+        return None
+    name = check_name(after["article_id"], "article id")
+    path = check_inside(corpus.root, corpus.history / f"{name}.jsonl")
+    known = path.read_bytes() if path.is_file() else None
     added = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
-    atomic_write(path, known + added.encode("utf-8"), durable=False)
+    atomic_write(path, (known or b"") + added.encode("utf-8"), durable=False)
+    return path, known
 
 
 def identity_of(article_id: str) -> str:
@@ -686,8 +692,11 @@ def _store(corpus: Corpus, prepared: Prepared, replace: bool, seen: dict[str, st
                 changes.append(Change(aid, "unchanged"))
                 continue
             record_path = corpus.article_path(aid)
-            if old is not None:
-                keep_history(corpus, _parsed(old), json.loads(data))
+            before = _parsed(old) if old is not None else None
+            if before is not None:
+                kept = keep_history(corpus, before, json.loads(data))
+                if kept is not None:
+                    written.append(kept)
             atomic_write(record_path, data, durable=False)
             written.append((record_path, old))
             changes.append(Change(aid, "new") if old is None

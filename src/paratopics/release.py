@@ -190,9 +190,9 @@ def paragraph_rows(article: Article, gold: Mapping[int, Gold], classes: Classes,
     published = _date(article["published"])
     for para in article["paragraphs"]:
         decided = gold.get(para["index"])
-        labels = decided.labels if decided else ()
-        parents = sorted({classes.parent.get(code, code) for code in labels},
-                         key=classes.level1.__getitem__)
+        labels = classes.indexes(decided.labels) if decided else []
+        parents = sorted({classes.level1[classes.parent[code]] for code in decided.labels}
+                         ) if decided else []
         yield (home if decided else UNLABELED), {
             "paragraph_id": paragraph_id(aid, para["index"]),
             "article_id": aid,
@@ -203,8 +203,8 @@ def paragraph_rows(article: Article, gold: Mapping[int, Gold], classes: Classes,
             "title": article["title"],
             "source": article["source"],
             "published": published,
-            "labels": classes.indexes(labels),
-            "labels_level1": [classes.level1[code] for code in parents],
+            "labels": labels,
+            "labels_level1": parents,
             "annotators": decided.annotators if decided else 0,
         }
 

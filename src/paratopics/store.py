@@ -354,7 +354,7 @@ def sweep_temporaries(corpus: Corpus) -> int:
     every such file is dead. They are invisible to readers (dot files), but
     would otherwise pile up, one per crash.
     """
-    folders = [corpus.root, corpus.articles, corpus.releases]
+    folders = [corpus.root, corpus.articles, corpus.releases, corpus.history]
     if corpus.sources.is_dir() and not corpus.sources.is_symlink():
         folders += [p for p in corpus.sources.iterdir() if p.is_dir() and not p.is_symlink()]
     removed = 0
