@@ -8,11 +8,9 @@ when a user would find the corpus broken.
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -83,24 +81,33 @@ def output(done: subprocess.CompletedProcess[str]) -> str:
     return f"exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
 
 
+#: Runs argv[1:] as its child and reports that child's peak RSS. The measured process
+#: must be forked from this small process, not from pytest: Linux carries the RSS
+#: high-water mark of the forking process over into the child's ru_maxrss.
+_MEASURE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[1], sys.argv[1:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"\\n@@maxrss-kb {usage.ru_maxrss}\\n")
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_measured(args: list[str], preexec_fn: object = None,
                  ) -> tuple[subprocess.CompletedProcess[str], float]:
-    """Run `args`; return its result and the child's peak resident memory in MB.
-
-    `os.wait4` reports the rusage of that one child (ru_maxrss, KB on Linux),
-    unlike RUSAGE_CHILDREN, which keeps the maximum over every child so far.
-    """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(args, stdout=out, stderr=err,
-                                 preexec_fn=preexec_fn)  # type: ignore[arg-type]
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        done = subprocess.CompletedProcess(args, child.returncode,
-                                           out.read().decode("utf-8", "replace"),
-                                           err.read().decode("utf-8", "replace"))
-    return done, usage.ru_maxrss / 1024
+    """Run `args`; return its result and its peak resident memory in MB."""
+    done = subprocess.run([sys.executable, "-S", "-c", _MEASURE, *args], capture_output=True,
+                          text=True, preexec_fn=preexec_fn, timeout=900)  # type: ignore[arg-type]
+    stderr, _, tail = done.stderr.rpartition("\n@@maxrss-kb ")
+    assert tail, f"no measurement: {done.stderr[-500:]}"
+    done = subprocess.CompletedProcess(args, done.returncode, done.stdout, stderr)
+    return done, int(tail.split()[0]) / 1024
 
 
 def visible_files(root: Path) -> list[str]:

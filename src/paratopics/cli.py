@@ -113,7 +113,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 raise UsageError(f"{path}: validate takes article records (.json) and "
                                  "annotation files (.jsonl)")
     progress = Progress("annotation lines") if args.format == "text" else None
-    summary = validate_corpus(corpus, paths, on_progress=progress)
+    summary = validate_corpus(corpus, paths, on_progress=progress, jobs=args.jobs,
+                              use_cache=not args.no_cache)
     _emit(summary.problems, args.format)
     if args.format != "json":
         verdict = "valid" if not summary.errors else f"{summary.errors} problem(s)"
@@ -458,6 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="*", metavar="PATH",
                           help="files to check (default: the whole corpus)")
     validate.add_argument("--format", choices=("text", "github", "json"), default="text")
+    validate.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
+                          help="processes for article records (default: all cores, "
+                          "%(default)s); the report is the same for any number")
+    validate.add_argument("--no-cache", action="store_true",
+                          help="check every article record again, ignoring the cache of records "
+                          "that passed before ($PARATOPICS_CACHE, default ~/.cache/paratopics)")
 
     stats = add("stats", cmd_stats, "counts and label distribution of the corpus and a release")
     stats.add_argument("--version", help="release to describe (default: the latest)")

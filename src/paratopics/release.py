@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 import pyarrow as pa
@@ -32,7 +32,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import annotations as annotations_module
-from .annotations import Gold
 from .codebook import Codebook, load_json_resource
 from .errors import fail
 from .records import (
@@ -183,7 +182,14 @@ class Classes:
                        "level-2 or project nodes") from None
 
 
-def paragraph_rows(article: Article, gold: Mapping[int, Gold], classes: Classes, home: str,
+class Decided(NamedTuple):
+    """What a release keeps of a paragraph's gold decision (see annotations.Gold)."""
+
+    labels: tuple[str, ...]
+    annotators: int
+
+
+def paragraph_rows(article: Article, gold: Mapping[int, Decided], classes: Classes, home: str,
                    ) -> Iterator[tuple[str, dict[str, object]]]:
     """(split, row) per paragraph; `gold` by paragraph index, `home` the article's split."""
     aid = article["article_id"]
@@ -209,7 +215,7 @@ def paragraph_rows(article: Article, gold: Mapping[int, Gold], classes: Classes,
         }
 
 
-def article_row(article: Article, gold: Mapping[int, Gold], classes: Classes, home: str,
+def article_row(article: Article, gold: Mapping[int, Decided], classes: Classes, home: str,
                 ) -> tuple[str, dict[str, object]]:
     """(split, row) of the article: metadata, paragraphs and the union of their labels."""
     decided = [gold[p["index"]] for p in article["paragraphs"] if p["index"] in gold]
@@ -322,13 +328,15 @@ def sorted_chunks(table: pa.Table, order: pa.Array, size: int = READ_BATCH
     """`table` in the row order `order`, a chunk at a time (no sorted copy of it all)."""
     for start in range(0, len(order), size):
         yield table.take(order.slice(start, size))
+        if start % (10 * size) == 0:
+            give_back_memory()  # the chunks taken and dropped so far
 
 
-def judgement_groups(table: pa.Table, order: pa.Array) -> Iterator[list[Annotation]]:
-    """The judgements of each paragraph together, paragraphs in (article, index) order."""
+def judgement_groups(chunks: Iterable[pa.Table]) -> Iterator[list[Annotation]]:
+    """The judgements of each paragraph together, from chunks of sorted judgements."""
     columns = ("article_id", "paragraph_index", "labels", "annotator", "role", "created")
     group: list[Annotation] = []
-    for chunk in sorted_chunks(table.select(list(columns)), order):
+    for chunk in chunks:
         for values in zip(*(chunk.column(c).to_pylist() for c in columns), strict=True):
             record: Annotation = dict(zip(columns, values, strict=True))  # type: ignore[assignment]
             if group and (group[0]["article_id"], group[0]["paragraph_index"]) != (
@@ -340,23 +348,47 @@ def judgement_groups(table: pa.Table, order: pa.Array) -> Iterator[list[Annotati
         yield group
 
 
-def gold_by_article(groups: Iterable[list[Annotation]], order: dict[str, int],
-                    tally: Tally) -> Iterator[tuple[str, dict[int, Gold]]]:
-    """(article id, gold labels by paragraph index), articles in id order; counts in `tally`."""
-    current: str | None = None
-    golds: dict[int, Gold] = {}
+GOLD_SCHEMA = pa.schema([("article_id", pa.string()), ("paragraph_index", pa.int32()),
+                         ("labels", pa.list_(pa.string())), ("annotators", pa.int32())])
+
+
+def decide_all(groups: Iterable[list[Annotation]], codebook: Codebook, tally: Tally,
+               ) -> pa.Table:
+    """Every judged paragraph's gold labels (by the adjudication rule), in the
+    order of `groups`, as compact Arrow columns; the decisions are counted in `tally`."""
+    order = {code: i for i, code in enumerate(n["id"] for n in codebook.nodes)}
+    tables: list[pa.Table] = []
+    rows: list[dict[str, object]] = []
     for group in groups:
         decided = annotations_module.adjudicate(group, order)
         tally.methods[decided.method] += 1
         tally.ties += bool(decided.ties)
         tally.disputed += bool(decided.disputed)
-        if decided.article_id != current:
-            if current is not None:
-                yield current, golds
-            current, golds = decided.article_id, {}
-        golds[decided.paragraph_index] = decided
+        rows.append({"article_id": decided.article_id,
+                     "paragraph_index": decided.paragraph_index,
+                     "labels": decided.labels, "annotators": decided.annotators})
+        if len(rows) == READ_BATCH:
+            tables.append(rows_to_table(rows, GOLD_SCHEMA))
+            rows = []
+    tables.append(rows_to_table(rows, GOLD_SCHEMA))
+    return pa.concat_tables(tables)
+
+
+def gold_by_article(gold: pa.Table) -> Iterator[tuple[str, dict[int, Decided]]]:
+    """(article id, decisions by paragraph index) from `decide_all`'s table, in its order."""
+    current: str | None = None
+    decisions: dict[int, Decided] = {}
+    for start in range(0, gold.num_rows, READ_BATCH):
+        chunk = gold.slice(start, READ_BATCH)
+        for aid, index, labels, annotators in zip(
+                *(chunk.column(c).to_pylist() for c in GOLD_SCHEMA.names), strict=True):
+            if aid != current:
+                if current is not None:
+                    yield current, decisions
+                current, decisions = aid, {}
+            decisions[index] = Decided(tuple(labels), annotators)
     if current is not None:
-        yield current, golds
+        yield current, decisions
 
 
 # -- writing ------------------------------------------------------------------
@@ -380,7 +412,7 @@ class Background:
     are capped at `limit` bytes, which bounds memory.
     """
 
-    def __init__(self, limit: int = 256 * 2**20) -> None:
+    def __init__(self, limit: int = 128 * 2**20) -> None:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
         self.pending: deque[tuple[Future[None], int]] = deque()
         self.limit = limit
@@ -544,6 +576,13 @@ def read_article_file(path: Path, tally: Tally) -> Article:
     return article
 
 
+def give_back_memory() -> None:
+    """Return Arrow's freed memory to the system. Its allocator (mimalloc) keeps
+    what it freed for reuse: after the judgements are sorted, written and
+    dropped, that is over a gigabyte at a million paragraphs, counted in RSS."""
+    pa.default_memory_pool().release_unused()
+
+
 class Cancelled(Exception):
     """The build was stopped from outside (its corpus failed validation meanwhile)."""
 
@@ -552,14 +591,14 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
                cancelled: Callable[[], bool] = lambda: False) -> Written:
     """Stream the corpus into every config's Parquet files under `folder`.
 
-    Judgements are read first (as Arrow columns), sorted and written; then the
-    articles are read one at a time in id order, merged with the gold labels
-    decided paragraph by paragraph, and their rows written as they come. Memory
-    holds the judgements and a few row groups, never every row of the corpus.
+    Judgements are read first (as Arrow columns), sorted, written, and reduced
+    to each paragraph's gold decision; then the articles are read one at a time
+    in id order, merged with those decisions, and their rows written as they
+    come. Memory holds the judgements (then only the decisions) and a few row
+    groups, never every row of the corpus.
     """
     tally = Tally()
     classes = Classes.of(codebook)
-    order = {code: i for i, code in enumerate(n["id"] for n in codebook.nodes)}
     background = Background()
     schemas = {config: arrow_schema(config, codebook) for config in CONFIGS}
     writers: dict[tuple[str, str], SplitWriter] = {}
@@ -577,39 +616,48 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
             splits[aid] = split_of(aid)
         return splits[aid]
 
-    try:
-        judgements = read_judgements(corpus, schemas["annotations"], tally.hashed)
-        tally.judgements = judgements.num_rows
-        ranking = pc.sort_indices(judgements, sort_keys=list(ANNOTATION_ORDER))
-        for chunk in sorted_chunks(judgements, ranking):
+    def write_annotations(chunks: Iterable[pa.Table]) -> Iterator[pa.Table]:
+        for chunk in chunks:
             by_split = pa.array([home(a) for a in chunk.column("article_id").to_pylist()],
                                 pa.string())
             for split in split_names():
                 part = chunk.filter(pc.equal(by_split, split))
                 if part.num_rows:
                     writer("annotations", split).add_table(part)
-        golds = gold_by_article(judgement_groups(judgements, ranking), order, tally)
+            yield chunk
+
+    try:
+        judgements = read_judgements(corpus, schemas["annotations"], tally.hashed)
+        give_back_memory()
+        tally.judgements = judgements.num_rows
+        ranking = pc.sort_indices(judgements, sort_keys=list(ANNOTATION_ORDER))
+        chunks = write_annotations(sorted_chunks(judgements, ranking))
+        gold = decide_all(judgement_groups(chunks), codebook, tally)
+        del judgements, ranking, chunks  # the articles' pass needs only the decisions
+        give_back_memory()
+        golds = gold_by_article(gold)
         pending = next(golds, None)
         for path in _article_files(corpus):
-            if tally.articles % 1000 == 999 and cancelled():
-                raise Cancelled
+            if tally.articles % 1000 == 999:
+                if cancelled():
+                    raise Cancelled
+                if tally.articles % 10_000 == 9_999:
+                    give_back_memory()
             article = read_article_file(path, tally)
             aid = article["article_id"]
             while pending is not None and pending[0] < aid:  # judged, but no such article
                 pending = next(golds, None)
-            gold: dict[int, Gold] = {}
+            decisions: dict[int, Decided] = {}
             if pending is not None and pending[0] == aid:
-                gold, pending = pending[1], next(golds, None)
+                decisions, pending = pending[1], next(golds, None)
             tally.articles += 1
             tally.saw_published(article["published"])
-            for split, row in paragraph_rows(article, gold, classes, home(aid)):
+            for split, row in paragraph_rows(article, decisions, classes, home(aid)):
                 writer("paragraphs", split).add_row(row)
                 for label in row["labels"]:  # type: ignore[attr-defined]
                     tally.labels.setdefault(label, Counter())[split] += 1
-            split, row = article_row(article, gold, classes, home(aid))
+            split, row = article_row(article, decisions, classes, home(aid))
             writer("articles", split).add_row(row)
-        for _ in golds:  # judgements of articles after the last one still count
-            pass
         for split_writer in writers.values():
             split_writer.finish()
         background.finish()

@@ -8,7 +8,10 @@ one enormous line is checked in bounded memory.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,12 +22,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from . import codebook as codebook_module
-from .codebook import Codebook, load_json_resource
-from .errors import Problem, problem
+from .codebook import Codebook, load_json_resource, schema_dir
+from .errors import ParatopicsError, Problem, problem
 from .fastschema import Check, compile_schema
 from .normalize import is_normalized, sha256_text
 from .records import BODY_SEPARATOR, Annotation, Article
-from .store import Corpus, folder_inside, inside, sha256_file
+from .store import Corpus, atomic_write, folder_inside, inside, sha256_file
 
 #: Annotation lines longer than this are reported and skipped unread.
 MAX_ANNOTATION_LINE_BYTES = 1024 * 1024
@@ -244,6 +247,11 @@ class ArticleIndex:
                     return str(entry.get("text"))
         return None
 
+    def add_hashes(self, article_id: str, hashes: list[str], path: Path) -> None:
+        self.hashes[article_id] = hashes
+        self.texts.pop(article_id, None)
+        self.texts.paths[article_id] = (path, len(hashes))  # type: ignore[attr-defined]
+
     def add(self, article: Article, path: Path | None = None) -> None:
         """Index `article`; given the `path` it was read from, its texts are read
         again only if a stale judgement needs one (a million texts are ~400 MB)."""
@@ -277,8 +285,12 @@ class _TextsOnDemand(dict[str, list[str]]):
 
 
 def read_json_file(path: Path, file: str) -> tuple[object | None, list[Problem]]:
+    return parse_json_bytes(path.read_bytes(), file)
+
+
+def parse_json_bytes(raw: bytes, file: str) -> tuple[object | None, list[Problem]]:
     try:
-        return json.loads(path.read_bytes().decode("utf-8")), []
+        return json.loads(raw.decode("utf-8")), []
     except UnicodeDecodeError as exc:
         return None, [problem("not-utf8", file=file, offset=exc.start, detail=exc.reason)]
     except json.JSONDecodeError as exc:
@@ -303,9 +315,64 @@ def _display_in(path: Path, folders: dict[Path, str]) -> str:
     return (Path(base) / path.name).as_posix()
 
 
+@dataclass
+class ValidCache:
+    """Article record files known to pass the record checks, by the sha256 of their bytes.
+
+    Lives in $PARATOPICS_CACHE (default: ~/.cache/paratopics), never in the
+    corpus, and is safe to delete. Being keyed by content, it can serve every
+    checkout. Its name carries a fingerprint of the schema and of the code that
+    decides validity, so a change to either starts a fresh cache instead of
+    trusting a stale one. Raw sources are checked on every run: they can change
+    under a valid record.
+    """
+
+    path: Path | None = None
+    known: frozenset[str] = frozenset()
+    valid: set[str] = field(default_factory=set)
+
+    def save(self) -> None:
+        if self.path is None or self.valid <= self.known:
+            return
+        every = sorted(self.valid | self.known)
+        with contextlib.suppress(ParatopicsError, OSError):  # no writable cache: no cache
+            atomic_write(self.path, "".join(f"{d}\n" for d in every).encode(), durable=False)
+
+
+def cache_fingerprint() -> str:
+    digest = hashlib.sha256()
+    code = Path(__file__)
+    for part in (schema_dir() / "article.schema.json", code, code.with_name("normalize.py"),
+                 code.with_name("fastschema.py")):
+        digest.update(part.read_bytes())
+    import ftfy
+
+    digest.update(ftfy.__version__.encode())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    chosen = os.environ.get("PARATOPICS_CACHE")
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "paratopics"
+
+
+def open_cache() -> ValidCache:
+    path = cache_dir() / f"valid-articles-{cache_fingerprint()}.txt"
+    try:
+        known = frozenset(path.read_text(encoding="ascii").split()) if path.is_file() else (
+            frozenset())
+    except (OSError, UnicodeDecodeError):
+        known = frozenset()
+    return ValidCache(path, known)
+
+
 def check_articles(corpus: Corpus, paths: Iterable[Path], checker: Checker,
-                   index: ArticleIndex) -> Iterator[Problem]:
+                   index: ArticleIndex, cache: ValidCache | None = None) -> Iterator[Problem]:
     folders: dict[Path, str] = {}
+    cache = cache or ValidCache()
     for path in paths:
         file = _display_in(path, folders)
         if (path.is_symlink() and not inside(corpus.root, path)) or (
@@ -314,14 +381,72 @@ def check_articles(corpus: Corpus, paths: Iterable[Path], checker: Checker,
             yield problem("unsafe-path", file=file,
                           detail=f"{file} is a symlink or leads outside the corpus")
             continue
-        record, found = read_json_file(path, file)
-        if not found:  # a record of JSON null is checked (and refused) too
+        raw = path.read_bytes()
+        digest = hashlib.sha256(raw).hexdigest()
+        record, found = parse_json_bytes(raw, file)
+        if not found and digest not in cache.known:  # JSON null is checked (and refused) too
             found = article_problems(record, file, checker, expected_id=path.stem)  # type: ignore[arg-type]
-            if not found:
-                found = source_problems(record, corpus, file,  # type: ignore[arg-type]
-                                        checker.source_states)
-                index.add(record, path)  # type: ignore[arg-type]
+        if not found:
+            cache.valid.add(digest)
+            found = source_problems(record, corpus, file,  # type: ignore[arg-type]
+                                    checker.source_states)
+        if _indexable(record):
+            # even a faulty record is indexed, so that its judgements are not all
+            # reported again as judgements of an unknown article
+            index.add(record, path)  # type: ignore[arg-type]
         yield from found
+
+
+def _indexable(record: object) -> bool:
+    if not isinstance(record, dict) or not isinstance(record.get("article_id"), str):
+        return False
+    paragraphs = record.get("paragraphs")
+    return isinstance(paragraphs, list) and all(
+        isinstance(p, dict) and isinstance(p.get("sha256"), str) and isinstance(p.get("text"), str)
+        for p in paragraphs)
+
+
+def _check_chunk(root: str, paths: list[str], known: frozenset[str]
+                 ) -> tuple[list[Problem], list[tuple[str, list[str], str]], set[str]]:
+    """check_articles in a worker process: its problems, records to index, valid digests."""
+    corpus = Corpus(Path(root))
+    checker = Checker(codebook_module.load())
+    index = _Collected()
+    cache = ValidCache(known=known)
+    problems = list(check_articles(corpus, [Path(p) for p in paths], checker, index, cache))
+    return problems, index.records, cache.valid
+
+
+@dataclass
+class _Collected(ArticleIndex):
+    """An index that only lists ids, hashes and paths, to send back from a worker."""
+
+    records: list[tuple[str, list[str], str]] = field(default_factory=list)
+
+    def add(self, article: Article, path: Path | None = None) -> None:
+        self.records.append((article["article_id"], [p["sha256"] for p in article["paragraphs"]],
+                             str(path)))
+
+
+def check_articles_parallel(corpus: Corpus, paths: list[Path], checker: Checker,
+                            index: ArticleIndex, cache: ValidCache, jobs: int
+                            ) -> Iterator[Problem]:
+    """check_articles over `jobs` processes, with the same output in the same order."""
+    if jobs <= 1 or len(paths) < 2000:
+        yield from check_articles(corpus, paths, checker, index, cache)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(500, -(-len(paths) // (jobs * 4)))
+    chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, len(paths), size)]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = pool.map(_check_chunk, [str(corpus.root)] * len(chunks), chunks,
+                           [cache.known] * len(chunks))
+        for problems, records, valid in results:
+            for article_id, hashes, path in records:
+                index.add_hashes(article_id, hashes, Path(path))
+            cache.valid |= valid
+            yield from problems
 
 
 # -- annotations --------------------------------------------------------------
@@ -541,10 +666,17 @@ def codebook_problems(codebook: Codebook) -> list[Problem]:
 
 def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
                     codebook: Codebook | None = None,
-                    on_progress: Callable[[int], None] | None = None) -> Summary:
-    """Check the corpus, or only `paths` (articles are always indexed for annotations)."""
+                    on_progress: Callable[[int], None] | None = None,
+                    jobs: int = 1, use_cache: bool = True) -> Summary:
+    """Check the corpus, or only `paths` (articles are always indexed for annotations).
+
+    Article records go through `jobs` processes; records whose bytes passed
+    before are not checked again (see ValidCache). The report is the same
+    whatever `jobs` and whatever the cache holds.
+    """
     book = codebook or codebook_module.load()
     checker = Checker(book)
+    cache = open_cache() if use_cache else ValidCache()
     summary = Summary(problems=codebook_problems(book))
     index = ArticleIndex(history=corpus.history)
     all_articles = corpus.article_files()
@@ -553,13 +685,15 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
     else:
         article_paths = [p for p in paths if p.suffix == ".json"]
         annotation_paths = [p for p in paths if p.suffix == ".jsonl"]
-    summary.problems += list(check_articles(corpus, article_paths, checker, index))
+    summary.problems += list(check_articles_parallel(corpus, article_paths, checker, index,
+                                                     cache, jobs))
     summary.articles = len(article_paths)
     if annotation_paths:
         named = {p.resolve() for p in article_paths}
         rest = [p for p in all_articles if p.resolve() not in named]
-        for _ in check_articles(corpus, rest, checker, index):
+        for _ in check_articles_parallel(corpus, rest, checker, index, cache, jobs):
             pass  # problems in articles not asked about are not reported here
+    cache.save()
     state = AnnotationState()
     for path in annotation_paths:
         summary.annotation_files += 1

@@ -1,0 +1,94 @@
+"""Both cores and the cache: --jobs and a warm cache never change a result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from paratopics import synthetic
+from paratopics.ingest import ingest_files
+from paratopics.store import Corpus
+from paratopics.validate import validate_corpus
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """2,100 articles: enough for validate to split the work over processes."""
+    corpus = Corpus(tmp_path_factory.mktemp("parallel") / "corpus")
+    synthetic.generate(corpus, 2100, seed=21, annotators=1)
+    return corpus
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_ingest_with_two_jobs_writes_the_same_bytes(generated: Corpus, tmp_path: Path) -> None:
+    sources = sorted((generated.root / "sources").rglob("*.jsonl"))
+    assert len(sources) >= 3
+    one, two = Corpus(tmp_path / "one"), Corpus(tmp_path / "two")
+    report_one = ingest_files(one, sources, jobs=1)
+    report_two = ingest_files(two, sources, jobs=2)
+    assert not report_one.problems and not report_two.problems
+    assert report_one.changes == report_two.changes
+    assert tree(one.root) == tree(two.root)
+    assert len(one.article_files()) == 2100
+
+
+def _corrupt(corpus: Corpus, tmp_path: Path) -> Corpus:
+    """A copy of `corpus` with one hand-edited record and one bad judgement."""
+    import shutil
+
+    copy = Corpus(tmp_path / "corpus")
+    shutil.copytree(corpus.root, copy.root)
+    path = copy.article_files()[1500]
+    record = json.loads(path.read_text())
+    text = record["paragraphs"][0]["text"]
+    record["paragraphs"][0]["text"] = text[0].swapcase() + text[1:]  # same length: offsets hold
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    annotations = copy.annotation_files()[0]
+    lines = annotations.read_text().splitlines()
+    bad = json.loads(lines[3])
+    bad["labels"] = ["medtop:99999999"]
+    lines[3] = json.dumps(bad)
+    annotations.write_text("\n".join(lines) + "\n")
+    return copy
+
+
+def test_validate_reports_the_same_with_any_jobs_and_cache(generated: Corpus, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           ) -> None:
+    monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "cache"))
+    corpus = _corrupt(generated, tmp_path)
+    cold = validate_corpus(corpus, jobs=1, use_cache=False)
+    codes = sorted(p.code for p in cold.problems)
+    assert codes == ["paragraph-hash", "unknown-label"], codes
+    assert validate_corpus(corpus, jobs=2).problems == cold.problems  # fills the cache
+    assert list((tmp_path / "cache").glob("valid-articles-*.txt"))
+    warm = validate_corpus(corpus, jobs=2)
+    assert warm.problems == cold.problems
+    # the cache is keyed by content: a record edited after it was cached is caught
+    other = corpus.article_files()[10]
+    record = json.loads(other.read_text())
+    record["paragraphs"][0]["sha256"] = "0" * 64
+    other.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    again = [p.code for p in validate_corpus(corpus, jobs=1).problems]
+    assert again.count("paragraph-hash") == 2 and "unknown-label" in again
+    # judgements of the paragraph whose stored hash changed are now stale, nothing else
+    assert set(again) <= {"paragraph-hash", "unknown-label", "stale-annotation"}
+
+
+def test_cli_jobs_flag_and_no_cache(generated: Corpus, tmp_path: Path) -> None:
+    env = {"PARATOPICS_CACHE": str(tmp_path / "cache")}
+    first = run_cli("validate", "--corpus", generated.root, "--jobs", "2", env=env)
+    second = run_cli("validate", "--corpus", generated.root, "--jobs", "1", "--no-cache",
+                     env=env)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout == second.stdout == ""
+    assert "2100 article(s)" in first.stderr and "2100 article(s)" in second.stderr
+    bad = run_cli("validate", "--corpus", generated.root, "--jobs", "0")
+    assert bad.returncode == 2
