@@ -51,7 +51,10 @@ class Progress:
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     every: float = 2.0
     started: float = field(default_factory=time.monotonic)
-    _last: float = 0.0
+    _last: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self._last = self.started  # quiet for the first `every` seconds: short runs stay quiet
 
     def __call__(self, count: int, **also: int) -> None:
         now = time.monotonic()
