@@ -8,6 +8,7 @@ when a user would find the corpus broken.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -73,8 +74,10 @@ def cli_args(*args: str | Path) -> list[str]:
     return [sys.executable, "-m", "paratopics", *map(str, args)]
 
 
-def run(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cli_args(*args), capture_output=True, text=True, timeout=timeout)
+def run(*args: str | Path, timeout: float = 600,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cli_args(*args), capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
 
 
 def output(done: subprocess.CompletedProcess[str]) -> str:

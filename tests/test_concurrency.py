@@ -216,3 +216,43 @@ def test_lock_excludes_even_while_a_stale_lock_is_taken_over(tmp_path: Path) -> 
     events.sort(key=lambda e: int(e[1]))
     assert [kind for kind, _ in events] == ["enter", "leave"] * 8  # never two inside
     assert not (corpus.root / ".lock").exists()
+
+
+_STOPPED_MIDWAY = """
+import fcntl, json, os, socket, sys, time
+root = sys.argv[1]
+fd = os.open(root, os.O_RDONLY)
+fcntl.flock(fd, fcntl.LOCK_EX)  # inside the lock's check-and-set, and then stopped
+with open(os.path.join(root, ".lock"), "w") as handle:
+    json.dump({"pid": os.getpid(), "host": socket.gethostname(), "command": "build",
+               "since": time.time()}, handle)
+print("holding", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_writer_stopped_while_taking_the_lock_does_not_hang_others(tmp_path: Path) -> None:
+    """A process stopped (Ctrl-Z) in the middle of taking the lock holds the folder's
+    flock: the next command must still answer `locked` instead of blocking forever."""
+    corpus = new_corpus(tmp_path / "corpus")
+    holder = subprocess.Popen([sys.executable, "-c", _STOPPED_MIDWAY, str(corpus.root)],
+                              stdout=subprocess.PIPE, text=True)
+    previous = signal.signal(signal.SIGALRM, _hang)
+    signal.alarm(60)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+        holder.send_signal(signal.SIGSTOP)
+        with pytest.raises(ParatopicsError) as caught, corpus_lock(corpus, "ingest"):
+            pass
+        assert caught.value.problem.code == "locked"
+        assert f"pid {holder.pid}" in caught.value.problem.message
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        holder.send_signal(signal.SIGCONT)
+        holder.kill()
+        holder.wait()
+
+
+def _hang(signum: int, frame: object) -> None:
+    raise AssertionError("corpus_lock blocked instead of answering `locked`")

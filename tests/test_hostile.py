@@ -218,6 +218,21 @@ def test_provenance_path_out_of_the_corpus_is_refused(tmp_path: Path, outside: P
         assert any(code in f for f in found), (where, found)
 
 
+def test_a_record_copied_under_another_name_is_caught_even_when_cached(tmp_path: Path,
+                                                                       ) -> None:
+    """validate's cache of records that passed must not vouch for a valid record's
+    bytes under another file name (its id no longer matches the name)."""
+    corpus = synthetic_corpus(tmp_path / "corpus", 2, seed=8)
+    env = {"PARATOPICS_CACHE": str(tmp_path / "cache")}
+    done = run("validate", "--corpus", corpus.root, env=env)  # fills the cache
+    assert done.returncode == 0, output(done)
+    assert list((tmp_path / "cache").iterdir())
+    shutil.copyfile(corpus.article_files()[0], corpus.articles / "copy-0123456789.json")
+    done = run("validate", "--corpus", corpus.root, env=env)
+    assert done.returncode == 1, output(done)
+    assert "copy-0123456789.json /article_id: error [article-id-mismatch]" in done.stdout
+
+
 @pytest.mark.parametrize("corpus_arg", ["/", "..", "nowhere"])
 def test_corpus_argument_must_be_a_corpus(tmp_path: Path, corpus_arg: str) -> None:
     cwd = tmp_path / "work" / "here"
@@ -297,6 +312,8 @@ def test_a_50_mb_annotation_line_and_deep_nesting_in_bounded_memory(tmp_path: Pa
     ]) + "\n", encoding="utf-8")
     deep_article = corpus.articles / "deep-0123456789.json"
     deep_article.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    (corpus.articles / "bigint-0123456789.json").write_text('{"x": ' + "9" * 5000 + "}",
+                                                            encoding="utf-8")
     done, rss = run_measured(cli_args("validate", "--corpus", corpus.root))
     text = done.stdout + done.stderr
     assert done.returncode == 1, output(done)
@@ -308,6 +325,7 @@ def test_a_50_mb_annotation_line_and_deep_nesting_in_bounded_memory(tmp_path: Pa
     assert "hostile.jsonl:6" in text
     assert "hostile.jsonl:1:" not in text
     assert "deep-0123456789.json: error [json-syntax]" in text
+    assert "bigint-0123456789.json: error [json-syntax]" in text
     assert rss < RSS_CAP_MB, rss
     print(f"50 MB annotation line: peak RSS {rss:.0f} MB")
 

@@ -33,6 +33,12 @@ BOOK = codebook.load()
 VERSION = "1.0.0"
 
 
+@pytest.fixture(autouse=True)
+def _private_validation_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation starts cold and leaves nothing in the user's cache."""
+    monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "validation-cache"))
+
+
 # -- expectations, from the files ----------------------------------------------
 
 

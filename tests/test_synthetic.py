@@ -33,6 +33,12 @@ from paratopics.validate import validate_corpus
 BOOK = codebook.load()
 
 
+@pytest.fixture(autouse=True)
+def _private_validation_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation starts cold and leaves nothing in the user's cache."""
+    monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "validation-cache"))
+
+
 def digests(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}

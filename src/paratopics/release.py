@@ -5,9 +5,14 @@ articles, annotations) with Parquet files per split, named as the Hub names
 them, and `manifest.json` recording versions, counts, the label distribution,
 the adjudication rule and every file's sha256, bytes and rows.
 
-Rows are computed by pure functions from records; only `write_release`,
-`verify_release` and the readers touch the disk. Nothing in a release depends
-on the clock, so the same inputs and library versions give the same bytes.
+Rows are computed by pure functions from records (`paragraph_rows`,
+`article_row`, `annotation_row`); `write_tree` streams them to Parquet: the
+judgements are read as Arrow columns, sorted, written and reduced to each
+paragraph's gold decision, then the articles are read one at a time in id
+order and their rows written row group by row group, compressed on a
+background thread. Memory is bounded by the judgements and a few row groups,
+not by the number of articles. Nothing in a release depends on the clock, so
+the same inputs and library versions give the same bytes.
 """
 
 from __future__ import annotations

@@ -274,8 +274,8 @@ def _lock_is_stale(info: dict[str, object], lock: Path | None = None) -> bool:
     if info.get("host") == socket.gethostname():
         if not _pid_alive(pid):
             return True
-        started = info.get("started")
-        return started is not None and started != _process_start(pid)
+        started, now = info.get("started"), _process_start(pid)
+        return started is not None and now is not None and started != now
     return age > STALE_LOCK_SECONDS
 
 
@@ -287,28 +287,45 @@ def _read_lock(lock: Path) -> dict[str, object]:
     return held if isinstance(held, dict) else {}
 
 
+#: How long to wait for another process to finish taking or releasing the lock.
+GUARD_PATIENCE_SECONDS = 2.0
+
+
 @contextlib.contextmanager
-def _guard(folder: Path) -> Iterator[None]:
+def _guard(folder: Path) -> Iterator[bool]:
     """Serialize lock-file check-and-set with a kernel lock on the corpus folder.
 
     The kernel drops it when its process dies, so it never goes stale; it makes
     "read the lock, find it stale, take it over" atomic between two contenders.
-    Where flock is unavailable the lock file alone still excludes most races.
+    Yields False if another process keeps it longer than GUARD_PATIENCE_SECONDS
+    (stopped, say, with Ctrl-Z, mid-way through taking the lock): the caller then
+    counts the lock as held instead of blocking without a word. Where flock is
+    unavailable (True, unguarded) the lock file alone still excludes most races.
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not on Windows
-        yield
+        yield True
         return
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
-        yield
+        yield True
         return
     try:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        deadline = time.monotonic() + GUARD_PATIENCE_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                got = True
+            except BlockingIOError:
+                got = False
+            except OSError:  # flock not supported on this file system
+                got = True
+            if got or time.monotonic() >= deadline:
+                break
+            time.sleep(0.005)
+        yield got
     finally:
         os.close(fd)
 
@@ -397,13 +414,13 @@ def corpus_lock(corpus: Corpus, command: str, wait: float = 0.0,
     deadline = time.monotonic() + wait
     told = False
     while True:
-        with _guard(corpus.root):
+        with _guard(corpus.root) as guarded:
             held = _read_lock(lock) if lock.exists() or lock.is_symlink() else None
-            if held is not None and _lock_is_stale(held, lock):
+            if guarded and held is not None and _lock_is_stale(held, lock):
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()
                 held = None
-            if held is None and _create_lock(lock, info):
+            if guarded and held is None and _create_lock(lock, info):
                 break
         held = held or _read_lock(lock)
         if time.monotonic() >= deadline:
@@ -416,7 +433,7 @@ def corpus_lock(corpus: Corpus, command: str, wait: float = 0.0,
         sweep_temporaries(corpus)
         yield
     finally:
-        with _guard(corpus.root):
+        with _guard(corpus.root):  # (ours to remove, even if the guard is slow to come)
             if _read_lock(lock) == json.loads(json.dumps(info)):
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()

@@ -1,0 +1,841 @@
+"""The benchmark suite: every stage of paratopics, at three sizes and on real newswire, in one run.
+
+    python scripts/benchmark.py [--sizes 1000,10000,100000] [--reuters PATH] [--out docs/]
+    python scripts/benchmark.py --quick          # a smoke run: 1k articles, report in /tmp
+
+Not a test (it takes many minutes). Figures are only comparable when they come
+from the same run on the same inputs on the same machine, so this one command
+measures paratopics and its named peers side by side:
+
+- generated corpora (paratopics.synthetic, seed 0) of each size, cached under
+  /tmp/paratopics-bench/suite/generated and reused while the generator's code is
+  unchanged (bench_build.cached_corpus);
+- Reuters-21578: converted by scripts/convert_reuters.py and ingested through the
+  JSON door into a temporary corpus (research-only text: never into corpus/).
+
+Stages, each in a fresh child process: ingest (--jobs 1 and --jobs 2, the two
+corpora compared byte for byte), validate (cold cache), build, verify, load
+(paratopics.load with an empty HF_DATASETS_CACHE, then cached); peers:
+check-jsonschema (bench_validate's fairest mode: one JSON array, the schema as
+`items`, python regexes), the plain json + pyarrow floor of bench_build, and
+pyarrow.parquet.read_table of the release's files. Then "incremental": one
+article added to a copy of the largest corpus, validated and built again.
+A missed target is profiled with py-spy and the top frames go in the notes.
+
+Wall time is taken by this process around each child (interpreter start
+included), except for load, whose child times the loading step alone after its
+imports, as the pyarrow peer does. Peak RSS is the larger of the child's
+kernel-tracked peak (ru_maxrss from os.wait4: exact, but per process) and the
+peak of its process tree's summed RSS sampled every 50 ms with psutil (needed
+for --jobs workers that run at once; it can miss spikes under 50 ms). Deltas of
+getrusage(RUSAGE_CHILDREN) cannot give this: its ru_maxrss is the largest
+single child ever waited for, not this stage's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bench_build  # scripts/ is on sys.path when this file is run as a script
+import bench_validate
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITE = Path("/tmp/paratopics-bench/suite")
+DEFAULT_REUTERS = ROOT.parent / "shared" / "data" / "reuters21578"
+SIZES = (1_000, 10_000, 100_000)
+SEED = 0
+CLI = [sys.executable, "-m", "paratopics"]
+JOBS = 2
+VERSION = "1.0.0"
+SCHEMAS = ROOT / "schema"
+
+# The issue's targets (2-core machine).
+INGEST_RATE = 20_000  # paragraphs/s with both cores
+VALIDATE_SPEEDUP = 10.0  # times check-jsonschema's rows/s
+BUILD_MILLION_S = 120.0  # seconds for 1M paragraphs
+BUILD_MILLION_ROWS = 900_000  # a corpus this big counts as "1M paragraphs"
+BUILD_RSS = 2 * 1024**3
+LOAD_FIRST_RATIO = 1.5  # times the pyarrow read
+LOAD_CACHED_S = 1.0
+LINEAR = 12.0  # 100k-article time over 10k-article time
+#: An incremental run counts as "not redoing the unchanged work" when it takes at most
+#: this share of the cold run on the same corpus.
+INCREMENTAL_SHARE = 0.25
+REUTERS_STORIES = 21_578
+
+STARTED = time.perf_counter()
+
+
+def say(message: str) -> None:
+    """A progress line on stderr: elapsed time of the whole suite, then the message."""
+    print(f"[{time.perf_counter() - STARTED:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def mb(size: int) -> float:
+    return size / 2**20
+
+
+# -- measuring one child -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One child process: wall time, peak RSS (bytes), exit code and output."""
+
+    wall: float
+    peak_rss: int
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Job:
+    """A command and how to put its inputs back as they were before it ran, so that
+    the profiler can run exactly the same work again."""
+
+    label: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    reset: Callable[[], None] = lambda: None
+    ok: tuple[int, ...] = (0,)
+
+
+class TreeSampler(threading.Thread):
+    """Peak of the summed RSS of a process and its descendants; a line every 30 s."""
+
+    def __init__(self, pid: int, label: str) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.label, self.peak = pid, label, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        started = last_said = time.perf_counter()
+        while not self.done.wait(0.05):
+            try:
+                root = psutil.Process(self.pid)
+                rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+            except psutil.Error:
+                continue
+            self.peak = max(self.peak, rss)
+            if time.perf_counter() - last_said >= 30:
+                last_said = time.perf_counter()
+                say(f"  {self.label}: running, {last_said - started:.0f} s, "
+                    f"RSS {mb(rss):,.0f} MB")
+
+
+def run(job: Job) -> Measured:
+    """Run `job` from its reset state in a child; its wall time and peak RSS."""
+    job.reset()
+    os.sync()  # the previous stage's dirty pages must not be written during this one
+    logs = SUITE / "run" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", job.label)
+    out, err = logs / f"{name}.out", logs / f"{name}.err"
+    say(f"{job.label}: started")
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        started = time.perf_counter()
+        child = subprocess.Popen(job.command, stdout=stdout, stderr=stderr,
+                                 env={**os.environ, **job.env})
+        sampler = TreeSampler(child.pid, job.label)
+        sampler.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        sampler.done.set()
+        sampler.join()
+    child.returncode = code = os.waitstatus_to_exitcode(status)
+    measured = Measured(wall, max(usage.ru_maxrss * 1024, sampler.peak), code,
+                        out.read_text("utf-8", "replace"), err.read_text("utf-8", "replace"))
+    if code not in job.ok:
+        raise SystemExit(f"{job.label} failed (exit {code}): {' '.join(job.command)}\n"
+                         f"{measured.stderr[-3000:]}")
+    say(f"{job.label}: {wall:.1f} s, peak {mb(measured.peak_rss):,.0f} MB")
+    return measured
+
+
+def fresh(folder: Path) -> Callable[[], None]:
+    """A reset that empties `folder` (a corpus to ingest into, a cache to start cold)."""
+    def reset() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    return reset
+
+
+def number(pattern: str, text: str) -> int:
+    """The integer (with thousands commas) captured by `pattern` in a command's output."""
+    found = re.search(pattern, text)
+    if found is None:
+        raise SystemExit(f"expected /{pattern}/ in:\n{text[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+# -- the report's rows ----------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the table; `checks` are (target, verdict) pairs filled in at the end."""
+
+    stage: str
+    input: str
+    size: int  # articles in the corpus
+    rows: int
+    unit: str
+    wall: float
+    peak_rss: int
+    job: Job | None = None
+    peer: str = ""
+    peer_wall: float | None = None
+    checks: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """Our time over the peer's (below 1: faster than the peer)."""
+        return self.wall / self.peer_wall if self.peer_wall else None
+
+
+def tree_digest(folder: Path) -> str:
+    """One digest of every file's path and bytes: equal digests mean identical trees."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+# -- stages ---------------------------------------------------------------------------
+
+
+def bench_ingest(name: str, size: int, sources: list[Path], work: Path
+                 ) -> tuple[list[Row], Measured, Path]:
+    """Ingest `sources` with --jobs 1 and --jobs 2 into fresh corpora; compare them."""
+    rows, runs, corpora = [], {}, {}
+    for jobs in (1, JOBS):
+        corpus = corpora[jobs] = work / f"{name}-{size}-ingest-j{jobs}"
+        job = Job(f"ingest --jobs {jobs} [{name} {size:,}]",
+                  [*CLI, "ingest", "--corpus", str(corpus), "--jobs", str(jobs),
+                   *map(str, sources)], reset=fresh(corpus), ok=(0, 1))
+        runs[jobs] = run(job)
+        paragraphs = number(r"([\d,]+) paragraphs in", runs[jobs].stderr)
+        rows.append(Row(f"ingest --jobs {jobs}", name, size, paragraphs, "paragraphs",
+                        runs[jobs].wall, runs[jobs].peak_rss, job))
+    identical = tree_digest(corpora[1]) == tree_digest(corpora[JOBS])
+    parallel = rows[1]
+    parallel.peer, parallel.peer_wall = "ingest --jobs 1", rows[0].wall
+    parallel.checks.append(("output identical to --jobs 1",
+                            "met" if identical else "MISSED: the corpora differ"))
+    shutil.rmtree(corpora[1])
+    return rows, runs[JOBS], corpora[JOBS]
+
+
+def json_array(files: Iterable[Path], target: Path, lines: bool) -> int:
+    """The records of `files` as one JSON array (check-jsonschema's fastest input).
+
+    Copied as bytes, never parsed: JSON Lines files give one element per line,
+    JSON files one element each. Returns the number of elements.
+    """
+    count = 0
+    with target.open("wb") as out:
+        out.write(b"[\n")
+        for path in files:
+            records = path.read_bytes().splitlines() if lines else [path.read_bytes()]
+            for record in records:
+                if record.strip():
+                    out.write((b",\n" if count else b"") + record.strip())
+                    count += 1
+        out.write(b"\n]\n")
+    return count
+
+
+def array_schema(schema: Path, target: Path) -> Path:
+    """An array schema whose `items` is `schema` verbatim (as bench_validate does)."""
+    items = json.loads(schema.read_text(encoding="utf-8"))
+    target.write_text(json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                  "type": "array", "items": items}), encoding="utf-8")
+    return target
+
+
+def check_jsonschema(name: str, size: int, files: list[Path], schema: Path, lines: bool,
+                     work: Path) -> tuple[Measured, int]:
+    """check-jsonschema on the same records, one array, as bench_validate runs it."""
+    array = work / f"{name}-{size}-records.json"
+    count = json_array(files, array, lines)
+    wrapper = array_schema(schema, work / f"{name}-{size}-array.schema.json")
+    measured = run(Job(f"check-jsonschema [{name} {size:,}]",
+                       bench_validate.theirs_command(wrapper, array), ok=(0, 1)))
+    array.unlink()
+    return measured, count
+
+
+def bench_validate_stage(name: str, size: int, corpus: Path, work: Path, cache: Path,
+                         stage: str = "validate") -> Row:
+    """`paratopics validate` with its record cache in `cache` (emptied first: cold)."""
+    job = Job(f"{stage} [{name} {size:,}]",
+              [*CLI, "validate", "--corpus", str(corpus), "--jobs", str(JOBS)],
+              env={"PARATOPICS_CACHE": str(cache)}, reset=fresh(cache))
+    measured = run(job)
+    lines = number(r"with ([\d,]+) line", measured.stderr)
+    return Row(stage, name, size, lines, "annotation lines", measured.wall, measured.peak_rss,
+               job)
+
+
+def with_validate_peer(row: Row, corpus: Path, work: Path) -> None:
+    """check-jsonschema beside validate: on the annotation lines, or, for a corpus
+    without annotations, on the article records (the paragraphs' rows)."""
+    annotations = sorted((corpus / "annotations").glob("*.jsonl"))
+    if annotations:
+        peer, _ = check_jsonschema(row.input, row.size, annotations,
+                                   SCHEMAS / "annotation.schema.json", True, work)
+        row.peer = "check-jsonschema (annotation lines)"
+    else:
+        articles = sorted((corpus / "articles").glob("*.json"))
+        peer, _ = check_jsonschema(row.input, row.size, articles,
+                                   SCHEMAS / "article.schema.json", False, work)
+        row.peer = "check-jsonschema (article records)"
+    row.peer_wall = peer.wall
+
+
+def release_rows(build_stdout: str) -> int:
+    """Paragraph rows of a release, summed over the splits `paratopics build` prints."""
+    line = next(x for x in build_stdout.splitlines() if x.strip().startswith("paragraphs"))
+    return sum(int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", line))
+
+
+def bench_build_stage(name: str, size: int, corpus: Path, work: Path) -> Row:
+    """`paratopics build` from scratch (no releases, cold cache), beside the floor."""
+    cache = work / f"{name}-{size}-build-cache"
+
+    def reset() -> None:
+        shutil.rmtree(corpus / "releases", ignore_errors=True)
+        fresh(cache)()
+
+    job = Job(f"build [{name} {size:,}]",
+              [*CLI, "build", "--corpus", str(corpus), "--version", VERSION],
+              env={"PARATOPICS_CACHE": str(cache)}, reset=reset)
+    measured = run(job)
+    floor = run(Job(f"floor json+pyarrow [{name} {size:,}]",
+                    [sys.executable, "-c", bench_build.FLOOR, str(corpus / "articles"),
+                     str(work / "floor.parquet")]))
+    return Row("build", name, size, release_rows(measured.stdout), "paragraphs",
+               measured.wall, measured.peak_rss, job, "json + pyarrow floor", floor.wall)
+
+
+def bench_verify(name: str, size: int, corpus: Path, paragraphs: int) -> Row:
+    job = Job(f"verify [{name} {size:,}]",
+              [*CLI, "verify", "--corpus", str(corpus), "--version", VERSION])
+    measured = run(job)
+    return Row("verify", name, size, paragraphs, "paragraphs", measured.wall,
+               measured.peak_rss, job)
+
+
+#: A loading step in its own process, timed after its imports (as bench_load does).
+LOAD_CHILD = r'''
+import json, sys, time
+from pathlib import Path
+import datasets, pyarrow.parquet as pq
+import paratopics
+datasets.disable_progress_bars()
+mode, corpus, version = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+started = time.perf_counter()
+if mode == "pyarrow":
+    files = sorted((corpus / "releases" / f"v{version}" / "paragraphs").glob("*.parquet"))
+    tables = [pq.read_table(f) for f in files]
+    rows = sum(t.num_rows for t in tables)
+else:
+    rows = sum(d.num_rows for d in paratopics.load(version, corpus=corpus).values())
+print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
+'''
+
+
+def bench_load(name: str, size: int, corpus: Path, work: Path) -> list[Row]:
+    """paratopics.load first (empty HF cache) and cached, beside pyarrow read_table."""
+    cache = work / f"{name}-{size}-hf-cache"
+    env = {"HF_DATASETS_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+    script = work / "load_child.py"  # a file, not -c: profilers name processes by cmdline
+    script.write_text(LOAD_CHILD, encoding="utf-8")
+
+    def load(mode: str, reset: Callable[[], None] = lambda: None) -> tuple[Job, Measured, dict]:
+        job = Job(f"load {mode} [{name} {size:,}]",
+                  [sys.executable, str(script), mode, str(corpus), VERSION], env, reset)
+        measured = run(job)
+        return job, measured, json.loads(measured.stdout.strip().splitlines()[-1])
+
+    _, floor, floor_out = load("pyarrow")
+    rows = []
+    for stage, reset in (("first", fresh(cache)), ("cached", lambda: None)):
+        job, measured, out = load(stage, reset)
+        rows.append(Row(f"load {stage}", name, size, out["rows"], "paragraphs",
+                        out["seconds"], measured.peak_rss, job, "pyarrow read_table",
+                        floor_out["seconds"],
+                        note=f"process {measured.wall:.1f} s incl. imports; pyarrow "
+                        f"process {floor.wall:.1f} s, peak {mb(floor.peak_rss):,.0f} MB"))
+    shutil.rmtree(cache, ignore_errors=True)
+    return rows
+
+
+# -- incremental work -------------------------------------------------------------------
+
+
+def one_article(path: Path) -> Path:
+    """A new article for the JSON door, unlike any generated one."""
+    record = {"source": "bench-incremental", "title": "One more article for the benchmark",
+              "url": "https://bench.example/incremental", "published": "2024-06-01",
+              "paragraphs": [f"Paragraph {i} of the added article: the council met again "
+                             "and the talks went on into the evening." for i in range(10)]}
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    return path
+
+
+def bench_incremental(size: int, corpus: Path, warm_cache: Path, work: Path,
+                      cold: dict[str, Row]) -> list[Row]:
+    """Add one article to a copy of the corpus (with its release and a warm validation
+    cache), then validate and build again: what a pull request adding one article costs."""
+    copy, cache = work / "incremental-corpus", work / "incremental-cache"
+    say(f"incremental: copying the {size:,}-article corpus")
+    shutil.rmtree(copy, ignore_errors=True)
+    subprocess.run(["cp", "-a", str(corpus), str(copy)], check=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    shutil.copytree(warm_cache, cache)
+    env = {"PARATOPICS_CACHE": str(cache)}
+    added = run(Job(f"ingest +1 article [generated {size:,}]",
+                    [*CLI, "ingest", "--corpus", str(copy),
+                     str(one_article(work / "one-article.jsonl"))]))
+    validate = Job(f"validate +1 article [generated {size:,}]",
+                   [*CLI, "validate", "--corpus", str(copy), "--jobs", str(JOBS)], env)
+    checked = run(validate)
+    changelog = copy / "releases" / "CHANGELOG.md"
+    before = changelog.read_bytes() if changelog.is_file() else b""
+
+    def unbuild() -> None:  # the profiler's rerun must build v1.1.0 anew
+        shutil.rmtree(copy / "releases" / "v1.1.0", ignore_errors=True)
+        changelog.write_bytes(before)
+
+    build = Job(f"build +1 article [generated {size:,}]",
+                [*CLI, "build", "--corpus", str(copy), "--version", "1.1.0"], env, unbuild)
+    built = run(build)
+    rows = [
+        Row("ingest +1 article", "generated", size, number(r"([\d,]+) paragraphs in",
+            added.stderr), "paragraphs", added.wall, added.peak_rss),
+        Row("validate +1 article", "generated", size,
+            number(r"with ([\d,]+) line", checked.stderr), "annotation lines", checked.wall,
+            checked.peak_rss, validate, "validate, cold cache", cold["validate"].wall),
+        Row("build +1 article", "generated", size, release_rows(built.stdout), "paragraphs",
+            built.wall, built.peak_rss, build, "build, from scratch", cold["build"].wall),
+    ]
+    return rows  # the copy stays until the profiler is done (see clean_up)
+
+
+# -- one corpus, all stages ---------------------------------------------------------------
+
+
+def bench_generated(size: int, work: Path, incremental: bool) -> list[Row]:
+    """Every stage on the generated corpus of `size` articles."""
+    say(f"generated {size:,}: corpus (cached under {SUITE / 'generated'})")
+    corpus, _ = bench_build.cached_corpus(SUITE / "generated", size, SEED)
+    sources = sorted((corpus / "sources").rglob("*.jsonl"))
+    rows, _, ingested = bench_ingest("generated", size, sources, work)
+    shutil.rmtree(ingested)
+    cache = work / f"generated-{size}-validate-cache"
+    validate = bench_validate_stage("generated", size, corpus, work, cache)
+    with_validate_peer(validate, corpus, work)
+    build = bench_build_stage("generated", size, corpus, work)
+    rows += [validate, build, bench_verify("generated", size, corpus, build.rows),
+             *bench_load("generated", size, corpus, work)]
+    if incremental:
+        rows += bench_incremental(size, corpus, cache, work,
+                                  {"validate": validate, "build": build})
+    return rows
+
+
+@dataclass
+class Accounting:
+    """Where each of the Reuters stories went."""
+
+    stories: int = 0
+    converted: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    ingested: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def adds_up(self) -> bool:
+        return (self.stories == REUTERS_STORIES
+                and self.converted + sum(self.skipped.values()) == self.stories
+                and self.ingested + sum(self.refused.values()) == self.converted)
+
+
+def convert_reuters(src: Path, out: Path) -> Accounting:
+    """scripts/convert_reuters.py, in a child; the accounting from its summary."""
+    measured = run(Job("convert Reuters-21578 SGML -> JSONL",
+                       [sys.executable, str(ROOT / "scripts" / "convert_reuters.py"),
+                        "--src", str(src), "--out", str(out)], reset=fresh(out)))
+    found = Accounting(number(r"stories (\d+)", measured.stdout),
+                       number(r"converted (\d+)", measured.stdout))
+    for count, reason in re.findall(r"skipped\s+(\d+)\s+(.+)", measured.stdout):
+        found.skipped[reason.strip()] += int(count)
+    return found
+
+
+def refusals(ingest_stdout: str) -> Counter[str]:
+    """Records ingest refused, by problem code (`... error [code] message`)."""
+    return Counter(re.findall(r"^\S.*? error \[([\w-]+)\]", ingest_stdout, re.MULTILINE))
+
+
+def bench_reuters(src: Path, work: Path) -> tuple[list[Row], Accounting]:
+    """Every stage on the real collection, through the JSON door into a temp corpus."""
+    jsonl = work / "reuters-jsonl"
+    accounting = convert_reuters(src, jsonl)
+    sources = sorted(jsonl.glob("reut2-*.jsonl"))
+    name = "Reuters-21578"
+    rows, ingest, corpus = bench_ingest(name, accounting.converted, sources, work)
+    accounting.ingested = len(re.findall(r"^new ", ingest.stdout, re.MULTILINE))
+    accounting.refused = refusals(ingest.stdout)
+    articles = len(list((corpus / "articles").glob("*.json")))
+    validate = bench_validate_stage(name, articles, corpus, work, work / "reuters-cache")
+    validate.rows, validate.unit = rows[0].rows, "paragraphs"  # no annotations: records
+    with_validate_peer(validate, corpus, work)
+    build = bench_build_stage(name, articles, corpus, work)
+    rows += [validate, build, bench_verify(name, articles, corpus, build.rows),
+             *bench_load(name, articles, corpus, work)]
+    for row in rows:
+        row.size = articles
+    return rows, accounting
+
+
+# -- targets --------------------------------------------------------------------------------
+
+
+def judged(row: Row, largest: int) -> bool:
+    """Rate and ratio targets are judged where start-up no longer dominates: on the
+    largest generated corpus and on Reuters. Smaller sizes feed the scaling check."""
+    return row.input != "generated" or row.size == largest
+
+
+def check_row(row: Row, largest: int) -> None:
+    """The issue's target for this row's stage, as (target, verdict) pairs."""
+    if row.stage == f"ingest --jobs {JOBS}" and judged(row, largest):
+        rate, speedup = row.rows / row.wall, (row.peer_wall or row.wall) / row.wall
+        row.checks.insert(0, (f"≥ {INGEST_RATE:,} paragraphs/s (speed-up {speedup:.2f}x)",
+                              "met" if rate >= INGEST_RATE else f"MISSED ({rate:,.0f}/s)"))
+    elif row.stage == "validate" and judged(row, largest) and row.ratio:
+        speedup = 1 / row.ratio
+        row.checks.append((f"≥ {VALIDATE_SPEEDUP:.0f}x check-jsonschema rows/s",
+                           f"met ({speedup:.1f}x)" if speedup >= VALIDATE_SPEEDUP
+                           else f"MISSED ({speedup:.1f}x)"))
+    elif row.stage == "build":
+        if row.rows >= BUILD_MILLION_ROWS:
+            row.checks.append((f"1M paragraphs < {BUILD_MILLION_S:.0f} s",
+                               "met" if row.wall < BUILD_MILLION_S
+                               else f"MISSED ({row.wall:.0f} s)"))
+        row.checks.append(("peak RSS < 2 GB", "met" if row.peak_rss < BUILD_RSS
+                           else f"MISSED ({mb(row.peak_rss):,.0f} MB)"))
+    elif row.stage == "load first" and judged(row, largest) and row.ratio:
+        row.checks.append((f"≤ {LOAD_FIRST_RATIO}x pyarrow read",
+                           f"met ({row.ratio:.2f}x)" if row.ratio <= LOAD_FIRST_RATIO
+                           else f"MISSED ({row.ratio:.2f}x)"))
+    elif row.stage == "load cached" and judged(row, largest):
+        row.checks.append((f"< {LOAD_CACHED_S:.0f} s", "met" if row.wall < LOAD_CACHED_S
+                           else f"MISSED ({row.wall:.2f} s)"))
+    elif row.stage in ("validate +1 article", "build +1 article") and row.ratio:
+        row.checks.append((f"unchanged work not redone (≤ {INCREMENTAL_SHARE:.0%} of cold)",
+                           f"met ({row.ratio:.0%})" if row.ratio <= INCREMENTAL_SHARE
+                           else f"MISSED ({row.ratio:.0%} of cold)"))
+
+
+def check_linear(rows: list[Row]) -> None:
+    """Each stage's 100k-article time within 12x its 10k-article time."""
+    by = {(r.stage, r.size): r for r in rows if r.input == "generated"}
+    for (stage, size), row in by.items():
+        smaller = by.get((stage, size // 10))
+        if size == 100_000 and smaller and not stage.endswith("+1 article"):
+            growth = row.wall / smaller.wall
+            row.checks.append((f"linear: ≤ {LINEAR:.0f}x the 10k time",
+                               f"met ({growth:.1f}x)" if growth <= LINEAR
+                               else f"MISSED ({growth:.1f}x)"))
+
+
+def missed(rows: list[Row]) -> list[Row]:
+    return [r for r in rows if any(v.startswith("MISSED") for _, v in r.checks)]
+
+
+# -- profiling missed targets -----------------------------------------------------------------
+
+
+def profile(row: Row, folder: Path) -> str:
+    """py-spy over the stage that missed its target, run again from the same state;
+    a one-line reason: where our code spends the samples, and the hottest leaf frames."""
+    assert row.job is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    raw = folder / (re.sub(r"[^\w.-]+", "_", row.job.label) + ".txt")
+    job = row.job
+    spied = Job(f"py-spy {job.label}",
+                ["py-spy", "record", "--subprocesses", "--rate", "50", "--format", "raw",
+                 "--output", str(raw), "--", *job.command], job.env, job.reset, job.ok)
+    run(spied)
+    return summarize_profile(raw.read_text(encoding="utf-8", errors="replace"))
+
+
+def frame_name(frame: str) -> str:
+    """`write_tree (paratopics/release.py:612)` -> `release.write_tree`."""
+    found = re.match(r"(.+?) \((?:.*/)?([\w.]+?)(?:\.py)?:\d+\)", frame.strip())
+    return f"{found.group(2)}.{found.group(1)}" if found else frame.strip()
+
+
+def summarize_profile(collapsed: str) -> str:
+    """Top 'last paratopics frame' (where our code hands over) and top leaf frames.
+
+    Samples inside imports are counted apart: at small sizes they are most of a
+    run, and no change to the stage's own code would remove them.
+    """
+    ours, leaves, total, imports = Counter[str](), Counter[str](), 0, 0
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if not f.startswith("process ")]
+        n = int(count)
+        total += n
+        if any("_find_and_load" in f for f in frames):
+            imports += n
+            continue
+        leaves[frame_name(frames[-1]) if frames else "(no Python frame)"] += n
+        own = [f for f in frames if "paratopics/" in f]
+        if own:
+            ours[frame_name(own[-1])] += n
+    if not total:
+        return "no samples"
+
+    def top(counter: Counter[str]) -> str:
+        return ", ".join(f"{name} {n / total:.0%}" for name, n in counter.most_common(4))
+
+    return (f"{total:,} samples; deepest paratopics frames: {top(ours)}; leaf frames: "
+            f"{top(leaves)}; imports {imports / total:.0%}")
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+def load_average() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def markdown(rows: list[Row]) -> str:
+    head = ["stage", "input", "size (articles)", "rows", "wall s", "rows/s", "peak RSS MB",
+            "peer", "peer s", "ratio", "target", "met/missed"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(
+        "---:" if h in ("size (articles)", "rows", "wall s", "rows/s", "peak RSS MB",
+                        "peer s", "ratio") else "---" for h in head) + "|"]
+    for r in rows:
+        cells = [r.stage, r.input, f"{r.size:,}", f"{r.rows:,} {r.unit}", f"{r.wall:.2f}",
+                 f"{r.rows / r.wall:,.0f}", f"{mb(r.peak_rss):,.0f}", r.peer or "—",
+                 f"{r.peer_wall:.2f}" if r.peer_wall else "—",
+                 f"{r.ratio:.2f}" if r.ratio else "—",
+                 "; ".join(t for t, _ in r.checks) or "—",
+                 "; ".join(v for _, v in r.checks) or "—"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def accounting_text(a: Accounting) -> list[str]:
+    skipped = ", ".join(f"{n:,} {reason}" for reason, n in a.skipped.most_common()) or "none"
+    refused = ", ".join(f"{n:,} {code}" for code, n in a.refused.most_common()) or "none"
+    verdict = "they add up" if a.adds_up else "they DO NOT add up"
+    return [
+        "## Reuters-21578: every story accounted for",
+        "",
+        f"- stories in the SGML files: {a.stories:,} (expected {REUTERS_STORIES:,})",
+        f"- converted to JSON records: {a.converted:,}",
+        f"- skipped by the converter: {sum(a.skipped.values()):,} ({skipped})",
+        f"- ingested through the JSON door: {a.ingested:,}",
+        f"- refused by ingest: {sum(a.refused.values()):,} ({refused})",
+        f"- {a.converted:,} + {sum(a.skipped.values()):,} = "
+        f"{a.converted + sum(a.skipped.values()):,} stories; {a.ingested:,} + "
+        f"{sum(a.refused.values()):,} = {a.ingested + sum(a.refused.values()):,} converted: "
+        f"{verdict}.",
+        "",
+    ]
+
+
+def report(rows: list[Row], accounting: Accounting | None, reasons: dict[str, str] | None,
+           loads: tuple[str, str], command: str, plot: str) -> str:
+    """The Markdown page; `reasons` is None when profiling was skipped (--quick)."""
+    profiled = ("Missed targets were not profiled (--quick)." if reasons is None
+                else "Every target was met: nothing to profile.")
+    reasons = reasons or {}
+    notes = [f"- {label} missed: {reason}" for label, reason in reasons.items()]
+    return "\n".join([
+        "# Benchmarks",
+        "",
+        f"Generated by `{command}`; do not edit by hand. It took "
+        f"{(time.perf_counter() - STARTED) / 60:.0f} minutes on {machine()}. Load average "
+        f"(1/5/15 min) at the start {loads[0]}, at the end {loads[1]}: the machine is shared, "
+        "so wall times carry that noise.",
+        "",
+        f"![time against corpus size per stage]({plot})",
+        "",
+        markdown(rows),
+        "",
+        "## How to read it",
+        "",
+        "- Each stage ran once, in a fresh child process. *wall s* includes interpreter "
+        "start-up, except for the load rows and their pyarrow peer, which time the loading "
+        "step after the imports (the process time is in the notes below).",
+        "- *peak RSS* is the larger of the child's own peak (`ru_maxrss` from `os.wait4`) and "
+        "the peak of its process tree's summed RSS sampled every 50 ms (psutil), which counts "
+        "--jobs workers and build's validating child running at once.",
+        "- *ratio* is our wall time over the peer's: below 1, faster than the peer.",
+        f"- ingest: {JOBS} jobs against 1 on the same raw files, into fresh corpora compared "
+        "byte for byte. Generated corpora are ingested from their raw JSON Lines sources "
+        "(1,000 articles a file: the 1k corpus is one file, so --jobs has nothing to split).",
+        "- validate: a cold record cache (`PARATOPICS_CACHE` emptied); it checks the article "
+        "records and the annotation lines, schema and meaning. Its peer, check-jsonschema, "
+        "gets only the annotation lines as one JSON array with the annotation schema as "
+        "`items` and `--regex-variant python` (bench_validate's fairest mode); on Reuters, "
+        "which has no annotations, the article records against the article schema.",
+        "- build: from scratch (no release, cold cache), validation included. Its floor is "
+        "bench_build's plain json + pyarrow script: the same paragraphs to one zstd Parquet "
+        "file, no validation, labels, splits or manifest.",
+        "- load: `paratopics.load` with an empty `HF_DATASETS_CACHE` (first), then again "
+        "(cached); the peer reads the same release files with `pyarrow.parquet.read_table`.",
+        "- incremental: one article ingested into a copy of the largest corpus, whose "
+        "validation cache is warm; then validate, and build v1.1.0 beside v1.0.0. The "
+        "ratio compares with the cold run on the corpus before the article was added.",
+        "- Rate and ratio targets are judged on the largest generated corpus and on Reuters; "
+        "the smaller sizes feed the linearity check (100k articles ≤ 12x the 10k time).",
+        "",
+        "## Notes",
+        "",
+        *[f"- {r.stage} [{r.input} {r.size:,}]: {r.note}" for r in rows if r.note],
+        *(notes or [f"- {profiled}"]),
+        "",
+        *(accounting_text(accounting) if accounting else []),
+    ])
+
+
+def machine() -> str:
+    return (f"{platform.machine()}, {os.cpu_count()} cores, "
+            f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, Python "
+            f"{platform.python_version()}")
+
+
+def plot(rows: list[Row], target: Path) -> None:
+    """Log-log time against corpus size, one line per stage, peers dashed, Reuters marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(12, 6.5))
+    stages = list(dict.fromkeys(r.stage for r in rows if not r.stage.endswith("+1 article")))
+    colors = plt.get_cmap("tab10")
+    for i, stage in enumerate(stages):
+        ours = sorted((r for r in rows if r.stage == stage and r.input == "generated"),
+                      key=lambda r: r.size)
+        color = colors(i % 10)
+        if ours:
+            axes.plot([r.size for r in ours], [r.wall for r in ours], "o-", color=color,
+                      label=stage)
+            if ours[0].peer_wall and "ingest" not in stage and "cached" not in stage:
+                axes.plot([r.size for r in ours], [r.peer_wall or 0 for r in ours], "s--",
+                          color=color, alpha=0.7, label=f"{ours[0].peer} (peer of {stage})")
+        for r in rows:
+            if r.stage == stage and r.input != "generated":
+                axes.plot([r.size], [r.wall], "x", color=color, markersize=10, mew=2)
+    axes.plot([], [], "kx", label="Reuters-21578 (x, same colour as its stage)")
+    axes.set(xscale="log", yscale="log", xlabel="corpus size (articles)",
+             ylabel="wall time (s)", title="paratopics: time against corpus size per stage")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    figure.tight_layout()
+    figure.savefig(target, dpi=110)
+    plt.close(figure)
+
+
+def clean_up(work: Path) -> None:
+    """Delete the large temporary corpora; keep logs and profiles for a look afterwards."""
+    for folder in [*work.glob("*-ingest-j*"), work / "incremental-corpus", work / "reuters-jsonl"]:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
+                        help="articles per generated corpus, comma-separated "
+                        "(default: 1000,10000,100000; with --quick: 1000)")
+    parser.add_argument("--reuters", type=Path, help="the Reuters-21578 SGML folder "
+                        f"(default: {DEFAULT_REUTERS}; with --quick: skipped unless given)")
+    parser.add_argument("--out", type=Path, help="folder for benchmarks.md and benchmarks.png "
+                        "(default: docs/; with --quick: /tmp/paratopics-bench/suite/quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 1k articles, no Reuters, no profiling")
+    args = parser.parse_args(argv)
+    args.sizes = args.sizes or ([1_000] if args.quick else list(SIZES))
+    if args.reuters is None and not args.quick:
+        args.reuters = DEFAULT_REUTERS
+    args.out = args.out or (SUITE / "quick" if args.quick else ROOT / "docs")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("check-jsonschema") is None:
+        raise SystemExit("check-jsonschema is missing: pip install check-jsonschema")
+    if not args.quick and shutil.which("py-spy") is None:
+        raise SystemExit("py-spy is missing (it profiles missed targets): pip install py-spy")
+    loads = [load_average()]
+    say(f"load average at the start: {loads[0]}; sizes {args.sizes}, Reuters "
+        f"{args.reuters or 'skipped'}, report into {args.out}")
+    work = SUITE / "run"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    rows: list[Row] = []
+    for size in sorted(args.sizes):
+        rows += bench_generated(size, work, incremental=size == max(args.sizes))
+    accounting = None
+    if args.reuters:
+        reuters_rows, accounting = bench_reuters(args.reuters, work)
+        rows += reuters_rows
+    for row in rows:
+        check_row(row, max(args.sizes))
+    check_linear(rows)
+    reasons: dict[str, str] | None = None if args.quick else {}
+    for row in [] if reasons is None else missed(rows):
+        label = f"{row.stage} [{row.input} {row.size:,}]"
+        say(f"profiling {label}: it missed a target")
+        reasons[label] = profile(row, work / "profiles")  # type: ignore[index]
+    clean_up(work)
+    loads.append(load_average())
+    say(f"load average at the end: {loads[1]}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    plot(rows, args.out / "benchmarks.png")
+    command = "python scripts/benchmark.py" + ("" if args.sizes == list(SIZES) and not
+                                               args.quick else " " + " ".join(argv or sys.argv[1:]))
+    text = report(rows, accounting, reasons, (loads[0], loads[1]), command, "benchmarks.png")
+    (args.out / "benchmarks.md").write_text(text, encoding="utf-8")
+    print(text)
+    say(f"wrote {args.out / 'benchmarks.md'} and {args.out / 'benchmarks.png'}")
+    return 0 if accounting is None or accounting.adds_up else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
