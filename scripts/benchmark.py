@@ -24,17 +24,20 @@ A missed target is profiled with py-spy and the top frames go in the notes.
 
 Wall time is taken by this process around each child (interpreter start
 included), except for load, whose child times the loading step alone after its
-imports, as the pyarrow peer does. Peak RSS is the larger of the child's
-kernel-tracked peak (ru_maxrss from os.wait4: exact, but per process) and the
-peak of its process tree's summed RSS sampled every 50 ms with psutil (needed
-for --jobs workers that run at once; it can miss spikes under 50 ms). Deltas of
+imports, as the pyarrow peer does. Peak RSS is the larger of two figures: the
+peak of the largest single process, from GNU time (/usr/bin/time -f %M, the
+kernel's own count, exact), and the peak of the process tree's summed RSS,
+sampled every 50 ms with psutil (needed for --jobs workers and build's
+validating child, which run at once; it can miss spikes under 50 ms). Deltas of
 getrusage(RUSAGE_CHILDREN) cannot give this: its ru_maxrss is the largest
-single child ever waited for, not this stage's.
+single child ever waited for, not this stage's; and this process's own
+os.wait4 is no better (see run).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -60,6 +63,7 @@ DEFAULT_REUTERS = ROOT.parent / "shared" / "data" / "reuters21578"
 SIZES = (1_000, 10_000, 100_000)
 SEED = 0
 CLI = [sys.executable, "-m", "paratopics"]
+GNU_TIME = "/usr/bin/time"  # measures each child's peak RSS (see run)
 JOBS = 2
 VERSION = "1.0.0"
 SCHEMAS = ROOT / "schema"
@@ -117,7 +121,12 @@ class Job:
 
 
 class TreeSampler(threading.Thread):
-    """Peak of the summed RSS of a process and its descendants; a line every 30 s."""
+    """Peak of the summed RSS of a process and its descendants; a line every 30 s.
+
+    The list of descendants is refreshed every 0.5 s and their RSS read every 50 ms:
+    walking /proc for descendants at every sample would cost this process (on a
+    2-core machine, CPU taken from the child being measured).
+    """
 
     def __init__(self, pid: int, label: str) -> None:
         super().__init__(daemon=True)
@@ -125,41 +134,54 @@ class TreeSampler(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        started = last_said = time.perf_counter()
+        started = last_said = listed = time.perf_counter()
+        tree: list[psutil.Process] = []
         while not self.done.wait(0.05):
+            now = time.perf_counter()
             try:
-                root = psutil.Process(self.pid)
-                rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+                if not tree or now - listed >= 0.5:
+                    root = psutil.Process(self.pid)
+                    tree, listed = [root, *root.children(recursive=True)], now
             except psutil.Error:
                 continue
+            rss = 0
+            for process in tree:
+                with contextlib.suppress(psutil.Error):  # a worker that has just ended
+                    rss += process.memory_info().rss
             self.peak = max(self.peak, rss)
-            if time.perf_counter() - last_said >= 30:
-                last_said = time.perf_counter()
-                say(f"  {self.label}: running, {last_said - started:.0f} s, "
-                    f"RSS {mb(rss):,.0f} MB")
+            if now - last_said >= 30:
+                last_said = now
+                say(f"  {self.label}: running, {now - started:.0f} s, RSS {mb(rss):,.0f} MB")
 
 
 def run(job: Job) -> Measured:
-    """Run `job` from its reset state in a child; its wall time and peak RSS."""
+    """Run `job` from its reset state in a child; its wall time and peak RSS.
+
+    The child runs under GNU time, whose %M is the peak RSS of the largest single
+    process it waited for. Our own os.wait4 cannot give that: a child's ru_maxrss
+    starts from the RSS of the process it was forked from (this one, which holds
+    corpora and arrays), as the kernel keeps the high-water mark across exec.
+    GNU time is a small C program, so what it reports is the child's own.
+    """
     job.reset()
     os.sync()  # the previous stage's dirty pages must not be written during this one
     logs = SUITE / "run" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", job.label)
-    out, err = logs / f"{name}.out", logs / f"{name}.err"
+    out, err, rss = logs / f"{name}.out", logs / f"{name}.err", logs / f"{name}.maxrss"
     say(f"{job.label}: started")
     with out.open("wb") as stdout, err.open("wb") as stderr:
         started = time.perf_counter()
-        child = subprocess.Popen(job.command, stdout=stdout, stderr=stderr,
-                                 env={**os.environ, **job.env})
+        child = subprocess.Popen([GNU_TIME, "-f", "%M", "-o", str(rss), *job.command],
+                                 stdout=stdout, stderr=stderr, env={**os.environ, **job.env})
         sampler = TreeSampler(child.pid, job.label)
         sampler.start()
-        _, status, usage = os.wait4(child.pid, 0)
+        code = child.wait()
         wall = time.perf_counter() - started
         sampler.done.set()
         sampler.join()
-    child.returncode = code = os.waitstatus_to_exitcode(status)
-    measured = Measured(wall, max(usage.ru_maxrss * 1024, sampler.peak), code,
+    largest = int(rss.read_text(encoding="ascii").split()[-1]) * 1024  # %M is in KiB
+    measured = Measured(wall, max(largest, sampler.peak), code,
                         out.read_text("utf-8", "replace"), err.read_text("utf-8", "replace"))
     if code not in job.ok:
         raise SystemExit(f"{job.label} failed (exit {code}): {' '.join(job.command)}\n"
@@ -697,9 +719,9 @@ def report(rows: list[Row], accounting: Accounting | None, reasons: dict[str, st
         "- Each stage ran once, in a fresh child process. *wall s* includes interpreter "
         "start-up, except for the load rows and their pyarrow peer, which time the loading "
         "step after the imports (the process time is in the notes below).",
-        "- *peak RSS* is the larger of the child's own peak (`ru_maxrss` from `os.wait4`) and "
-        "the peak of its process tree's summed RSS sampled every 50 ms (psutil), which counts "
-        "--jobs workers and build's validating child running at once.",
+        "- *peak RSS* is the larger of the largest single process's peak (GNU `time -f %M`, "
+        "exact) and the peak of the process tree's summed RSS sampled every 50 ms (psutil), "
+        "which counts --jobs workers and build's validating child running at once.",
         "- *ratio* is our wall time over the peer's: below 1, faster than the peer.",
         f"- ingest: {JOBS} jobs against 1 on the same raw files, into fresh corpora compared "
         "byte for byte. Generated corpora are ingested from their raw JSON Lines sources "
