@@ -196,7 +196,9 @@ def _all_versions(corpus: Corpus) -> list[str]:
     """Every release that exists or ever existed: a folder named vX.Y.Z or an entry in
     the changelog, so that a deleted manifest (or release) is reported, not skipped."""
     found = set(release_module.list_versions(corpus))
-    found |= set(release_module.changelog_digests(corpus))
+    unfinished = {v for v in release_module.pending_versions(corpus)
+                  if not release_module.release_dir(corpus, v).is_dir()}
+    found |= set(release_module.changelog_digests(corpus)) - unfinished
     if corpus.releases.is_dir():
         found |= {p.name[1:] for p in corpus.releases.iterdir()
                   if p.is_dir() and release_module.VERSION_RE.match(p.name[1:])}

@@ -779,6 +779,7 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
     corpus.releases.mkdir(parents=True, exist_ok=True)
     for stale in corpus.releases.glob(".tmp-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    confirm_pending(corpus)  # finish what a killed build left
     tmp = corpus.releases / f".tmp-v{version}-{os.getpid()}"
     try:
         tmp.mkdir()
@@ -797,11 +798,13 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
             append_changelog(corpus, existing, notes, only_if_missing=True)
             return BuildResult(version, target, "identical", existing)
         fsync_tree(tmp)
+        append_changelog(corpus, manifest, notes, digest=sha256_file(tmp / "manifest.json"),
+                         pending=True)
         os.rename(tmp, target)
         fsync_dir(corpus.releases)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    append_changelog(corpus, manifest, notes)
+    confirm_pending(corpus)
     return BuildResult(version, target, "built", manifest)
 
 
@@ -867,6 +870,9 @@ def changelog_path(corpus: Corpus) -> Path:
     return corpus.releases / "CHANGELOG.md"
 
 
+PENDING = " (pending)"
+
+
 def changelog_digests(corpus: Corpus) -> dict[str, str]:
     """version -> manifest sha256, as recorded when each release was built."""
     path = changelog_path(corpus)
@@ -875,6 +881,48 @@ def changelog_digests(corpus: Corpus) -> dict[str, str]:
     found = re.findall(r"^## v(\S+).*?^- manifest sha256: `([0-9a-f]{64})`",
                        path.read_text(encoding="utf-8"), flags=re.M | re.S)
     return dict(found)
+
+
+def pending_versions(corpus: Corpus) -> set[str]:
+    """Entries written just before a release's rename and not yet confirmed after it.
+
+    With its folder present, a pending entry is a finished release whose build
+    was stopped before confirming it (its digest still guards it); without, a
+    build that never finished, and no release at all.
+    """
+    path = changelog_path(corpus)
+    if not path.is_file():
+        return set()
+    return set(re.findall(rf"^## v(\S+){re.escape(PENDING)}$", path.read_text(encoding="utf-8"),
+                          flags=re.M))
+
+
+def _entries(text: str) -> tuple[str, list[str]]:
+    """The changelog's preamble and its entries, each starting with '## v'."""
+    head, *rest = re.split(r"(?m)^(?=## v)", text)
+    return head, rest
+
+
+def _entry_version(entry: str) -> str:
+    return entry.split("\n", 1)[0][len("## v"):].removesuffix(PENDING)
+
+
+def confirm_pending(corpus: Corpus) -> None:
+    """Mark pending entries of releases that exist as final; drop those that do not."""
+    pending = pending_versions(corpus)
+    if not pending:
+        return
+    path = changelog_path(corpus)
+    head, entries = _entries(path.read_text(encoding="utf-8"))
+    kept = []
+    for entry in entries:
+        version = _entry_version(entry)
+        if version in pending:
+            if not release_dir(corpus, version).is_dir():
+                continue
+            entry = entry.replace(f"## v{version}{PENDING}", f"## v{version}", 1)
+        kept.append(entry)
+    atomic_write(path, (head + "".join(kept)).encode("utf-8"))
 
 
 def changelog_entry(manifest: dict[str, object], digest: str, notes: str | None,
@@ -909,7 +957,14 @@ def count_changes(old: dict[str, object], new: dict[str, object]) -> list[tuple[
 
 
 def append_changelog(corpus: Corpus, manifest: dict[str, object], notes: str | None,
-                     only_if_missing: bool = False) -> None:
+                     only_if_missing: bool = False, digest: str | None = None,
+                     pending: bool = False) -> None:
+    """Add the entry of `manifest`'s release, newest first.
+
+    `build` writes it `pending`, with the digest of the manifest still in the
+    temporary folder, before the rename; then confirms it. A kill at any point
+    leaves either no release, or a release whose digest is recorded.
+    """
     version = str(manifest["version"])
     recorded = changelog_digests(corpus)
     if only_if_missing and version in recorded:
@@ -918,13 +973,17 @@ def append_changelog(corpus: Corpus, manifest: dict[str, object], notes: str | N
     text = path.read_text(encoding="utf-8") if path.is_file() else (
         "# Changelog\n\nOne entry per release, newest first. Each records the sha256 of the "
         "release's manifest.json, which `paratopics verify` checks, so that a release and "
-        "its manifest edited together are still caught.\n")
+        "its manifest edited together are still caught.\n\n")
+    head, entries = _entries(text)
+    entries = [e for e in entries if _entry_version(e) != version]  # a stale pending one
     earlier = [v for v in list_versions(corpus) if parse_version(v) < parse_version(version)]
     previous = read_manifest(corpus, earlier[-1]) if earlier else None
-    entry = changelog_entry(manifest, manifest_digest(corpus, version), notes, previous)
-    head, _, rest = text.partition("\n## ")
-    body = entry + ("\n## " + rest if rest else "")
-    atomic_write(path, (head.rstrip("\n") + "\n\n" + body).encode("utf-8"))
+    entry = changelog_entry(manifest, digest or manifest_digest(corpus, version), notes,
+                            previous)
+    if pending:
+        entry = entry.replace(f"## v{version}\n", f"## v{version}{PENDING}\n", 1)
+    body = "".join([entry + "\n", *entries])
+    atomic_write(path, (head.rstrip("\n") + "\n\n" + body.rstrip("\n") + "\n").encode("utf-8"))
 
 
 # -- verify -------------------------------------------------------------------
