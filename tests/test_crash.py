@@ -52,7 +52,6 @@ from reliability_helpers import (
 from paratopics.store import Corpus
 
 SEED = 20240607
-#: The one way a killed build may leave a complete release that does not verify yet:
 
 
 @dataclass
