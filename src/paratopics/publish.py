@@ -486,6 +486,10 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
     """
     manifest = release_module.read_manifest(corpus, version)
     check_codebook(manifest, codebook)
+    issues = release_module.verify(corpus, version, codebook)
+    if issues:  # never publish a release that differs from its manifest or changelog
+        raise fail("release-corrupt", file=str(release_module.release_dir(corpus, version)),
+                   detail="; ".join(issues[:5]) + ("…" if len(issues) > 5 else ""))
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: is a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not is_publish_folder(out):
