@@ -62,6 +62,12 @@ def _emit(problems: Sequence[Problem], fmt: str) -> None:
         print(render(found))
 
 
+def _report(fmt: str, data: Callable[[], object], text: Callable[[], str]) -> int:
+    """Print a command's result as JSON for machines or as text for people."""
+    print(json.dumps(data(), indent=2, ensure_ascii=False) if fmt == "json" else text())
+    return EXIT_OK
+
+
 # -- commands -----------------------------------------------------------------
 
 
@@ -228,11 +234,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
     result = release_module.diff(corpus, args.old.lstrip("v"), args.new.lstrip("v"))
-    if args.format == "json":
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        print(release_module.diff_text(result))
-    return EXIT_OK
+    return _report(args.format, lambda: result, lambda: release_module.diff_text(result))
 
 
 def _checked_judgements(corpus: Corpus, book: codebook_module.Codebook, command: str,
@@ -254,12 +256,8 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     if checked is None:
         return EXIT_INVALID
     result = annotations_module.agreement(checked.records)
-    if args.format == "json":
-        print(json.dumps(annotation_report_module.agreement_data(result, book), indent=2,
-                         ensure_ascii=False))
-    else:
-        print(annotation_report_module.agreement_text(result, book))
-    return EXIT_OK
+    return _report(args.format, lambda: annotation_report_module.agreement_data(result, book),
+                   lambda: annotation_report_module.agreement_text(result, book))
 
 
 def cmd_adjudicate(args: argparse.Namespace) -> int:
@@ -269,12 +267,8 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
     if checked is None:
         return EXIT_INVALID
     result = annotation_report_module.adjudicate_all(checked.records, book, checked.paragraphs)
-    if args.format == "json":
-        print(json.dumps(annotation_report_module.adjudication_data(result), indent=2,
-                         ensure_ascii=False))
-    else:
-        print(annotation_report_module.adjudication_text(result))
-    return EXIT_OK
+    return _report(args.format, lambda: annotation_report_module.adjudication_data(result),
+                   lambda: annotation_report_module.adjudication_text(result))
 
 
 def cmd_guide(args: argparse.Namespace) -> int:
@@ -318,11 +312,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"--predictions {predictions}: no such file")
     result = evaluate_module.evaluate(corpus, predictions, book, _version(args.version, corpus),
                                       split=args.split, level=args.level, lenient=args.lenient)
-    if args.format == "json":
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        print(evaluate_module.report_text(result, book))
-    return EXIT_OK
+    return _report(args.format, lambda: result,
+                   lambda: evaluate_module.report_text(result, book))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
