@@ -588,8 +588,8 @@ def check_row(row: Row, largest: int) -> None:
                            f"met ({row.ratio:.0%})" if row.ratio <= INCREMENTAL_SHARE
                            else f"MISSED ({row.ratio:.0%} of cold)"))
     if row.stage.startswith("build"):  # every build, the incremental one too
-        row.checks.append(("peak RSS < 2 GB", "met" if row.peak_rss < BUILD_RSS
-                           else f"MISSED ({mb(row.peak_rss):,.0f} MB)"))
+        verdict = "met" if row.peak_rss < BUILD_RSS else "MISSED"
+        row.checks.append(("peak RSS < 2 GB", f"{verdict} ({mb(row.peak_rss):,.0f} MB)"))
 
 
 def check_linear(rows: list[Row]) -> None:
@@ -745,7 +745,8 @@ def report(rows: list[Row], accounting: Accounting | None, reasons: dict[str, st
         "step after the imports (the process time is in the notes below).",
         "- *peak RSS* is the larger of the largest single process's peak (GNU `time -f %M`, "
         "exact) and the peak of the process tree's summed RSS sampled every 50 ms (psutil), "
-        "which counts --jobs workers and build's validating child running at once.",
+        "which counts --jobs workers and build's validating child running at once. MB are "
+        "MiB (2^20 bytes), and the 2 GB target is read as 2 GiB (2,048 MiB).",
         "- *ratio* is our wall time over the peer's: below 1, faster than the peer.",
         f"- ingest: {JOBS} jobs against 1 on the same raw files, into fresh corpora compared "
         "byte for byte. Generated corpora are ingested from their raw JSON Lines sources "
