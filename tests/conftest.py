@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,15 @@ COMMITTED_SEED = ROOT / "corpus" / "sources" / "globalsecurity.org" / "000_d12fd
 def seed_path() -> Path:
     """The seed article: the shared copy, else the one committed in corpus/sources."""
     return SEED if SEED.is_file() else COMMITTED_SEED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Validation and build caches of the whole session in a temporary folder,
+    never in the user's; tests that need a cold cache set their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PARATOPICS_CACHE", str(tmp_path_factory.mktemp("paratopics-cache")))
+        yield
 
 
 @pytest.fixture

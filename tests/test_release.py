@@ -320,7 +320,10 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> Non
 
 
 def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
-    """The checkout's v1.0.0, rebuilt from its own inputs in a copy: nothing changed."""
+    """The checkout's v1.0.0, rebuilt from its own inputs in a copy: the same data files.
+
+    Its manifest (format 1.0.0) predates content-defined shards; a rebuild
+    writes format 1.1.0, which differs from it only there."""
     committed = Corpus(Path(__file__).resolve().parents[1] / "corpus")
     copy = build_copy(committed, tmp_path / "corpus")
     before = digests(copy.releases)
@@ -331,7 +334,16 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     (copy.releases / "CHANGELOG.md").unlink()
     assert release.build(copy, VERSION, BOOK).status == "built"
     rebuilt = digests(release.release_dir(copy, VERSION))
-    assert rebuilt == digests(release.release_dir(committed, VERSION))
+    expected = digests(release.release_dir(committed, VERSION))
+    assert rebuilt.pop("manifest.json") != expected.pop("manifest.json")
+    assert rebuilt == expected
+    old = release.read_manifest(committed, VERSION)
+    new = release.read_manifest(copy, VERSION)
+    assert release.manifest_schema_problems(old) == release.manifest_schema_problems(new) == []
+    assert (old.pop("manifest_version"), new.pop("manifest_version")) == ("1.0.0", "1.1.0")
+    assert old["parquet"].pop("shard_rows") == 250_000  # type: ignore[attr-defined]
+    assert new["parquet"].pop("shards")["mean_articles"] == release.SEGMENT_ARTICLES  # type: ignore[attr-defined]
+    assert old == new
 
 
 def test_rebuilding_unchanged_says_identical_and_a_change_is_refused(
@@ -403,32 +415,44 @@ def test_parquet_files_are_zstd_with_bounded_row_groups_and_hf_features(built: C
             assert hf["labels"]["feature"]["_type"] == "ClassLabel"
 
 
-def test_splits_past_shard_rows_are_sharded_with_hub_names(
+def test_shards_end_at_content_defined_article_boundaries_with_hub_names(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = Corpus(tmp_path / "corpus")
     info = generate(corpus, 40, seed=51)
-    monkeypatch.setattr(release, "SHARD_ROWS", 120)
+    monkeypatch.setattr(release, "SEGMENT_ARTICLES", 4)
+    monkeypatch.setattr(release, "MAX_SEGMENT_ARTICLES", 6)
     monkeypatch.setattr(release, "ROW_GROUP_ROWS", 50)
     release.build(corpus, VERSION, BOOK)
     folder = release.release_dir(corpus, VERSION) / "paragraphs"
     manifest = release.read_manifest(corpus, VERSION)
+    assert manifest["parquet"]["shards"]["max_articles"] == 6
     rows = {e["path"]: e["rows"] for e in manifest["files"]}
+    # expected from the definition: the judged train articles in id order, a shard
+    # ending after an id whose salted blake2b-64 is 0 modulo 4, or at 6 articles
+    judged = {j["article_id"] for j in read_judgements(corpus)}
+    train_ids = sorted(a for a in read_articles(corpus)
+                       if a in judged and release.split_of(a) == "train")
+    expected: list[list[str]] = [[]]
+    for aid in train_ids:
+        expected[-1].append(aid)
+        point = int.from_bytes(hashlib.blake2b(
+            f"paratopics-shard-v1:{aid}".encode(), digest_size=8).digest(), "big")
+        if point % 4 == 0 or len(expected[-1]) == 6:
+            expected.append([])
+    expected = [ids for ids in expected if ids]
+    count = len(expected)
+    assert count >= 5
     train = sorted(p.name for p in folder.glob("train-*.parquet"))
-    total = manifest["configs"]["paragraphs"]["rows"]["train"]
-    count = -(-total // 120)
-    assert count >= 3
     assert train == [f"train-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
-    sizes = [rows[f"paragraphs/{name}"] for name in train]
-    assert sizes[:-1] == [120] * (count - 1) and 0 < sizes[-1] <= 120
-    assert sum(sizes) == total
-    for name, size in zip(train, sizes, strict=True):
+    for name, ids in zip(train, expected, strict=True):
+        table = pq.read_table(folder / name)
+        assert sorted(set(table.column("article_id").to_pylist())) == ids
         meta = pq.read_metadata(folder / name)
-        assert meta.num_rows == size
+        size = rows[f"paragraphs/{name}"]
+        assert meta.num_rows == size == table.num_rows
         assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == (
-            [50, 50, 20] if size == 120 else [min(50, size - 50 * g)
-                                               for g in range(-(-size // 50))])
-    assert sum(sum(c["rows"].values()) for c in [manifest["configs"]["paragraphs"]]) == (
-        info.paragraphs)
+            [min(50, size - 50 * g) for g in range(-(-size // 50))])
+    assert sum(manifest["configs"]["paragraphs"]["rows"].values()) == info.paragraphs
     assert release.verify(corpus, VERSION, BOOK) == []
 
 

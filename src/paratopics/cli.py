@@ -169,8 +169,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         target = release_module.release_dir(corpus, version)
         existed = target.exists()
         try:  # validates first; nothing is written unless the corpus is valid
-            summary, result = release_module.validate_then_build(corpus, version, book,
-                                                                 notes=args.notes)
+            summary, result = release_module.validate_then_build(
+                corpus, version, book, notes=args.notes, use_cache=not args.no_cache)
         except OSError as exc:  # e.g. the disk filled up while Parquet was written
             kept = target.exists() and not existed
             raise ParatopicsError(problem(
@@ -189,8 +189,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         parts = ", ".join(f"{split} {n:,}" for split, n in info["rows"].items()) or "(empty)"
         print(f"  {config:12} {parts}")
     verb = "built" if result.status == "built" else "already built, identical:"
-    print(f"build: {verb} v{version} at {display_path(result.path)} "
-          f"({len(result.manifest['files'])} files)")  # type: ignore[arg-type]
+    files = len(result.manifest["files"])  # type: ignore[arg-type]
+    reused = f"; {result.reused} of {result.shards} shards reused from the build cache" if (
+        result.status == "built" and result.reused) else ""
+    print(f"build: {verb} v{version} at {display_path(result.path)} ({files} files{reused})")
     from . import publish as publish_module  # imports datasets: only when needed
 
     if result.status == "built" and publish_module.update_readme(corpus, book):
@@ -466,6 +468,8 @@ def build_parser() -> argparse.ArgumentParser:
     build = add("build", cmd_build, "validate, then write release VERSION as Parquet")
     build.add_argument("--version", required=True, help="semantic version X.Y.Z")
     build.add_argument("--notes", help="release notes for the changelog entry")
+    build.add_argument("--no-cache", action="store_true",
+                       help="check and build everything anew (no cache is read or written)")
     build.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
                        help="if another command holds the corpus, wait up to SECONDS for it "
                        "(default: stop at once)")

@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import annotations as annotations_module
+from .build_cache import BuildCache, ShardEntry
 from .codebook import Codebook, load_json_resource
 from .errors import fail
 from .records import (
@@ -47,7 +48,7 @@ from .records import (
     article_body,
 )
 from .store import Corpus, atomic_write, dump_json, fsync_dir, sha256_file
-from .validate import Summary, validate_corpus
+from .validate import Summary, cache_dir, validate_corpus
 
 if TYPE_CHECKING:
     from datasets import Features
@@ -61,8 +62,6 @@ UNLABELED = "unlabeled"
 SPLIT_SALT = "paratopics-split-v1:"
 #: Rows per Parquet row group: a few MB of text, small enough to stream.
 ROW_GROUP_ROWS = 10_000
-#: Rows per shard; a split with more rows is written as several files.
-SHARD_ROWS = 250_000
 #: Rows turned from dicts into Arrow at a time while building (not a file property).
 ROWS_PER_BATCH = 500
 COMPRESSION = "zstd"
@@ -192,6 +191,9 @@ class Decided(NamedTuple):
 
     labels: tuple[str, ...]
     annotators: int
+    method: str = "single"  # how it was reached; with the two below, only counted
+    tied: bool = False
+    disputed: bool = False
 
 
 def paragraph_rows(article: Article, gold: Mapping[int, Decided], classes: Classes, home: str,
@@ -304,28 +306,171 @@ def rows_to_table(rows: list[dict[str, object]], schema: pa.Schema) -> pa.Table:
                                  for f in schema], schema=schema)
 
 
-def read_judgements(corpus: Corpus, schema: pa.Schema, hashed: list[tuple[str, str]],
-                    ) -> pa.Table:
-    """Every judgement as a row of the annotations config, in file order.
+@dataclass(frozen=True)
+class JudgementFile:
+    """One annotation file, parsed: its rows (annotations config) in file order and,
+    per article it judges, a digest of its lines about that article."""
+
+    name: str  # corpus-relative
+    sha256: str
+    table: pa.Table
+    digests: dict[str, str]
+
+
+def parse_judgements(lines: Iterable[bytes], schema: pa.Schema
+                     ) -> tuple[pa.Table, dict[str, str], str]:
+    """Rows, per-article line digests and the sha256 of all of `lines`.
 
     Rows are held as Arrow columns (a few hundred bytes each) rather than as
-    dicts (about three times that). Each file's sha256 goes into `hashed`.
+    dicts (about three times that).
     """
+    whole = hashlib.sha256()
+    per_article: dict[str, Any] = {}
     tables: list[pa.Table] = []
     rows: list[dict[str, object]] = []
-    for path in corpus.annotation_files():
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for line in handle:
-                digest.update(line)
-                if line.strip():
-                    rows.append(annotation_row(load_json(line)))
-                if len(rows) == READ_BATCH:
-                    tables.append(rows_to_table(rows, schema))
-                    rows = []
-        hashed.append((f"annotations/{path.name}", digest.hexdigest()))
+    for line in lines:
+        whole.update(line)
+        if not line.strip():
+            continue
+        row = annotation_row(load_json(line))
+        rows.append(row)
+        aid = row["article_id"]
+        hasher = per_article.get(aid)  # type: ignore[call-overload]
+        if hasher is None:
+            hasher = per_article[aid] = hashlib.blake2b(digest_size=16)  # type: ignore[index]
+        hasher.update(line.rstrip(b"\n") + b"\n")
+        if len(rows) == READ_BATCH:
+            tables.append(rows_to_table(rows, schema))
+            rows = []
     tables.append(rows_to_table(rows, schema))
-    return pa.concat_tables(tables)
+    digests = {aid: hasher.hexdigest() for aid, hasher in per_article.items()}
+    return pa.concat_tables(tables), digests, whole.hexdigest()
+
+
+def read_judgement_file(path: Path, schema: pa.Schema, cache: BuildCache) -> JudgementFile:
+    """A judgement file from the cache when its bytes were parsed before, else parsed."""
+    digest = sha256_file(path)
+    bare = schema.remove_metadata()
+    cached = cache.fetch_judgements(digest)
+    if cached is not None and cached[0].schema.equals(bare):
+        table, digests = cached
+    else:
+        with path.open("rb") as handle:
+            table, digests, read = parse_judgements(handle, bare)
+        if read == digest:  # the file did not change while it was read
+            cache.store_judgements(digest, table, digests)
+        digest = read
+    return JudgementFile(f"annotations/{path.name}", digest, table, digests)
+
+
+@dataclass(frozen=True)
+class ArticleFile:
+    article_id: str
+    path: Path
+    sha256: str
+
+
+def _article_files(corpus: Corpus) -> list[Path]:
+    """Article records in article-id order (a file is named by its record's id)."""
+    return sorted(corpus.article_files(), key=lambda p: p.stem)
+
+
+def read_article_file(path: Path) -> Article:
+    article: Article = load_json(path.read_bytes())
+    if article["article_id"] != path.stem:
+        raise fail("article-id-mismatch", file=str(path), pointer="/article_id",
+                   detail=f"the record's id {article['article_id']!r} is not its file name "
+                   f"{path.stem!r}")
+    return article
+
+
+# -- shards: content-defined, so that one new article changes one shard ---------
+
+#: A shard ends after an article whose id hashes to 0 modulo this: shards hold
+#: this many articles on average, and adding or changing an article changes only
+#: the shards it falls in (content-defined chunking, as in backup tools).
+SEGMENT_ARTICLES = 8192
+#: ... and at most this many.
+MAX_SEGMENT_ARTICLES = 4 * SEGMENT_ARTICLES
+SHARD_SALT = "paratopics-shard-v1:"
+
+
+def ends_shard(article_id: str) -> bool:
+    digest = hashlib.blake2b((SHARD_SALT + article_id).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % SEGMENT_ARTICLES == 0
+
+
+def segments(article_ids: Iterable[str]) -> list[list[str]]:
+    """`article_ids` (in id order) cut after each shard-ending id, and at the maximum."""
+    out: list[list[str]] = []
+    current: list[str] = []
+    for aid in article_ids:
+        current.append(aid)
+        if ends_shard(aid) or len(current) == MAX_SEGMENT_ARTICLES:
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One Parquet file of a release to be: the rows of `article_ids` in one config and split."""
+
+    config: str
+    split: str
+    position: int  # among its config and split's shards, those left empty included
+    article_ids: tuple[str, ...]
+    key: str  # hash of everything its bytes depend on (see build_cache)
+
+    def partial(self, folder: Path) -> Path:
+        return folder / self.config / f"{self.split}-{self.position:05d}.partial"
+
+
+def judged_by(files: Iterable[JudgementFile]) -> dict[str, list[str]]:
+    """Per judged article, the digests of its lines in each file (files in name order)."""
+    judged: dict[str, list[str]] = {}
+    for file in files:
+        for aid, digest in file.digests.items():
+            judged.setdefault(aid, []).append(digest)
+    return judged
+
+
+def plan_shards(articles: Iterable[ArticleFile], judged: Mapping[str, list[str]],
+                codebook_sha: str) -> list[Shard]:
+    """Every shard of the release, with the articles whose rows it holds and its key.
+
+    Judged articles have rows in their split of every config; every article may
+    have unjudged paragraphs, and an article nobody judged is an `unlabeled` article.
+    """
+    keys: dict[str, str] = {}
+    members: dict[tuple[str, str], list[str]] = {}
+    for article in articles:
+        aid = article.article_id
+        keys[aid] = hashlib.sha256(
+            "\0".join([article.sha256, *judged.get(aid, [])]).encode()).hexdigest()
+        homes = ([(config, split_of(aid)) for config in CONFIGS] if aid in judged
+                 else [("articles", UNLABELED)])
+        for home in [*homes, ("paragraphs", UNLABELED)]:
+            members.setdefault(home, []).append(aid)
+    layout = f"{ROW_GROUP_ROWS}:{COMPRESSION}:{COMPRESSION_LEVEL}:{codebook_sha}"
+    shards = []
+    for config in CONFIGS:
+        for split in split_names():
+            for position, ids in enumerate(segments(members.get((config, split), []))):
+                digest = hashlib.sha256(f"{layout}\0{config}\0{split}\n".encode())
+                for aid in ids:
+                    digest.update(f"{aid}\0{keys[aid]}\n".encode())
+                shards.append(Shard(config, split, position, tuple(ids), digest.hexdigest()))
+    return shards
+
+
+def shard_names(split: str, count: int) -> list[str]:
+    return [f"{split}-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
+
+
+# -- judgements to gold decisions -----------------------------------------------
 
 
 def sorted_chunks(table: pa.Table, order: pa.Array, size: int = READ_BATCH
@@ -354,24 +499,24 @@ def judgement_groups(chunks: Iterable[pa.Table]) -> Iterator[list[Annotation]]:
 
 
 GOLD_SCHEMA = pa.schema([("article_id", pa.string()), ("paragraph_index", pa.int32()),
-                         ("labels", pa.list_(pa.string())), ("annotators", pa.int32())])
+                         ("labels", pa.list_(pa.string())), ("annotators", pa.int32()),
+                         ("method", pa.string()), ("tied", pa.bool_()),
+                         ("disputed", pa.bool_())])
 
 
-def decide_all(groups: Iterable[list[Annotation]], codebook: Codebook, tally: Tally,
-               ) -> pa.Table:
+def decide_all(groups: Iterable[list[Annotation]], codebook: Codebook) -> pa.Table:
     """Every judged paragraph's gold labels (by the adjudication rule), in the
-    order of `groups`, as compact Arrow columns; the decisions are counted in `tally`."""
+    order of `groups`, as compact Arrow columns."""
     order = {code: i for i, code in enumerate(n["id"] for n in codebook.nodes)}
     tables: list[pa.Table] = []
     rows: list[dict[str, object]] = []
     for group in groups:
         decided = annotations_module.adjudicate(group, order)
-        tally.methods[decided.method] += 1
-        tally.ties += bool(decided.ties)
-        tally.disputed += bool(decided.disputed)
         rows.append({"article_id": decided.article_id,
                      "paragraph_index": decided.paragraph_index,
-                     "labels": decided.labels, "annotators": decided.annotators})
+                     "labels": decided.labels, "annotators": decided.annotators,
+                     "method": decided.method, "tied": bool(decided.ties),
+                     "disputed": bool(decided.disputed)})
         if len(rows) == READ_BATCH:
             tables.append(rows_to_table(rows, GOLD_SCHEMA))
             rows = []
@@ -385,28 +530,18 @@ def gold_by_article(gold: pa.Table) -> Iterator[tuple[str, dict[int, Decided]]]:
     decisions: dict[int, Decided] = {}
     for start in range(0, gold.num_rows, READ_BATCH):
         chunk = gold.slice(start, READ_BATCH)
-        for aid, index, labels, annotators in zip(
+        for aid, index, labels, annotators, method, tied, disputed in zip(
                 *(chunk.column(c).to_pylist() for c in GOLD_SCHEMA.names), strict=True):
             if aid != current:
                 if current is not None:
                     yield current, decisions
                 current, decisions = aid, {}
-            decisions[index] = Decided(tuple(labels), annotators)
+            decisions[index] = Decided(tuple(labels), annotators, method, tied, disputed)
     if current is not None:
         yield current, decisions
 
 
 # -- writing ------------------------------------------------------------------
-
-
-def shard_names(split: str, rows: int) -> list[str]:
-    count = max(1, -(-rows // SHARD_ROWS))
-    return [f"{split}-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
-
-
-def _file_entry(root: Path, path: Path, rows: int) -> dict[str, object]:
-    return {"path": path.relative_to(root).as_posix(), "sha256": sha256_file(path),
-            "bytes": path.stat().st_size, "rows": rows}
 
 
 class Background:
@@ -443,102 +578,8 @@ class Background:
 
 
 @dataclass
-class SplitWriter:
-    """The Parquet shards of one config and split, written as rows arrive.
-
-    Row groups hold ROW_GROUP_ROWS rows and shards SHARD_ROWS, counted from
-    the start of each shard, exactly as one `pq.write_table` per shard would
-    cut them. Shards are named `.partial` until the total, and so the
-    `-of-NNNNN` in their names, is known.
-    """
-
-    folder: Path
-    split: str
-    schema: pa.Schema
-    background: Background
-    rows: list[dict[str, object]] = field(default_factory=list)
-    tables: list[pa.Table] = field(default_factory=list)
-    queued: int = 0  # rows in self.tables
-    shard_rows: list[int] = field(default_factory=list)  # rows of each shard so far
-    writers: dict[int, pq.ParquetWriter] = field(default_factory=dict)
-
-    def _wanted(self) -> int:
-        """Rows of the next row group: a full one, or what fills the current shard."""
-        open_shard = bool(self.shard_rows) and self.shard_rows[-1] < SHARD_ROWS
-        return min(ROW_GROUP_ROWS, SHARD_ROWS - (self.shard_rows[-1] if open_shard else 0))
-
-    def add_row(self, row: dict[str, object]) -> None:
-        """Rows become Arrow a few hundred at a time: a row group of articles as
-        dicts would take several times the memory of its Arrow columns."""
-        self.rows.append(row)
-        if len(self.rows) == ROWS_PER_BATCH:
-            self._convert()
-
-    def _convert(self) -> None:
-        self.add_table(rows_to_table(self.rows, self.schema))
-        self.rows = []
-
-    def add_table(self, table: pa.Table) -> None:
-        self.tables.append(table)
-        self.queued += table.num_rows
-        while self.queued >= self._wanted():
-            self._cut(self._wanted())
-
-    def _cut(self, count: int) -> None:
-        whole = pa.concat_tables(self.tables)
-        self._write(whole.slice(0, count).combine_chunks())
-        rest = whole.slice(count)
-        self.tables, self.queued = ([rest] if rest.num_rows else []), rest.num_rows
-
-    def _write(self, table: pa.Table) -> None:
-        if not self.shard_rows or self.shard_rows[-1] == SHARD_ROWS:
-            self.shard_rows.append(0)
-        shard = len(self.shard_rows) - 1
-        self.shard_rows[-1] += table.num_rows
-        full = self.shard_rows[-1] == SHARD_ROWS
-        self.background.submit(lambda: self._write_now(shard, table, close=full),
-                               table.nbytes)
-
-    def _partial(self, shard: int) -> Path:
-        return self.folder / f"{self.split}-{shard:05d}.partial"
-
-    def _write_now(self, shard: int, table: pa.Table, close: bool) -> None:
-        """Runs on the background thread."""
-        if shard not in self.writers:
-            self.writers[shard] = pq.ParquetWriter(
-                self._partial(shard), self.schema, compression=COMPRESSION,
-                compression_level=COMPRESSION_LEVEL, write_statistics=True, store_schema=True)
-        self.writers[shard].write_table(table, row_group_size=ROW_GROUP_ROWS)
-        if close:
-            self.writers.pop(shard).close()
-
-    def finish(self) -> None:
-        """Write what is left and close the last shard (still in the background)."""
-        if self.rows:
-            self._convert()
-        if self.queued:
-            self._cut(self.queued)
-        self.background.submit(self._close_all)
-
-    def _close_all(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
-        self.writers.clear()
-
-    def files(self) -> list[tuple[Path, int]]:
-        """Rename the shards to their final names (after the background is done)."""
-        names = shard_names(self.split, sum(self.shard_rows))
-        out = []
-        for shard, (name, count) in enumerate(zip(names, self.shard_rows, strict=True)):
-            final = self.folder / name
-            os.rename(self._partial(shard), final)
-            out.append((final, count))
-        return out
-
-
-@dataclass
 class Tally:
-    """What the manifest counts, gathered while the rows stream past."""
+    """What the manifest counts; each shard counts its own rows, and the release sums them."""
 
     articles: int = 0
     judgements: int = 0
@@ -555,6 +596,103 @@ class Tally:
         else:
             self.published = [min(self.published[0], date), max(self.published[1], date)]
 
+    def saw_paragraph(self, split: str, labels: Iterable[int], decided: Decided | None) -> None:
+        for label in labels:
+            self.labels.setdefault(label, Counter())[split] += 1
+        if decided is not None:
+            self.methods[decided.method] += 1
+            self.ties += decided.tied
+            self.disputed += decided.disputed
+
+    def add(self, other: Tally) -> None:
+        self.articles += other.articles
+        self.judgements += other.judgements
+        for date in other.published:
+            self.saw_published(date)
+        for label, splits in other.labels.items():
+            self.labels.setdefault(label, Counter()).update(splits)
+        self.methods.update(other.methods)
+        self.ties += other.ties
+        self.disputed += other.disputed
+
+    def as_json(self) -> dict[str, object]:
+        """The counts (not the inputs), for a shard's cache entry."""
+        return {"articles": self.articles, "judgements": self.judgements,
+                "published": self.published, "methods": dict(self.methods),
+                "labels": {str(k): dict(v) for k, v in self.labels.items()},
+                "ties": self.ties, "disputed": self.disputed}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Tally:
+        return cls(data["articles"], data["judgements"], list(data["published"]),
+                   {int(k): Counter(v) for k, v in data["labels"].items()},
+                   Counter(data["methods"]), data["ties"], data["disputed"])
+
+
+@dataclass
+class ShardWriter:
+    """One shard's Parquet file, written a row group at a time as rows arrive.
+
+    Row groups hold ROW_GROUP_ROWS rows counted from the start of the shard,
+    exactly as one `pq.write_table` of the shard would cut them.
+    """
+
+    path: Path
+    schema: pa.Schema
+    background: Background
+    tally: Tally = field(default_factory=Tally)
+    rows: list[dict[str, object]] = field(default_factory=list)
+    tables: list[pa.Table] = field(default_factory=list)
+    queued: int = 0  # rows in self.tables
+    written: int = 0
+    writer: pq.ParquetWriter | None = None
+
+    def add_row(self, row: dict[str, object]) -> None:
+        """Rows become Arrow a few hundred at a time: a row group of articles as
+        dicts would take several times the memory of its Arrow columns."""
+        self.rows.append(row)
+        if len(self.rows) == ROWS_PER_BATCH:
+            self._convert()
+
+    def _convert(self) -> None:
+        self.add_table(rows_to_table(self.rows, self.schema))
+        self.rows = []
+
+    def add_table(self, table: pa.Table) -> None:
+        self.tables.append(table)
+        self.queued += table.num_rows
+        while self.queued >= ROW_GROUP_ROWS:
+            self._cut(ROW_GROUP_ROWS)
+
+    def _cut(self, count: int) -> None:
+        whole = pa.concat_tables(self.tables)
+        group = whole.slice(0, count).combine_chunks()
+        rest = whole.slice(count)
+        self.tables, self.queued = ([rest] if rest.num_rows else []), rest.num_rows
+        self.written += count
+        self.background.submit(lambda: self._write_now(group), group.nbytes)
+
+    def _write_now(self, table: pa.Table) -> None:
+        """Runs on the background thread."""
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(
+                self.path, self.schema, compression=COMPRESSION,
+                compression_level=COMPRESSION_LEVEL, write_statistics=True, store_schema=True)
+        self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+
+    def finish(self) -> None:
+        """Write what is left and close the file (in the background, after the rest)."""
+        if self.rows:
+            self._convert()
+        if self.queued:
+            self._cut(self.queued)
+        self.background.submit(self._close)
+
+    def _close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
 
 @dataclass
 class Written:
@@ -563,22 +701,8 @@ class Written:
     files: list[dict[str, object]]
     rows: dict[str, dict[str, int]]  # config -> split -> rows, splits in split_names() order
     tally: Tally
-
-
-def _article_files(corpus: Corpus) -> list[Path]:
-    """Article records in article-id order (a file is named by its record's id)."""
-    return sorted(corpus.article_files(), key=lambda p: p.stem)
-
-
-def read_article_file(path: Path, tally: Tally) -> Article:
-    raw = path.read_bytes()
-    tally.hashed.append((f"articles/{path.name}", hashlib.sha256(raw).hexdigest()))
-    article: Article = load_json(raw)
-    if article["article_id"] != path.stem:
-        raise fail("article-id-mismatch", file=str(path), pointer="/article_id",
-                   detail=f"the record's id {article['article_id']!r} is not its file name "
-                   f"{path.stem!r}")
-    return article
+    shards: int = 0  # planned, empty ones included
+    reused: int = 0  # of those, copied from the build cache
 
 
 def give_back_memory() -> None:
@@ -593,91 +717,157 @@ class Cancelled(Exception):
 
 
 def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
-               cancelled: Callable[[], bool] = lambda: False) -> Written:
-    """Stream the corpus into every config's Parquet files under `folder`.
+               cancelled: Callable[[], bool] = lambda: False,
+               cache: BuildCache | None = None) -> Written:
+    """Every config's Parquet files under `folder`: copied from `cache` where a
+    shard's inputs are unchanged, built (and cached) where they are not."""
+    cache = cache or BuildCache()
+    schemas = {config: arrow_schema(config, codebook) for config in CONFIGS}
+    judgements = [read_judgement_file(path, schemas["annotations"], cache)
+                  for path in corpus.annotation_files()]
+    articles = [ArticleFile(path.stem, path, sha256_file(path))
+                for path in _article_files(corpus)]
+    book = codebook_digest(codebook)
+    judged = judged_by(judgements)
+    shards = plan_shards(articles, judged, book[1])
+    for config in CONFIGS:
+        (folder / config).mkdir(parents=True, exist_ok=True)
+    done: dict[str, ShardEntry] = {}
+    for shard in shards:
+        entry = cache.fetch_shard(shard.key, shard.partial(folder))
+        if entry is not None:
+            done[shard.key] = entry
+    missing = [shard for shard in shards if shard.key not in done]
+    every = pa.concat_tables([j.table for j in judgements]) if judgements else (
+        schemas["annotations"].remove_metadata().empty_table())
+    built = build_shards(folder, corpus, codebook, schemas, missing, every, judged, cancelled)
+    del every
+    for shard in missing:
+        entry = built[shard.key]
+        cache.store_shard(shard.key, shard.partial(folder) if entry.rows else None, entry)
+    done.update(built)
+    tally = Tally(hashed=[*((j.name, j.sha256) for j in judgements),
+                          *((f"articles/{a.path.name}", a.sha256) for a in articles), book])
+    files: list[dict[str, object]] = []
+    rows: dict[str, dict[str, int]] = {config: {} for config in CONFIGS}
+    for config in CONFIGS:
+        for split in split_names():
+            full = [s for s in shards if (s.config, s.split) == (config, split)
+                    and done[s.key].rows]
+            for shard, name in zip(full, shard_names(split, len(full)), strict=True):
+                entry = done[shard.key]
+                os.rename(shard.partial(folder), folder / config / name)
+                files.append({"path": f"{config}/{name}", "sha256": entry.sha256,
+                              "bytes": entry.bytes, "rows": entry.rows})
+                rows[config][split] = rows[config].get(split, 0) + entry.rows
+            for shard in shards:
+                if (shard.config, shard.split) == (config, split):
+                    tally.add(Tally.from_json(done[shard.key].tally))
+    return Written(files, rows, tally, len(shards), len(shards) - len(missing))
 
-    Judgements are read first (as Arrow columns), sorted, written, and reduced
-    to each paragraph's gold decision; then the articles are read one at a time
-    in id order, merged with those decisions, and their rows written as they
-    come. Memory holds the judgements (then only the decisions) and a few row
-    groups, never every row of the corpus.
+
+def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
+                 schemas: Mapping[str, pa.Schema], missing: list[Shard],
+                 judgements: pa.Table, judged: Mapping[str, object],
+                 cancelled: Callable[[], bool]) -> dict[str, ShardEntry]:
+    """Write the `missing` shards: their judgements first, then their articles' rows.
+
+    Judgements are filtered to the articles needed and reduced to each
+    paragraph's gold decision; then those articles are read one at a time in
+    id order and their rows go to the writers of their shards, each closed
+    after its last article. Memory holds the judgements (then only the
+    decisions) and a few row groups, never every row of the corpus.
     """
-    tally = Tally()
+    if not missing:
+        return {}
     classes = Classes.of(codebook)
     background = Background()
-    schemas = {config: arrow_schema(config, codebook) for config in CONFIGS}
-    writers: dict[tuple[str, str], SplitWriter] = {}
-    splits: dict[str, str] = {}
-
-    def writer(config: str, split: str) -> SplitWriter:
-        key = (config, split)
-        if key not in writers:
-            (folder / config).mkdir(parents=True, exist_ok=True)
-            writers[key] = SplitWriter(folder / config, split, schemas[config], background)
-        return writers[key]
-
-    def home(aid: str) -> str:
-        if aid not in splits:
-            splits[aid] = split_of(aid)
-        return splits[aid]
-
-    def write_annotations(chunks: Iterable[pa.Table]) -> Iterator[pa.Table]:
-        for chunk in chunks:
-            by_split = pa.array([home(a) for a in chunk.column("article_id").to_pylist()],
-                                pa.string())
-            for split in split_names():
-                part = chunk.filter(pc.equal(by_split, split))
-                if part.num_rows:
-                    writer("annotations", split).add_table(part)
-            yield chunk
-
+    writers = {shard.key: ShardWriter(shard.partial(folder), schemas[shard.config], background)
+               for shard in missing}
+    routes: dict[tuple[str, str], dict[str, Shard]] = {}
+    for shard in missing:
+        routes.setdefault((shard.config, shard.split), {}).update(
+            dict.fromkeys(shard.article_ids, shard))
+    left = {shard.key: len(shard.article_ids) for shard in missing}
+    needed = sorted({aid for (config, _), by_id in routes.items() if config != "annotations"
+                     for aid in by_id})
+    wanted = {aid for by_id in routes.values() for aid in by_id}
     try:
-        judgements = read_judgements(corpus, schemas["annotations"], tally.hashed)
-        give_back_memory()
-        tally.judgements = judgements.num_rows
+        if not wanted.issuperset(judged):
+            judgements = judgements.filter(pc.is_in(
+                judgements.column("article_id"), value_set=pa.array(sorted(wanted), pa.string())))
+        write_judgement_shards(judgements, [s for s in missing if s.config == "annotations"],
+                               writers)
         ranking = pc.sort_indices(judgements, sort_keys=list(ANNOTATION_ORDER))
-        chunks = write_annotations(sorted_chunks(judgements, ranking))
-        gold = decide_all(judgement_groups(chunks), codebook, tally)
-        del judgements, ranking, chunks  # the articles' pass needs only the decisions
+        gold = decide_all(judgement_groups(sorted_chunks(judgements, ranking)), codebook)
+        del judgements, ranking  # the articles' pass needs only the decisions
         give_back_memory()
         golds = gold_by_article(gold)
         pending = next(golds, None)
-        for path in _article_files(corpus):
-            if tally.articles % 1000 == 999:
+        for count, aid in enumerate(needed):
+            if count % 1000 == 999:
                 if cancelled():
                     raise Cancelled
-                if tally.articles % 10_000 == 9_999:
+                if count % 10_000 == 9_999:
                     give_back_memory()
-            article = read_article_file(path, tally)
-            aid = article["article_id"]
-            while pending is not None and pending[0] < aid:  # judged, but no such article
+            while pending is not None and pending[0] < aid:  # decisions of articles not needed
                 pending = next(golds, None)
             decisions: dict[int, Decided] = {}
             if pending is not None and pending[0] == aid:
                 decisions, pending = pending[1], next(golds, None)
-            tally.articles += 1
-            tally.saw_published(article["published"])
-            for split, row in paragraph_rows(article, decisions, classes, home(aid)):
-                writer("paragraphs", split).add_row(row)
-                for label in row["labels"]:  # type: ignore[attr-defined]
-                    tally.labels.setdefault(label, Counter())[split] += 1
-            split, row = article_row(article, decisions, classes, home(aid))
-            writer("articles", split).add_row(row)
-        for split_writer in writers.values():
-            split_writer.finish()
+            article = read_article_file(corpus.articles / f"{aid}.json")
+            home = split_of(aid)
+            for split, row in paragraph_rows(article, decisions, classes, home):
+                shard = routes.get(("paragraphs", split), {}).get(aid)
+                if shard is not None:
+                    writers[shard.key].add_row(row)
+                    writers[shard.key].tally.saw_paragraph(
+                        split, row["labels"], decisions.get(row["paragraph_index"]))  # type: ignore[arg-type, call-overload]
+            split, row = article_row(article, decisions, classes, home)
+            if split != (home if aid in judged else UNLABELED):
+                raise RuntimeError(f"{aid}: its judgements name no paragraph of it; "
+                                   "run paratopics validate")
+            shard = routes.get(("articles", split), {}).get(aid)
+            if shard is not None:
+                writers[shard.key].add_row(row)
+                writers[shard.key].tally.articles += 1
+                writers[shard.key].tally.saw_published(article["published"])
+            for config, split in (("paragraphs", home), ("paragraphs", UNLABELED),
+                                  ("articles", home), ("articles", UNLABELED)):
+                shard = routes.get((config, split), {}).get(aid)
+                if shard is not None:
+                    left[shard.key] -= 1
+                    if not left[shard.key]:
+                        writers[shard.key].finish()
         background.finish()
     finally:
         background.close()
-    files, rows = [], {}
-    for config in CONFIGS:
-        rows[config] = {}
-        for split in split_names():
-            if (config, split) in writers:
-                shards = writers[(config, split)].files()
-                files += [_file_entry(folder, path, count) for path, count in shards]
-                rows[config][split] = sum(count for _, count in shards)
-    tally.hashed.append(codebook_digest(codebook))
-    return Written(files, rows, tally)
+    built = {}
+    for shard in missing:
+        writer, path = writers[shard.key], shard.partial(folder)
+        built[shard.key] = ShardEntry(
+            sha256_file(path) if writer.written else "",
+            path.stat().st_size if writer.written else 0, writer.written, writer.tally.as_json())
+    return built
+
+
+def write_judgement_shards(judgements: pa.Table, shards: list[Shard],
+                           writers: Mapping[str, ShardWriter]) -> None:
+    """Each annotations shard's judgements, sorted, to its writer."""
+    if not shards:
+        return
+    ids = [aid for shard in shards for aid in shard.article_ids]
+    positions = pa.array([i for i, shard in enumerate(shards) for _ in shard.article_ids],
+                         pa.int32())
+    where = pc.take(positions, pc.index_in(judgements.column("article_id"),
+                                           value_set=pa.array(ids, pa.string())))
+    for i, shard in enumerate(shards):
+        rows = judgements.filter(pc.equal(where, i))
+        if rows.num_rows:
+            rows = rows.sort_by(list(ANNOTATION_ORDER))
+            writers[shard.key].tally.judgements += rows.num_rows
+            writers[shard.key].add_table(rows)
+        writers[shard.key].finish()
 
 
 def label_distribution(tally: Tally, codebook: Codebook) -> dict[str, dict[str, object]]:
@@ -695,7 +885,7 @@ def build_manifest(version: str, written: Written, codebook: Codebook) -> dict[s
     return {
         "name": "paratopics",
         "version": version,
-        "manifest_version": "1.0.0",
+        "manifest_version": "1.1.0",
         "versions": {"corpus": version, "article_schema": ARTICLE_SCHEMA_VERSION,
                      "annotation_schema": ANNOTATION_SCHEMA_VERSION,
                      "codebook": codebook.version},
@@ -712,8 +902,11 @@ def build_manifest(version: str, written: Written, codebook: Codebook) -> dict[s
         "labels": {"classes": len(codebook.label_ids),
                    "distribution": label_distribution(tally, codebook)},
         "parquet": {"compression": f"{COMPRESSION}({COMPRESSION_LEVEL})",
-                    "row_group_rows": ROW_GROUP_ROWS, "shard_rows": SHARD_ROWS,
-                    "pyarrow": pa.__version__},
+                    "row_group_rows": ROW_GROUP_ROWS, "pyarrow": pa.__version__,
+                    "shards": {"by": "blake2b-64 of the salted article id, 0 modulo "
+                               "mean_articles, ends a shard", "salt": SHARD_SALT,
+                               "mean_articles": SEGMENT_ARTICLES,
+                               "max_articles": MAX_SEGMENT_ARTICLES}},
         "files": written.files,
     }
 
@@ -763,11 +956,14 @@ class BuildResult:
     path: Path
     status: str  # "built" | "identical"
     manifest: dict[str, object]
+    shards: int = 0  # planned, empty ones included
+    reused: int = 0  # of those, copied from the build cache
 
 
 def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = None,
           *, publish_if: Callable[[], bool] = lambda: True,
-          cancelled: Callable[[], bool] = lambda: False) -> BuildResult:
+          cancelled: Callable[[], bool] = lambda: False, use_cache: bool = True,
+          ) -> BuildResult:
     """Write release `version`, or confirm an identical one; refuse a different one.
 
     The release is written into a hidden temporary folder and renamed into
@@ -783,8 +979,9 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
     tmp = corpus.releases / f".tmp-v{version}-{os.getpid()}"
     try:
         tmp.mkdir()
-        manifest = build_manifest(version, write_tree(tmp, corpus, codebook, cancelled),
-                                  codebook)
+        cache = BuildCache.open(cache_dir()) if use_cache else BuildCache()
+        written = write_tree(tmp, corpus, codebook, cancelled, cache)
+        manifest = build_manifest(version, written, codebook)
         if not publish_if():
             raise Cancelled
         atomic_write(tmp / "manifest.json", dump_json(manifest))
@@ -805,7 +1002,7 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     confirm_pending(corpus)
-    return BuildResult(version, target, "built", manifest)
+    return BuildResult(version, target, "built", manifest, written.shards, written.reused)
 
 
 #: From this many article files on, `validate_then_build` validates in a second
@@ -814,7 +1011,8 @@ PARALLEL_FROM_ARTICLES = 5_000
 
 
 def validate_then_build(corpus: Corpus, version: str, codebook: Codebook,
-                        notes: str | None = None) -> tuple[Summary, BuildResult | None]:
+                        notes: str | None = None, use_cache: bool = True,
+                        ) -> tuple[Summary, BuildResult | None]:
     """Validate the corpus, then build release `version` if it is valid.
 
     For a large corpus the two run at once, validation in a child process: the
@@ -823,18 +1021,20 @@ def validate_then_build(corpus: Corpus, version: str, codebook: Codebook,
     validating first, on two cores in about half the time.
     """
     if len(corpus.article_files()) < PARALLEL_FROM_ARTICLES:
-        summary = validate_corpus(corpus, codebook=codebook)
-        return summary, (None if summary.errors else build(corpus, version, codebook, notes))
+        summary = validate_corpus(corpus, codebook=codebook, use_cache=use_cache)
+        return summary, (None if summary.errors else build(corpus, version, codebook, notes,
+                                                           use_cache=use_cache))
     context = multiprocessing.get_context("spawn")  # no fork of a threaded process
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        checking = pool.submit(validate_corpus, corpus, None, codebook)
+        checking = pool.submit(validate_corpus, corpus, None, codebook, use_cache=use_cache)
 
         def failed() -> bool:
             return checking.done() and checking.result().errors > 0
 
         try:
             result = build(corpus, version, codebook, notes,
-                           publish_if=lambda: checking.result().errors == 0, cancelled=failed)
+                           publish_if=lambda: checking.result().errors == 0, cancelled=failed,
+                           use_cache=use_cache)
         except Exception:
             summary = checking.result()
             if summary.errors:  # the data is bad: its problems, not the build's crash

@@ -1,0 +1,141 @@
+"""What one build can hand to the next: finished Parquet shards and parsed judgement files.
+
+A shard's bytes are a function of its rows, and its rows a function of its
+inputs: the records of its articles, their judgements, the codebook and the
+code that builds rows. So a shard is stored under a key hashed from those
+inputs, and the next build whose shard has the same key copies it instead of
+building it again, checking its sha256 on the way. Judgement files are kept
+parsed (as Arrow) under the sha256 of their bytes.
+
+The cache lives in `$PARATOPICS_CACHE/build-<fingerprint>/` (default
+`~/.cache/paratopics`), never in the corpus. The fingerprint covers the
+building code and the pyarrow version, so a change to either starts a fresh
+cache. It is safe to delete: the next build is then built from scratch, to
+the same bytes. A damaged entry is treated as missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from .errors import ParatopicsError
+from .store import atomic_write
+
+_COPY_CHUNK = 1 << 20
+#: Schema metadata key of a cached judgement table: its per-article digests.
+_DIGESTS_KEY = b"paratopics.article_digests"
+
+
+def fingerprint() -> str:
+    """The building code and the Parquet writer: what a shard's bytes depend on
+    besides its inputs (which are in its key)."""
+    here = Path(__file__)
+    digest = hashlib.sha256()
+    for name in ("release.py", "annotations.py", "records.py", "build_cache.py"):
+        digest.update(here.with_name(name).read_bytes())
+    digest.update(pa.__version__.encode())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ShardEntry:
+    """A finished shard: its checksum, size and rows, and its share of the manifest's tally."""
+
+    sha256: str
+    bytes: int
+    rows: int
+    tally: dict[str, object]
+
+
+def copy_hashed(source: Path, target: Path) -> str:
+    """Copy `source` to `target` and return the sha256 of the bytes copied."""
+    digest = hashlib.sha256()
+    with source.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(_COPY_CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class BuildCache:
+    """Shards by input key and judgement tables by file digest; `root` None: no cache."""
+
+    root: Path | None = None
+
+    @classmethod
+    def open(cls, base: Path) -> BuildCache:
+        return cls(base / f"build-{fingerprint()}")
+
+    def _path(self, kind: str, name: str) -> Path:
+        assert self.root is not None
+        return self.root / kind / name[:2] / name
+
+    # -- shards -----------------------------------------------------------------
+
+    def fetch_shard(self, key: str, target: Path) -> ShardEntry | None:
+        """The shard stored under `key`, copied to `target`; None if absent or damaged."""
+        if self.root is None:
+            return None
+        meta = self._path("shards", f"{key}.json")
+        try:
+            entry = ShardEntry(**json.loads(meta.read_bytes()))
+            if entry.rows == 0:
+                return entry
+            if copy_hashed(self._path("shards", f"{key}.parquet"), target) == entry.sha256:
+                return entry
+        except (OSError, ValueError, TypeError):
+            pass
+        with contextlib.suppress(OSError):
+            target.unlink()
+        return None
+
+    def store_shard(self, key: str, path: Path | None, entry: ShardEntry) -> None:
+        """Keep a copy of the shard at `path` (None when it has no rows) under `key`."""
+        if self.root is None:
+            return
+        meta = self._path("shards", f"{key}.json")
+        with contextlib.suppress(OSError, ParatopicsError):  # no writable cache: no cache
+            if path is not None:
+                data = self._path("shards", f"{key}.parquet")
+                data.parent.mkdir(parents=True, exist_ok=True)
+                partial = data.with_name(f".{data.name}.{os.getpid()}.partial")
+                if copy_hashed(path, partial) != entry.sha256:
+                    partial.unlink()
+                    return
+                os.replace(partial, data)
+            atomic_write(meta, json.dumps(entry.__dict__, sort_keys=True).encode(),
+                         durable=False)
+
+    # -- judgement files --------------------------------------------------------
+
+    def fetch_judgements(self, digest: str) -> tuple[pa.Table, dict[str, str]] | None:
+        """A judgement file's rows and per-article digests, by the sha256 of its bytes."""
+        if self.root is None:
+            return None
+        try:
+            with pa.memory_map(str(self._path("judgements", f"{digest}.arrow"))) as source:
+                table = pa.ipc.open_file(source).read_all()
+            digests = json.loads((table.schema.metadata or {})[_DIGESTS_KEY])
+            return table.replace_schema_metadata(None), digests
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            return None
+
+    def store_judgements(self, digest: str, table: pa.Table, digests: dict[str, str]) -> None:
+        if self.root is None:
+            return
+        path = self._path("judgements", f"{digest}.arrow")
+        tagged = table.replace_schema_metadata({_DIGESTS_KEY: json.dumps(digests)})
+        sink = pa.BufferOutputStream()
+        options = pa.ipc.IpcWriteOptions(compression="lz4")
+        with pa.ipc.new_file(sink, tagged.schema, options=options) as writer:
+            writer.write_table(tagged)
+        with contextlib.suppress(OSError, ParatopicsError):
+            atomic_write(path, sink.getvalue().to_pybytes(), durable=False)
