@@ -47,7 +47,7 @@ from .records import (
     Article,
     article_body,
 )
-from .store import Corpus, atomic_write, dump_json, fsync_dir, sha256_file
+from .store import Corpus, atomic_write, dump_json, fsync_dir, sha256_file, sha256_files
 from .validate import Summary, cache_dir, validate_corpus
 
 if TYPE_CHECKING:
@@ -308,12 +308,11 @@ def rows_to_table(rows: list[dict[str, object]], schema: pa.Schema) -> pa.Table:
 
 @dataclass(frozen=True)
 class JudgementFile:
-    """One annotation file, parsed: its rows (annotations config) in file order and,
-    per article it judges, a digest of its lines about that article."""
+    """One annotation file: its name, sha256 and, per article it judges, a digest
+    of its lines about that article (what a shard's key needs of it)."""
 
     name: str  # corpus-relative
     sha256: str
-    table: pa.Table
     digests: dict[str, str]
 
 
@@ -347,10 +346,28 @@ def parse_judgements(lines: Iterable[bytes], schema: pa.Schema
     return pa.concat_tables(tables), digests, whole.hexdigest()
 
 
-def read_judgement_file(path: Path, schema: pa.Schema, cache: BuildCache) -> JudgementFile:
-    """A judgement file from the cache when its bytes were parsed before, else parsed."""
+def held_schema(schema: pa.Schema) -> pa.Schema:
+    """The annotations config's columns as held while building: without
+    paragraph_id, derived from article id and index when written (a tenth of
+    the memory of a million judgements)."""
+    return pa.schema([f for f in schema.remove_metadata() if f.name != "paragraph_id"])
+
+
+def with_paragraph_ids(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` (held_schema) with its paragraph_id column, in `schema`'s column order."""
+    ids = pc.binary_join_element_wise(table.column("article_id"),
+                                      pc.cast(table.column("paragraph_index"), pa.string()), "/")
+    columns = {name: table.column(name) for name in table.column_names}
+    columns["paragraph_id"] = ids
+    return pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+
+
+def read_judgement_file(path: Path, schema: pa.Schema, cache: BuildCache
+                        ) -> tuple[JudgementFile, pa.Table]:
+    """A judgement file and its rows (in file order): from the cache when its
+    bytes were parsed before, else parsed (and cached)."""
     digest = sha256_file(path)
-    bare = schema.remove_metadata()
+    bare = held_schema(schema)
     cached = cache.fetch_judgements(digest)
     if cached is not None and cached[0].schema.equals(bare):
         table, digests = cached
@@ -360,7 +377,19 @@ def read_judgement_file(path: Path, schema: pa.Schema, cache: BuildCache) -> Jud
         if read == digest:  # the file did not change while it was read
             cache.store_judgements(digest, table, digests)
         digest = read
-    return JudgementFile(f"annotations/{path.name}", digest, table, digests)
+    return JudgementFile(f"annotations/{path.name}", digest, digests), table
+
+
+def compact(tables: list[pa.Table]) -> pa.Table:
+    """`tables` as one table in buffers of their exact size, `tables` emptied.
+
+    Arrow builders grow their buffers by doubling; a million judgements held
+    as a few hundred files' tables keep about 60% more memory than their data.
+    """
+    whole = pa.concat_tables(tables).combine_chunks()
+    tables.clear()
+    give_back_memory()
+    return whole
 
 
 @dataclass(frozen=True)
@@ -372,7 +401,7 @@ class ArticleFile:
 
 def _article_files(corpus: Corpus) -> list[Path]:
     """Article records in article-id order (a file is named by its record's id)."""
-    return sorted(corpus.article_files(), key=lambda p: p.stem)
+    return sorted(corpus.article_files(), key=lambda p: p.name[:-len(".json")])
 
 
 def read_article_file(path: Path) -> Article:
@@ -723,10 +752,18 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
     shard's inputs are unchanged, built (and cached) where they are not."""
     cache = cache or BuildCache()
     schemas = {config: arrow_schema(config, codebook) for config in CONFIGS}
-    judgements = [read_judgement_file(path, schemas["annotations"], cache)
-                  for path in corpus.annotation_files()]
-    articles = [ArticleFile(path.stem, path, sha256_file(path))
-                for path in _article_files(corpus)]
+    judgements, tables, recent = [], [], []
+    for path in corpus.annotation_files():
+        judgement_file, table = read_judgement_file(path, schemas["annotations"], cache)
+        judgements.append(judgement_file)
+        recent.append(table)
+        if sum(t.num_rows for t in recent) >= READ_BATCH * 4:
+            tables.append(compact(recent))
+    if recent:
+        tables.append(compact(recent))
+    paths = _article_files(corpus)
+    articles = [ArticleFile(path.stem, path, digest)
+                for path, digest in zip(paths, sha256_files(paths), strict=True)]
     book = codebook_digest(codebook)
     judged = judged_by(judgements)
     shards = plan_shards(articles, judged, book[1])
@@ -738,10 +775,7 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
         if entry is not None:
             done[shard.key] = entry
     missing = [shard for shard in shards if shard.key not in done]
-    every = pa.concat_tables([j.table for j in judgements]) if judgements else (
-        schemas["annotations"].remove_metadata().empty_table())
-    built = build_shards(folder, corpus, codebook, schemas, missing, every, judged, cancelled)
-    del every
+    built = build_shards(folder, corpus, codebook, schemas, missing, tables, judged, cancelled)
     for shard in missing:
         entry = built[shard.key]
         cache.store_shard(shard.key, shard.partial(folder) if entry.rows else None, entry)
@@ -768,9 +802,12 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
 
 def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
                  schemas: Mapping[str, pa.Schema], missing: list[Shard],
-                 judgements: pa.Table, judged: Mapping[str, object],
+                 tables: list[pa.Table], judged: Mapping[str, object],
                  cancelled: Callable[[], bool]) -> dict[str, ShardEntry]:
     """Write the `missing` shards: their judgements first, then their articles' rows.
+
+    `tables` holds every judgement file's rows; it is emptied, so that they are
+    freed once the decisions are made.
 
     Judgements are filtered to the articles needed and reduced to each
     paragraph's gold decision; then those articles are read one at a time in
@@ -778,6 +815,9 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
     after its last article. Memory holds the judgements (then only the
     decisions) and a few row groups, never every row of the corpus.
     """
+    judgements = pa.concat_tables(tables) if tables else (
+        held_schema(schemas["annotations"]).empty_table())
+    tables.clear()
     if not missing:
         return {}
     classes = Classes.of(codebook)
@@ -796,11 +836,12 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
         if not wanted.issuperset(judged):
             judgements = judgements.filter(pc.is_in(
                 judgements.column("article_id"), value_set=pa.array(sorted(wanted), pa.string())))
-        write_judgement_shards(judgements, [s for s in missing if s.config == "annotations"],
-                               writers)
         ranking = pc.sort_indices(judgements, sort_keys=list(ANNOTATION_ORDER))
-        gold = decide_all(judgement_groups(sorted_chunks(judgements, ranking)), codebook)
-        del judgements, ranking  # the articles' pass needs only the decisions
+        chunks = route_judgements(judgements, ranking, [s for s in missing
+                                                        if s.config == "annotations"], writers)
+        del judgements
+        gold = decide_all(judgement_groups(chunks), codebook)
+        del ranking, chunks  # the articles' pass needs only the decisions
         give_back_memory()
         golds = gold_by_article(gold)
         pending = next(golds, None)
@@ -851,23 +892,33 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
     return built
 
 
-def write_judgement_shards(judgements: pa.Table, shards: list[Shard],
-                           writers: Mapping[str, ShardWriter]) -> None:
-    """Each annotations shard's judgements, sorted, to its writer."""
-    if not shards:
-        return
+def route_judgements(judgements: pa.Table, ranking: pa.Array, shards: list[Shard],
+                     writers: Mapping[str, ShardWriter]) -> Iterator[pa.Table]:
+    """Sorted chunks of `judgements` (in `ranking` order), each chunk's rows also
+    written to the annotations shards among `shards`, a shard closed as soon as
+    the chunks have passed its last article."""
     ids = [aid for shard in shards for aid in shard.article_ids]
     positions = pa.array([i for i, shard in enumerate(shards) for _ in shard.article_ids],
                          pa.int32())
     where = pc.take(positions, pc.index_in(judgements.column("article_id"),
                                            value_set=pa.array(ids, pa.string())))
-    for i, shard in enumerate(shards):
-        rows = judgements.filter(pc.equal(where, i))
-        if rows.num_rows:
-            rows = rows.sort_by(list(ANNOTATION_ORDER))
-            writers[shard.key].tally.judgements += rows.num_rows
-            writers[shard.key].add_table(rows)
-        writers[shard.key].finish()
+    tagged = judgements.append_column("shard", where)
+    del judgements, where
+    open_shards = sorted(range(len(shards)), key=lambda i: shards[i].article_ids[-1])
+    columns = [name for name in tagged.column_names if name != "shard"]
+    for chunk in sorted_chunks(tagged, ranking):
+        rows = chunk.select(columns)
+        for i in pc.unique(chunk.column("shard")).drop_null().to_pylist():
+            writer = writers[shards[i].key]
+            part = rows.filter(pc.equal(chunk.column("shard"), i))
+            writer.tally.judgements += part.num_rows
+            writer.add_table(with_paragraph_ids(part, writer.schema))
+        last = chunk.column("article_id")[-1].as_py() if chunk.num_rows else ""
+        while open_shards and shards[open_shards[0]].article_ids[-1] < last:
+            writers[shards[open_shards.pop(0)].key].finish()
+        yield rows
+    for i in open_shards:
+        writers[shards[i].key].finish()
 
 
 def label_distribution(tally: Tally, codebook: Codebook) -> dict[str, dict[str, object]]:

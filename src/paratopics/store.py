@@ -13,7 +13,8 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +61,9 @@ class Corpus:
         return check_inside(self.root, safe_join(self.articles, f"{article_id}.json"))
 
     def article_files(self) -> list[Path]:
-        return sorted(self.articles.glob("*.json")) if self.articles.is_dir() else []
+        # sorted by name: the same order as by path in one folder, and faster
+        return sorted(self.articles.glob("*.json"), key=lambda p: p.name) if (
+            self.articles.is_dir()) else []
 
     def annotation_files(self) -> list[Path]:
         return sorted(self.annotations.glob("*.jsonl")) if self.annotations.is_dir() else []
@@ -207,6 +210,13 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_files(paths: Iterable[Path], threads: int = 4) -> list[str]:
+    """sha256_file of each path, in order: reading and hashing release the GIL,
+    so a few threads overlap the many small reads of a large corpus."""
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(sha256_file, paths))
 
 
 def dump_json(record: object) -> bytes:
