@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeVar
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -382,6 +382,7 @@ def _display_in(path: Path, folders: dict[str, str], link: bool | None = None) -
 # -- the cache ---------------------------------------------------------------
 
 _CACHE_HEAD = b"paratopics-cache"
+_Entry = TypeVar("_Entry")
 
 
 def read_cache_rows(path: Path) -> list[list[str]]:
@@ -442,16 +443,19 @@ class ValidCache:
     under a valid record.
 
     Lives in $PARATOPICS_CACHE (default: ~/.cache/paratopics), never in the
-    corpus, and is safe to delete. Being keyed by content, it can serve every
-    checkout. Its name carries a fingerprint of the schema and of the code that
-    decides validity, so a change to either starts a fresh cache instead of
-    trusting a stale one.
+    corpus, and is safe to delete. Being keyed by content, a partial run only
+    adds to it; a whole-corpus run keeps only the files it saw, so that it does
+    not grow with every edit. Its name carries a fingerprint of the schema and
+    of the code that decides validity, so a change to either starts a fresh
+    cache instead of trusting a stale one.
     """
 
     path: Path | None = None
     known: Mapping[str, RecordEntry] = field(default_factory=dict)
     #: records that passed the checks this run and were not known
     new: dict[str, RecordEntry] = field(default_factory=dict)
+    #: known records found this run
+    seen: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, path: Path) -> ValidCache:
@@ -463,12 +467,23 @@ class ValidCache:
             known = {}
         return cls(path, known)
 
-    def save(self) -> None:
-        if self.path is None or not self.new:
-            return
-        entries = sorted({**self.known, **self.new}.items())
-        write_cache_rows(self.path, ([digest, e.article_id, str(e.paragraphs), e.hash_list,
-                                      e.source_path, e.source_sha256] for digest, e in entries))
+    def save(self, prune: bool = False) -> None:
+        """Add this run's records; `prune` (after a whole-corpus run) also drops the
+        records not seen in it."""
+        entries = _kept(self.path, self.known, self.new, self.seen if prune else None)
+        if self.path is not None and entries is not None:
+            write_cache_rows(self.path, ([digest, e.article_id, str(e.paragraphs), e.hash_list,
+                                          e.source_path, e.source_sha256]
+                                         for digest, e in entries))
+
+
+def _kept(path: Path | None, known: Mapping[str, _Entry], new: Mapping[str, _Entry],
+          seen: set[str] | None) -> list[tuple[str, _Entry]] | None:
+    """The entries a cache file should hold after a run, sorted; None if unchanged."""
+    kept = {k: e for k, e in known.items() if k in seen} if seen is not None else known
+    if path is None or (not new and len(kept) == len(known)):
+        return None
+    return sorted({**kept, **new}.items())
 
 
 def cache_fingerprint() -> str:
@@ -535,6 +550,7 @@ def check_articles(corpus: Corpus, paths: Iterable[Path], checker: Checker,
         key = digest.hexdigest()
         entry = cache.known.get(key)
         if entry is not None:  # passed before: index it unparsed, check only its source
+            cache.seen.add(key)
             index.add_record(entry.article_id, path, entry.paragraphs, entry.hash_list)
             yield from provenance_problems(entry.source_path, entry.source_sha256, corpus,
                                            file, checker.source_states)
@@ -594,9 +610,9 @@ def _start_worker(known: Mapping[str, RecordEntry]) -> None:
 
 
 def _check_chunk(root: str, paths: list[str]
-                 ) -> tuple[list[Problem], list[_Record], dict[str, RecordEntry], int]:
-    """check_articles in a worker: its problems, records to index, new cache entries,
-    and how many records it parsed."""
+                 ) -> tuple[list[Problem], list[_Record], dict[str, RecordEntry], set[str], int]:
+    """check_articles in a worker: its problems, records to index, new and seen cache
+    entries, and how many records it parsed."""
     checker = _WORKER.checker
     assert checker is not None, "_start_worker sets it"
     parsed = checker.records_parsed
@@ -604,7 +620,7 @@ def _check_chunk(root: str, paths: list[str]
     cache = ValidCache(known=_WORKER.known)
     problems = list(check_articles(Corpus(Path(root)), [Path(p) for p in paths], checker,
                                    index, cache))
-    return problems, index.records, cache.new, checker.records_parsed - parsed
+    return problems, index.records, cache.new, cache.seen, checker.records_parsed - parsed
 
 
 @dataclass
@@ -632,10 +648,11 @@ def check_articles_parallel(corpus: Corpus, paths: list[Path], checker: Checker,
     with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
                              initargs=(cache.known,)) as pool:
         results = pool.map(_check_chunk, [str(corpus.root)] * len(chunks), chunks)
-        for problems, records, new, parsed in results:
+        for problems, records, new, seen, parsed in results:
             for record in records:
                 index.add_record(*record)
             cache.new.update(new)
+            cache.seen |= seen
             checker.records_parsed += parsed
             yield from problems
 
@@ -925,6 +942,8 @@ class AnnotationCache:
     known: dict[str, FileEntry] = field(default_factory=dict)
     #: files that passed this run and were not known
     new: dict[str, FileEntry] = field(default_factory=dict)
+    #: known files vouched for this run
+    seen: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, path: Path) -> AnnotationCache:
@@ -937,23 +956,25 @@ class AnnotationCache:
             known = {}
         return cls(path, known)
 
-    def save(self) -> None:
-        if self.path is None or not self.new:
-            return
-        entries = sorted({**self.known, **self.new}.items())
-        write_cache_rows(self.path, ([key, str(e.lines), e.depends,
-                                      *(part for pair in e.judged for part in pair)]
-                                     for key, e in entries))
+    def save(self, prune: bool = False) -> None:
+        """As ValidCache.save."""
+        entries = _kept(self.path, self.known, self.new, self.seen if prune else None)
+        if self.path is not None and entries is not None:
+            write_cache_rows(self.path, ([key, str(e.lines), e.depends,
+                                          *(part for pair in e.judged for part in pair)]
+                                         for key, e in entries))
 
     def vouched(self, path: Path, corpus: Corpus, index: ArticleIndex) -> FileEntry | None:
         """The entry of a file that passed before and still does alone: same name and
         bytes, in the corpus, judging articles whose paragraphs have not changed."""
         if not self.known or not inside(corpus.annotations, path):
             return None
-        entry = self.known.get(file_key(path))
+        key = file_key(path)
+        entry = self.known.get(key)
         if entry is None or entry.depends != depends_digest(
                 (aid for _, aid in entry.judged), index.digests):
             return None
+        self.seen.add(key)
         return entry
 
 
@@ -980,8 +1001,9 @@ def check_annotations(corpus: Corpus, paths: list[Path], checker: Checker,
 
     A file the cache vouches for is not read line by line, only counted: it
     has no problem of its own, and can share none with another file unless
-    they judge the same (annotator, article) pair. If any pair is in two
-    files of the run, every file is checked again, as without a cache.
+    they judge the same (annotator, article) pair. If a vouched file shares a
+    pair with another file of the run, every file is checked again, as without
+    a cache (the entries made meanwhile stay sound: each file passed alone).
     """
     vouched = [cache.vouched(path, corpus, index) if vouch else None for path in paths]
     summary, state = Summary(), AnnotationState()
@@ -1054,12 +1076,12 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
         rest = [p for p in all_articles if p.resolve() not in named]
         for _ in check_articles_parallel(corpus, rest, checker, index, cache, jobs):
             pass  # problems in articles not asked about are not reported here
-    cache.save()
+    cache.save(prune=paths is None)
     summary.records_parsed = checker.records_parsed
     if annotation_paths:
         notes = open_annotation_cache(checker) if use_cache else AnnotationCache()
         found = check_annotations(corpus, annotation_paths, checker, index, notes, on_progress)
-        notes.save()
+        notes.save(prune=paths is None)
         summary.problems += found.problems
         summary.suppressed += found.suppressed
         summary.annotation_files = found.annotation_files
