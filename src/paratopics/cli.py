@@ -458,8 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="processes for article records (default: all cores, "
                           "%(default)s); the report is the same for any number")
     validate.add_argument("--no-cache", action="store_true",
-                          help="check every article record again, ignoring the cache of records "
-                          "that passed before ($PARATOPICS_CACHE, default ~/.cache/paratopics)")
+                          help="check every article record and annotation line again, neither "
+                          "reading nor writing the cache of files that passed before "
+                          "($PARATOPICS_CACHE, default ~/.cache/paratopics)")
 
     stats = add("stats", cmd_stats, "counts and label distribution of the corpus and a release")
     stats.add_argument("--version", help="release to describe (default: the latest)")

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
+import io
+import itertools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, NamedTuple, TypeVar
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -113,6 +116,8 @@ class Checker:
     article_valid: Check = field(init=False)
     #: per raw source file of this run: "outside", "missing" or its sha256 (source_problems)
     source_states: dict[str, str] = field(default_factory=dict)
+    #: article record files parsed as JSON this run (the cache spares the others)
+    records_parsed: int = 0
 
     #: ids a label may be: a class of the paragraphs config (level 2 or a project
     #: node) that is not retired; level-1 topics are derived, never labelled
@@ -216,30 +221,90 @@ def source_problems(article: Article, corpus: Corpus, file: str,
     validation quadratic.
     """
     provenance = article["ingested_from"]
-    state = states.get(provenance["path"]) if states is not None else None
+    return provenance_problems(provenance["path"], provenance["sha256"], corpus, file, states)
+
+
+def provenance_problems(rel: str, sha256: str, corpus: Corpus, file: str,
+                        states: dict[str, str] | None = None) -> list[Problem]:
+    """source_problems from the record's `ingested_from` path and sha256 alone, as a
+    cached record gives them without being parsed."""
+    state = states.get(rel) if states is not None else None
     if state is None:
-        state = source_state(corpus, provenance["path"])
+        state = source_state(corpus, rel)
         if states is not None:
-            states[provenance["path"]] = state
+            states[rel] = state
     if state == "outside":
         return [problem("unsafe-path", file=file, pointer="/ingested_from/path",
-                        detail=f"{provenance['path']} leads outside the corpus")]
+                        detail=f"{rel} leads outside the corpus")]
     if state == "missing":
         return [problem("source-missing", file=file, pointer="/ingested_from/path",
-                        detail=f"raw file {provenance['path']} is missing")]
-    if state != provenance["sha256"]:
+                        detail=f"raw file {rel} is missing")]
+    if state != sha256:
         return [problem("source-missing", file=file, pointer="/ingested_from/sha256",
-                        detail=f"raw file {provenance['path']} has changed since ingest")]
+                        detail=f"raw file {rel} has changed since ingest")]
     return []
+
+
+def hash_list_digest(hashes: list[str]) -> str:
+    """One digest of an article's paragraph hashes, in order: what a cached annotation
+    file remembers of each article it judges, to notice any paragraph changing."""
+    return hashlib.sha256(json.dumps(hashes).encode()).hexdigest()
+
+
+#: Stands in for what a record file no longer holds when it is read again.
+CHANGED = "(the record changed during validation)"
+
+
+class _OnDemand(dict[str, list[str]]):
+    """One field of every paragraph ("sha256" or "text") by article id, read from the
+    record file when first asked for: most texts are never needed (a million are
+    ~400 MB), and a record vouched for by the cache is not parsed at all."""
+
+    def __init__(self, key: str, paths: dict[str, tuple[str, int]],
+                 digests: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.key = key
+        #: per article id, its record file and paragraph count (shared by both fields)
+        self.paths = paths
+        #: if given, the hash_list_digest the values must have (else the record changed)
+        self.digests = digests
+
+    def __missing__(self, aid: str) -> list[str]:
+        if aid not in self.paths:
+            raise KeyError(aid)
+        path, count = self.paths[aid]
+        try:
+            values = [p[self.key] for p in json.loads(Path(path).read_bytes())["paragraphs"]]
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            values = []
+        if not all(isinstance(v, str) for v in values) or (
+                self.digests is not None and hash_list_digest(values) != self.digests.get(aid)):
+            values = []
+        # as many as when the record was checked, even if it changed since
+        values = values[:count] + [CHANGED] * (count - len(values))
+        self[aid] = values
+        return values
 
 
 @dataclass
 class ArticleIndex:
-    """Per article, its paragraphs' hashes and texts: what annotations are checked against."""
+    """Per article, its paragraphs' hashes and texts: what annotations are checked against.
 
-    hashes: dict[str, list[str]] = field(default_factory=dict)
-    texts: dict[str, list[str]] = field(default_factory=lambda: _TextsOnDemand())
+    `hashes` and `texts` are read from the record file on first use when the
+    record was indexed without them (add_record); `digests` is always there,
+    so whether a cached annotation file still holds costs no record read.
+    """
+
     history: Path | None = None
+    paths: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: per article id, hash_list_digest of its paragraph hashes
+    digests: dict[str, str] = field(default_factory=dict)
+    hashes: dict[str, list[str]] = field(init=False)
+    texts: dict[str, list[str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hashes = _OnDemand("sha256", self.paths, self.digests)
+        self.texts = _OnDemand("text", self.paths)
 
     def judged_text(self, article_id: str, sha256: str) -> str | None:
         """The superseded text with hash `sha256`, if ingest kept it in history/."""
@@ -255,41 +320,30 @@ class ArticleIndex:
                     return str(entry.get("text"))
         return None
 
-    def add_hashes(self, article_id: str, hashes: list[str], path: Path) -> None:
-        self.hashes[article_id] = hashes
+    def add_record(self, article_id: str, path: Path | str, count: int, digest: str,
+                   hashes: list[str] | None = None) -> None:
+        """Index the record at `path` with `count` paragraphs whose hashes have
+        hash_list_digest `digest`; without `hashes`, they are read when first needed."""
+        self.paths[article_id] = (str(path), count)
+        self.digests[article_id] = digest
         self.texts.pop(article_id, None)
-        self.texts.paths[article_id] = (path, len(hashes))  # type: ignore[attr-defined]
+        if hashes is None:
+            self.hashes.pop(article_id, None)
+        else:
+            self.hashes[article_id] = hashes
 
     def add(self, article: Article, path: Path | None = None) -> None:
         """Index `article`; given the `path` it was read from, its texts are read
-        again only if a stale judgement needs one (a million texts are ~400 MB)."""
+        again only if a stale judgement needs one."""
         aid = article["article_id"]
-        self.hashes[aid] = [p["sha256"] for p in article["paragraphs"]]
-        if path is None:
-            self.texts[aid] = [p["text"] for p in article["paragraphs"]]
-        else:
-            self.texts.pop(aid, None)
-            self.texts.paths[aid] = (path, len(article["paragraphs"]))  # type: ignore[attr-defined]
-
-
-class _TextsOnDemand(dict[str, list[str]]):
-    """Paragraph texts by article id, read from the record file when first asked for."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.paths: dict[str, tuple[Path, int]] = {}
-
-    def __missing__(self, aid: str) -> list[str]:
-        if aid not in self.paths:
-            raise KeyError(aid)
-        path, count = self.paths[aid]
-        try:
-            texts = [p["text"] for p in json.loads(path.read_bytes())["paragraphs"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            texts = []
-        texts += ["(the record changed during validation)"] * (count - len(texts))
-        self[aid] = texts
-        return texts
+        hashes = [p["sha256"] for p in article["paragraphs"]]
+        if path is not None:
+            self.add_record(aid, path, len(hashes), hash_list_digest(hashes), hashes)
+            return
+        self.paths.pop(aid, None)
+        self.digests[aid] = hash_list_digest(hashes)
+        self.hashes[aid] = hashes
+        self.texts[aid] = [p["text"] for p in article["paragraphs"]]
 
 
 def read_json_file(path: Path, file: str) -> tuple[object | None, list[Problem]]:
@@ -309,45 +363,131 @@ def parse_json_bytes(raw: bytes, file: str) -> tuple[object | None, list[Problem
         return None, [problem("json-syntax", file=file, detail=str(exc))]
 
 
-def _display_in(path: Path, folders: dict[Path, str]) -> str:
+def _display_in(path: Path, folders: dict[str, str], link: bool | None = None) -> str:
     """display_path, resolving each folder once rather than every file in it.
 
     A file that is not a symlink resolves to its resolved folder plus its
     name, so both give the same text; resolving cost more than reading the file.
+    `link` says whether `path` is a symlink, if the caller already asked.
     """
-    if path.is_symlink():
+    if path.is_symlink() if link is None else link:
         return display_path(path)
-    base = folders.get(path.parent)
+    folder, name = os.path.split(path)
+    base = folders.get(folder)
     if base is None:
-        base = folders[path.parent] = display_path(path.parent)
-    return (Path(base) / path.name).as_posix()
+        base = folders[folder] = display_path(path.parent)
+    return name if base == "." else f"{base.rstrip('/')}/{name}"
+
+
+# -- the cache ---------------------------------------------------------------
+
+_CACHE_HEAD = b"paratopics-cache"
+_Entry = TypeVar("_Entry")
+
+
+def read_cache_rows(path: Path) -> list[list[str]]:
+    """The tab-separated rows of a cache file; none if it is missing, unreadable or damaged.
+
+    Its first line holds the sha256 of the rest, so a torn, truncated or edited
+    file is ignored whole instead of being trusted in part.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    head, _, body = data.partition(b"\n")
+    if head != _CACHE_HEAD + b"\t" + hashlib.sha256(body).hexdigest().encode():
+        return []
+    try:
+        text = body.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return []
+    return [row.split("\t") for row in text.split("\n")[:-1]]
+
+
+def write_cache_rows(path: Path, rows: Iterable[Sequence[str]]) -> None:
+    """Replace the cache file at `path` by `rows`, atomically. A row with a tab or
+    newline in a field is left out (it would not read back); a cache that cannot
+    be written is no cache, never an error."""
+    lines = []
+    for row in rows:
+        text = "\t".join(row)
+        if text.count("\t") == len(row) - 1 and "\n" not in text:
+            lines.append(text + "\n")
+    body = "".join(lines).encode("utf-8", "surrogatepass")
+    data = _CACHE_HEAD + b"\t" + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    with contextlib.suppress(ParatopicsError, OSError):
+        atomic_write(path, data, durable=False)
+
+
+class RecordEntry(NamedTuple):
+    """What a record that passed the record checks tells the rest of validation."""
+
+    article_id: str
+    paragraphs: int
+    #: hash_list_digest of its paragraph hashes
+    hash_list: str
+    #: its `ingested_from` path and sha256, checked against the raw file every run
+    source_path: str
+    source_sha256: str
 
 
 @dataclass
 class ValidCache:
-    """Article record files known to pass the record checks, by the sha256 of their bytes.
+    """Article record files known to pass the record checks, by the sha256 of their
+    name and bytes, each with what the rest of validation needs of the record.
+
+    A record found here is read and hashed but not parsed: the entry gives its
+    id, paragraph count and hash-list digest for the index, and its provenance
+    for the raw source check, which runs every time because a source can change
+    under a valid record.
 
     Lives in $PARATOPICS_CACHE (default: ~/.cache/paratopics), never in the
-    corpus, and is safe to delete. Being keyed by content, it can serve every
-    checkout. Its name carries a fingerprint of the schema and of the code that
-    decides validity, so a change to either starts a fresh cache instead of
-    trusting a stale one. Raw sources are checked on every run: they can change
-    under a valid record.
+    corpus, and is safe to delete. Being keyed by content, a partial run only
+    adds to it; a whole-corpus run keeps only the files it saw, so that it does
+    not grow with every edit. Its name carries a fingerprint of the schema and
+    of the code that decides validity, so a change to either starts a fresh
+    cache instead of trusting a stale one.
     """
 
     path: Path | None = None
-    known: frozenset[str] = frozenset()
-    valid: set[str] = field(default_factory=set)
+    known: Mapping[str, RecordEntry] = field(default_factory=dict)
+    #: records that passed the checks this run and were not known
+    new: dict[str, RecordEntry] = field(default_factory=dict)
+    #: known records found this run
+    seen: set[str] = field(default_factory=set)
 
-    def save(self) -> None:
-        if self.path is None or self.valid <= self.known:
-            return
-        every = sorted(self.valid | self.known)
-        with contextlib.suppress(ParatopicsError, OSError):  # no writable cache: no cache
-            atomic_write(self.path, "".join(f"{d}\n" for d in every).encode(), durable=False)
+    @classmethod
+    def load(cls, path: Path) -> ValidCache:
+        known: dict[str, RecordEntry] = {}
+        try:
+            for digest, aid, count, hash_list, rel, sha256 in read_cache_rows(path):
+                known[digest] = RecordEntry(aid, int(count), hash_list, rel, sha256)
+        except ValueError:  # a row of another shape: written by other code, ignore it all
+            known = {}
+        return cls(path, known)
+
+    def save(self, prune: bool = False) -> None:
+        """Add this run's records; `prune` (after a whole-corpus run) also drops the
+        records not seen in it."""
+        entries = _kept(self.path, self.known, self.new, self.seen if prune else None)
+        if self.path is not None and entries is not None:
+            write_cache_rows(self.path, ([digest, e.article_id, str(e.paragraphs), e.hash_list,
+                                          e.source_path, e.source_sha256]
+                                         for digest, e in entries))
+
+
+def _kept(path: Path | None, known: Mapping[str, _Entry], new: Mapping[str, _Entry],
+          seen: set[str] | None) -> list[tuple[str, _Entry]] | None:
+    """The entries a cache file should hold after a run, sorted; None if unchanged."""
+    kept = {k: e for k, e in known.items() if k in seen} if seen is not None else known
+    if path is None or (not new and len(kept) == len(known)):
+        return None
+    return sorted({**kept, **new}.items())
 
 
 def cache_fingerprint() -> str:
+    """Names the article cache: the schema and the code deciding a record's validity."""
     digest = hashlib.sha256()
     code = Path(__file__)
     for part in (schema_dir() / "article.schema.json", code, code.with_name("normalize.py"),
@@ -356,6 +496,7 @@ def cache_fingerprint() -> str:
     import ftfy
 
     digest.update(ftfy.__version__.encode())
+    digest.update(importlib.metadata.version("jsonschema").encode())
     return digest.hexdigest()[:16]
 
 
@@ -368,75 +509,129 @@ def cache_dir() -> Path:
 
 
 def open_cache() -> ValidCache:
-    path = cache_dir() / f"valid-articles-{cache_fingerprint()}.txt"
-    try:
-        known = frozenset(path.read_text(encoding="ascii").split()) if path.is_file() else (
-            frozenset())
-    except (OSError, UnicodeDecodeError):
-        known = frozenset()
-    return ValidCache(path, known)
+    return ValidCache.load(cache_dir() / f"valid-articles-{cache_fingerprint()}.txt")
+
+
+def file_key(path: Path) -> str:
+    """What both caches key a file by: sha256 of its name, a NUL and its bytes (the
+    name matters: a record's id must be its file name)."""
+    digest = _name_digest(path)
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _name_digest(path: Path) -> hashlib._Hash:
+    return hashlib.sha256(path.name.encode("utf-8", "surrogateescape") + b"\0")
+
+
+# -- checking the article record files ----------------------------------------
 
 
 def check_articles(corpus: Corpus, paths: Iterable[Path], checker: Checker,
                    index: ArticleIndex, cache: ValidCache | None = None) -> Iterator[Problem]:
-    folders: dict[Path, str] = {}
+    folders: dict[str, str] = {}
     cache = cache or ValidCache()
+    articles = corpus.articles
     for path in paths:
-        file = _display_in(path, folders)
-        if (path.is_symlink() and not inside(corpus.root, path)) or (
-                path.parent == corpus.articles and not folder_inside(corpus.root, path.parent)):
+        link = path.is_symlink()
+        file = _display_in(path, folders, link)
+        if (link and not inside(corpus.root, path)) or (
+                path.parent == articles and not folder_inside(corpus.root, path.parent)):
             # never read an outside file (a hostile checkout can commit such a link)
             yield problem("unsafe-path", file=file,
                           detail=f"{file} is a symlink or leads outside the corpus")
             continue
-        raw = path.read_bytes()
-        # keyed by name and content: the id check depends on the file name, so a valid
-        # record copied under another name must not be vouched for by the cache
-        digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape") + b"\0"
-                                + raw).hexdigest()
+        with open(path, "rb", buffering=0) as handle:  # unbuffered: one read, no copy
+            raw = handle.readall()
+        digest = _name_digest(path)
+        digest.update(raw)
+        key = digest.hexdigest()
+        entry = cache.known.get(key)
+        if entry is not None:  # passed before: index it unparsed, check only its source
+            cache.seen.add(key)
+            index.add_record(entry.article_id, path, entry.paragraphs, entry.hash_list)
+            yield from provenance_problems(entry.source_path, entry.source_sha256, corpus,
+                                           file, checker.source_states)
+            continue
+        checker.records_parsed += 1
         record, found = parse_json_bytes(raw, file)
-        if not found and digest not in cache.known:  # JSON null is checked (and refused) too
+        if not found:  # any JSON, null too (the schema refuses it)
             found = article_problems(record, file, checker, expected_id=path.stem)  # type: ignore[arg-type]
+        hashes = _paragraph_hashes(record)
+        if hashes is None:  # not even indexable, so certainly not valid
+            yield from found
+            continue
+        # even a faulty record is indexed, so that its judgements are not all
+        # reported again as judgements of an unknown article
+        article: Article = record  # type: ignore[assignment]
+        listed = hash_list_digest(hashes)
+        index.add_record(article["article_id"], path, len(hashes), listed, hashes)
         if not found:
-            cache.valid.add(digest)
-            found = source_problems(record, corpus, file,  # type: ignore[arg-type]
-                                    checker.source_states)
-        if _indexable(record):
-            # even a faulty record is indexed, so that its judgements are not all
-            # reported again as judgements of an unknown article
-            index.add(record, path)  # type: ignore[arg-type]
+            provenance = article["ingested_from"]
+            cache.new[key] = RecordEntry(article["article_id"], len(hashes), listed,
+                                         provenance["path"], provenance["sha256"])
+            found = source_problems(article, corpus, file, checker.source_states)
         yield from found
 
 
-def _indexable(record: object) -> bool:
+def _paragraph_hashes(record: object) -> list[str] | None:
+    """The paragraph hashes of a record that can be indexed (maybe a faulty one), else None."""
     if not isinstance(record, dict) or not isinstance(record.get("article_id"), str):
-        return False
+        return None
     paragraphs = record.get("paragraphs")
-    return isinstance(paragraphs, list) and all(
-        isinstance(p, dict) and isinstance(p.get("sha256"), str) and isinstance(p.get("text"), str)
-        for p in paragraphs)
+    if not isinstance(paragraphs, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("sha256"), str)
+            and isinstance(p.get("text"), str) for p in paragraphs):
+        return None
+    return [p["sha256"] for p in paragraphs]
 
 
-def _check_chunk(root: str, paths: list[str], known: frozenset[str]
-                 ) -> tuple[list[Problem], list[tuple[str, list[str], str]], set[str]]:
-    """check_articles in a worker process: its problems, records to index, valid digests."""
-    corpus = Corpus(Path(root))
-    checker = Checker(codebook_module.load())
+#: add_record's arguments, as a worker sends them back
+_Record = tuple[str, str, int, str, list[str] | None]
+
+
+@dataclass
+class _Worker:
+    """A worker process's own state for one pool: its Checker (so each raw source
+    is hashed once per worker, not once per chunk) and the cache's known records."""
+
+    checker: Checker | None = None
+    known: Mapping[str, RecordEntry] = field(default_factory=dict)
+
+
+_WORKER = _Worker()
+
+
+def _start_worker(known: Mapping[str, RecordEntry]) -> None:
+    _WORKER.checker = Checker(codebook_module.load())
+    _WORKER.known = known
+
+
+def _check_chunk(root: str, paths: list[str]
+                 ) -> tuple[list[Problem], list[_Record], dict[str, RecordEntry], set[str], int]:
+    """check_articles in a worker: its problems, records to index, new and seen cache
+    entries, and how many records it parsed."""
+    checker = _WORKER.checker
+    assert checker is not None, "_start_worker sets it"
+    parsed = checker.records_parsed
     index = _Collected()
-    cache = ValidCache(known=known)
-    problems = list(check_articles(corpus, [Path(p) for p in paths], checker, index, cache))
-    return problems, index.records, cache.valid
+    cache = ValidCache(known=_WORKER.known)
+    problems = list(check_articles(Corpus(Path(root)), [Path(p) for p in paths], checker,
+                                   index, cache))
+    return problems, index.records, cache.new, cache.seen, checker.records_parsed - parsed
 
 
 @dataclass
 class _Collected(ArticleIndex):
-    """An index that only lists ids, hashes and paths, to send back from a worker."""
+    """An index that only lists what it is given, to send back from a worker."""
 
-    records: list[tuple[str, list[str], str]] = field(default_factory=list)
+    records: list[_Record] = field(default_factory=list)
 
-    def add(self, article: Article, path: Path | None = None) -> None:
-        self.records.append((article["article_id"], [p["sha256"] for p in article["paragraphs"]],
-                             str(path)))
+    def add_record(self, article_id: str, path: Path | str, count: int, digest: str,
+                   hashes: list[str] | None = None) -> None:
+        self.records.append((article_id, str(path), count, digest, hashes))
 
 
 def check_articles_parallel(corpus: Corpus, paths: list[Path], checker: Checker,
@@ -450,13 +645,15 @@ def check_articles_parallel(corpus: Corpus, paths: list[Path], checker: Checker,
 
     size = max(500, -(-len(paths) // (jobs * 4)))
     chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, len(paths), size)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = pool.map(_check_chunk, [str(corpus.root)] * len(chunks), chunks,
-                           [cache.known] * len(chunks))
-        for problems, records, valid in results:
-            for article_id, hashes, path in records:
-                index.add_hashes(article_id, hashes, Path(path))
-            cache.valid |= valid
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
+                             initargs=(cache.known,)) as pool:
+        results = pool.map(_check_chunk, [str(corpus.root)] * len(chunks), chunks)
+        for problems, records, new, seen, parsed in results:
+            for record in records:
+                index.add_record(*record)
+            cache.new.update(new)
+            cache.seen |= seen
+            checker.records_parsed += parsed
             yield from problems
 
 
@@ -496,8 +693,9 @@ def _paragraph_problem(record: Annotation, file: str, line: int,
     """The judged paragraph exists and still has the text that was judged."""
     where = {"file": file, "line": line}
     aid, position = record["article_id"], record["paragraph_index"]
-    hashes = index.hashes.get(aid)
-    if hashes is None:
+    try:
+        hashes = index.hashes[aid]
+    except KeyError:
         return problem("unknown-article", pointer="/article_id", article_id=aid, **where)
     if position >= len(hashes):
         return problem("unknown-paragraph", pointer="/paragraph_index", article_id=aid,
@@ -530,14 +728,18 @@ def _label_problem(label: str, i: int, file: str, line: int, codebook: Codebook)
 
 def annotation_problems(record: Annotation, file: str, line: int, checker: Checker,
                         index: ArticleIndex, state: AnnotationState) -> list[Problem]:
-    """The meaning of one schema-valid judgement (no I/O).
+    """The meaning of one schema-valid judgement (no I/O, but for reading a record
+    the cache spared, the first time one of its paragraphs is judged).
 
     This runs for every line, so the valid case is a few lookups; problems are
     built only when something is wrong.
     """
     found: list[Problem] = []
     aid, position = record["article_id"], record["paragraph_index"]
-    hashes = index.hashes.get(aid)
+    try:  # not .get: the hashes of a record indexed from the cache are read on demand
+        hashes: list[str] | None = index.hashes[aid]
+    except KeyError:
+        hashes = None
     if (hashes is None or position >= len(hashes)
             or hashes[position] != record["paragraph_sha256"]):
         wrong = _paragraph_problem(record, file, line, index)
@@ -563,14 +765,19 @@ def check_annotation_file(path: Path, corpus: Corpus, checker: Checker, index: A
                           state: AnnotationState,
                           on_progress: Callable[[int], None] | None = None,
                           max_line_bytes: int = MAX_ANNOTATION_LINE_BYTES,
+                          digest: hashlib._Hash | None = None,
                           ) -> Iterator[Problem]:
+    """Every problem of the annotation file at `path`; every byte read also goes into
+    `digest` if given, so that a cache entry names exactly the bytes checked."""
     file = display_path(path)
     if not inside(corpus.annotations, path):
         yield problem("annotation-outside", file=file,
                       detail=f"annotation file is not in {display_path(corpus.annotations)}/")
         if path.is_symlink():  # a link out of the corpus: never read what it points to
             return
-    with path.open("rb") as handle:
+    opened = path.open("rb") if digest is None else io.BufferedReader(
+        _Hashing(io.FileIO(path, "rb"), digest), buffer_size=_CHUNK)
+    with opened as handle:
         for number, raw, ended in _read_lines(handle, max_line_bytes):
             state.lines += 1
             if on_progress is not None and state.lines % 100_000 == 0:
@@ -579,6 +786,27 @@ def check_annotation_file(path: Path, corpus: Corpus, checker: Checker, index: A
                                 max_line_bytes)
             if found:
                 yield from found
+
+
+class _Hashing(io.RawIOBase):
+    """A raw file that also feeds every byte read into a digest."""
+
+    def __init__(self, raw: io.FileIO, digest: hashlib._Hash) -> None:
+        super().__init__()
+        self.raw, self.digest = raw, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        count = self.raw.readinto(buffer)
+        if count:
+            self.digest.update(memoryview(buffer)[:count])
+        return count
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
 
 
 def _check_line(raw: bytes | int, ended: bool, number: int, file: str, checker: Checker,
@@ -641,6 +869,10 @@ class Summary:
     problems: list[Problem] = field(default_factory=list)
     #: errors counted but not listed (see MAX_LISTED_PER_CODE)
     suppressed: int = 0
+    #: work done, not part of the report: article record files parsed and annotation
+    #: lines read one by one (the caches spare the rest)
+    records_parsed: int = 0
+    lines_checked: int = 0
 
     @property
     def errors(self) -> int:
@@ -675,15 +907,155 @@ def codebook_problems(codebook: Codebook) -> list[Problem]:
     return found
 
 
+class FileEntry(NamedTuple):
+    """An annotation file that had no problem: what it adds to a run unread."""
+
+    lines: int
+    #: depends_digest of the articles it judges, as they were when it passed
+    depends: str
+    #: the (annotator, article id) pairs it judges, sorted
+    judged: tuple[tuple[str, str], ...]
+
+
+def depends_digest(article_ids: Iterable[str], digests: Mapping[str, str]) -> str | None:
+    """One digest over the paragraph hashes of the articles `article_ids`; None if
+    one of them is not in the index."""
+    try:
+        text = "".join(f"{aid}\t{digests[aid]}\n" for aid in sorted(set(article_ids)))
+    except KeyError:
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class AnnotationCache:
+    """Annotation files that had no problem at all, by the sha256 of name and bytes.
+
+    Such a file still has none as long as the articles it judges have the same
+    paragraph hashes (its entry's `depends`) and none of its judgements is
+    repeated in another file (check_annotations sees to both); the schema and
+    the active labels are in the cache's name (annotation_fingerprint). Same
+    place and rules as ValidCache.
+    """
+
+    path: Path | None = None
+    known: dict[str, FileEntry] = field(default_factory=dict)
+    #: files that passed this run and were not known
+    new: dict[str, FileEntry] = field(default_factory=dict)
+    #: known files vouched for this run
+    seen: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, path: Path) -> AnnotationCache:
+        known: dict[str, FileEntry] = {}
+        try:
+            for key, lines, depends, *flat in read_cache_rows(path):
+                pairs = tuple(zip(flat[::2], flat[1::2], strict=True))  # ValueError if odd
+                known[key] = FileEntry(int(lines), depends, pairs)
+        except ValueError:  # a row of another shape: written by other code, ignore it all
+            known = {}
+        return cls(path, known)
+
+    def save(self, prune: bool = False) -> None:
+        """As ValidCache.save."""
+        entries = _kept(self.path, self.known, self.new, self.seen if prune else None)
+        if self.path is not None and entries is not None:
+            write_cache_rows(self.path, ([key, str(e.lines), e.depends,
+                                          *(part for pair in e.judged for part in pair)]
+                                         for key, e in entries))
+
+    def vouched(self, path: Path, corpus: Corpus, index: ArticleIndex) -> FileEntry | None:
+        """The entry of a file that passed before and still does alone: same name and
+        bytes, in the corpus, judging articles whose paragraphs have not changed."""
+        if not self.known or not inside(corpus.annotations, path):
+            return None
+        key = file_key(path)
+        entry = self.known.get(key)
+        if entry is None or entry.depends != depends_digest(
+                (aid for _, aid in entry.judged), index.digests):
+            return None
+        self.seen.add(key)
+        return entry
+
+
+def annotation_fingerprint(checker: Checker) -> str:
+    """Names the annotation cache: what names the article cache, plus the annotation
+    schema and the labels the codebook in use allows, all else that a verdict of
+    "no problem" depends on (so a codebook given by the caller counts, not the file)."""
+    digest = hashlib.sha256(cache_fingerprint().encode())
+    digest.update(json.dumps(checker.annotation_schema.schema, sort_keys=True).encode())
+    digest.update("\n".join(sorted(checker.active_labels)).encode())
+    return digest.hexdigest()[:16]
+
+
+def open_annotation_cache(checker: Checker) -> AnnotationCache:
+    return AnnotationCache.load(
+        cache_dir() / f"valid-annotations-{annotation_fingerprint(checker)}.txt")
+
+
+def check_annotations(corpus: Corpus, paths: list[Path], checker: Checker,
+                      index: ArticleIndex, cache: AnnotationCache,
+                      on_progress: Callable[[int], None] | None = None,
+                      vouch: bool = True) -> Summary:
+    """The problems and counts of the annotation files `paths`, in order.
+
+    A file the cache vouches for is not read line by line, only counted: it
+    has no problem of its own, and can share none with another file unless
+    they judge the same (annotator, article) pair. If a vouched file shares a
+    pair with another file of the run, every file is checked again, as without
+    a cache (the entries made meanwhile stay sound: each file passed alone).
+    """
+    vouched = [cache.vouched(path, corpus, index) if vouch else None for path in paths]
+    summary, state = Summary(), AnnotationState()
+    for path, entry in zip(paths, vouched, strict=True):
+        summary.annotation_files += 1
+        if entry is not None:
+            summary.annotation_lines += entry.lines
+            continue
+        listed, lines, judged = len(summary.problems), state.lines, len(state.judged)
+        digest = _name_digest(path) if cache.path is not None else None
+        summary.add_capped(check_annotation_file(path, corpus, checker, index, state,
+                                                 on_progress, digest=digest),
+                           display_path(path))
+        if digest is not None and len(summary.problems) == listed:  # no problem at all
+            # this file's keys are the last ones added (a dict keeps their order)
+            pairs = sorted({(a, aid) for a, aid, _ in
+                            itertools.islice(reversed(state.judged), len(state.judged) - judged)})
+            depends = depends_digest((aid for _, aid in pairs), index.digests)
+            if depends is not None:
+                cache.new[digest.hexdigest()] = FileEntry(state.lines - lines, depends,
+                                                          tuple(pairs))
+    if any(vouched) and _judged_twice(vouched, state):
+        return check_annotations(corpus, paths, checker, index, cache, on_progress,
+                                 vouch=False)
+    summary.annotation_lines += state.lines
+    summary.lines_checked = state.lines
+    return summary
+
+
+def _judged_twice(vouched: list[FileEntry | None], state: AnnotationState) -> bool:
+    """Whether an (annotator, article) pair of a vouched file is judged in another file
+    too: in a vouched one, or in those checked line by line (`state`)."""
+    pairs: set[tuple[str, str]] = set()
+    for entry in vouched:
+        if entry is not None:
+            if not pairs.isdisjoint(entry.judged):
+                return True
+            pairs.update(entry.judged)
+    return any((annotator, aid) in pairs for annotator, aid, _ in state.judged)
+
+
 def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
                     codebook: Codebook | None = None,
                     on_progress: Callable[[int], None] | None = None,
                     jobs: int = 1, use_cache: bool = True) -> Summary:
     """Check the corpus, or only `paths` (articles are always indexed for annotations).
 
-    Article records go through `jobs` processes; records whose bytes passed
-    before are not checked again (see ValidCache). The report is the same
-    whatever `jobs` and whatever the cache holds.
+    Article records go through `jobs` processes. Records whose bytes passed
+    before are not parsed again (see ValidCache), and annotation files that
+    passed before are not read again while the articles they judge are
+    unchanged (see AnnotationCache). The report is the same whatever `jobs`
+    and whatever the caches hold.
     """
     book = codebook or codebook_module.load()
     checker = Checker(book)
@@ -699,17 +1071,20 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
     summary.problems += list(check_articles_parallel(corpus, article_paths, checker, index,
                                                      cache, jobs))
     summary.articles = len(article_paths)
-    if annotation_paths:
+    if annotation_paths and paths is not None:
         named = {p.resolve() for p in article_paths}
         rest = [p for p in all_articles if p.resolve() not in named]
         for _ in check_articles_parallel(corpus, rest, checker, index, cache, jobs):
             pass  # problems in articles not asked about are not reported here
-    cache.save()
-    state = AnnotationState()
-    for path in annotation_paths:
-        summary.annotation_files += 1
-        summary.add_capped(
-            check_annotation_file(path, corpus, checker, index, state, on_progress),
-            display_path(path))
-    summary.annotation_lines = state.lines
+    cache.save(prune=paths is None)
+    summary.records_parsed = checker.records_parsed
+    if annotation_paths:
+        notes = open_annotation_cache(checker) if use_cache else AnnotationCache()
+        found = check_annotations(corpus, annotation_paths, checker, index, notes, on_progress)
+        notes.save(prune=paths is None)
+        summary.problems += found.problems
+        summary.suppressed += found.suppressed
+        summary.annotation_files = found.annotation_files
+        summary.annotation_lines = found.annotation_lines
+        summary.lines_checked = found.lines_checked
     return summary
