@@ -148,6 +148,9 @@ def _report(name: str, trials: Trials) -> None:
 
 BATCH = 60
 INGEST_TRIALS = 7
+#: Kills land within this share of the calibrated write phase: a calibration run
+#: slowed by a busy machine must not leave most later runs finishing unkilled.
+KILL_SPAN = 0.7
 JSONL_RECORDS = 500
 JSONL_TRIALS = 5
 
@@ -170,7 +173,7 @@ def test_ingest_batch_killed_anywhere_leaves_a_valid_corpus(tmp_path: Path) -> N
         return cli_args("ingest", "--corpus", corpus.root, *batches[trial + 1]), \
             corpus.articles, None
 
-    trials = _kill_loop(corpus, INGEST_TRIALS, rng, window * 1.1, make_run)
+    trials = _kill_loop(corpus, INGEST_TRIALS, rng, window * KILL_SPAN, make_run)
     _report("ingest batch", trials)
     assert trials.killed >= INGEST_TRIALS // 2, trials  # the kills really hit the writes
     assert trials.workers > 0, "no worker process was alive at a kill: -j is not tested"
@@ -195,7 +198,7 @@ def test_jsonl_ingest_killed_anywhere_leaves_a_valid_corpus(tmp_path: Path) -> N
         return cli_args("ingest", "--corpus", corpus.root, files[trial + 1]), \
             corpus.articles, None
 
-    trials = _kill_loop(corpus, JSONL_TRIALS, rng, window * 1.1, make_run)
+    trials = _kill_loop(corpus, JSONL_TRIALS, rng, window * KILL_SPAN, make_run)
     _report("jsonl ingest", trials)
     assert trials.killed >= JSONL_TRIALS // 2, trials
 
