@@ -400,3 +400,19 @@ def test_level1_topic_is_refused_as_a_label(seeded: Corpus) -> None:
     problems = validate_corpus(seeded).problems
     assert [(p.code, p.line, p.pointer) for p in problems] == [("level1-label", 1, "/labels/0")]
     assert "conflict, war and peace" in problems[0].message
+
+
+def test_judgements_are_remembered_exactly_whatever_their_numbers() -> None:
+    """Packed keys (and the tuple kept for an unlikely index) tell every judgement apart."""
+    from paratopics.validate import AnnotationState
+
+    state = AnnotationState()
+    seen = [("ann-a", "art-1", 0), ("ann-b", "art-1", 0), ("ann-a", "art-2", 0),
+            ("ann-a", "art-1", 1), ("ann-a", "art-1", 2**24), ("ann-a", "art-1", 2**40),
+            ("art-1", "ann-a", 0)]  # names swapped: another judgement
+    for number, (annotator, aid, position) in enumerate(seen, start=1):
+        assert state.first_seen(annotator, aid, position, "one.jsonl", number) is None
+    for number, (annotator, aid, position) in enumerate(seen, start=1):
+        assert state.first_seen(annotator, aid, position, "two.jsonl", 100 + number) == (
+            f"one.jsonl:{number}")
+    assert sorted(set(state.pairs(state.judged))) == sorted({(a, b) for a, b, _ in seen})

@@ -15,7 +15,6 @@ import io
 import itertools
 import json
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -682,10 +681,50 @@ def _read_lines(handle: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | in
 
 @dataclass
 class AnnotationState:
-    """What must be remembered across lines: one entry per judged (annotator, paragraph)."""
+    """What must be remembered across lines: one entry per judged (annotator, paragraph).
 
-    judged: dict[tuple[str, str, int], tuple[str, int]] = field(default_factory=dict)
+    A million judgements make a million entries, so each is two integers: the
+    key packs article, annotator and paragraph numbers, the value the file and
+    line where it was first seen (tuples took three times the memory).
+    """
+
+    judged: dict[int | tuple[str, str, int], int] = field(default_factory=dict)
     lines: int = 0
+    files: list[str] = field(default_factory=list)
+    annotators: dict[str, int] = field(default_factory=dict)  # name -> number
+    articles: dict[str, int] = field(default_factory=dict)  # id -> number
+
+    @staticmethod
+    def _number(name: str, numbers: dict[str, int]) -> int:
+        return numbers.setdefault(name, len(numbers))
+
+    def _key(self, annotator: str, aid: str, position: int) -> int | tuple[str, str, int]:
+        who = self._number(annotator, self.annotators)
+        what = self._number(aid, self.articles)
+        if 0 <= position < 1 << 24 and who < 1 << 20:
+            return (what << 44) | (who << 24) | position
+        return (annotator, aid, position)  # an unlikely paragraph index: kept as it is
+
+    def first_seen(self, annotator: str, aid: str, position: int, file: str, line: int
+                   ) -> str | None:
+        """Where this judgement was seen before ("file:line"), or None (now remembered)."""
+        key = self._key(annotator, aid, position)
+        seen = self.judged.get(key)
+        if seen is not None:
+            return f"{self.files[seen >> 32]}:{seen & 0xFFFFFFFF}"
+        if not self.files or self.files[-1] != file:
+            self.files.append(file)
+        self.judged[key] = ((len(self.files) - 1) << 32) | line
+        return None
+
+    def pairs(self, keys: Iterable[int | tuple[str, str, int]]) -> Iterator[tuple[str, str]]:
+        """(annotator, article id) of each key."""
+        annotators, articles = list(self.annotators), list(self.articles)  # by number
+        for key in keys:
+            if isinstance(key, tuple):
+                yield key[0], key[1]
+            else:
+                yield annotators[(key >> 24) & 0xFFFFF], articles[key >> 44]
 
 
 def _paragraph_problem(record: Annotation, file: str, line: int,
@@ -749,15 +788,11 @@ def annotation_problems(record: Annotation, file: str, line: int, checker: Check
     for i, label in enumerate(record["labels"]):
         if label not in active:
             found.append(_label_problem(label, i, file, line, checker.codebook))
-    # interned strings: a million keys share a few annotator and article id objects
-    key = (sys.intern(record["annotator"]), sys.intern(aid), position)
-    seen = state.judged.get(key)
-    if seen is None:
-        state.judged[key] = (file, line)
-    else:
+    seen = state.first_seen(record["annotator"], aid, position, file, line)
+    if seen is not None:
         found.append(problem("duplicate-judgement", file=file, line=line, pointer="/annotator",
                              annotator=record["annotator"], index=position, article_id=aid,
-                             other=f"{seen[0]}:{seen[1]}"))
+                             other=seen))
     return found
 
 
@@ -1019,8 +1054,8 @@ def check_annotations(corpus: Corpus, paths: list[Path], checker: Checker,
                            display_path(path))
         if digest is not None and len(summary.problems) == listed:  # no problem at all
             # this file's keys are the last ones added (a dict keeps their order)
-            pairs = sorted({(a, aid) for a, aid, _ in
-                            itertools.islice(reversed(state.judged), len(state.judged) - judged)})
+            pairs = sorted(set(state.pairs(
+                itertools.islice(reversed(state.judged), len(state.judged) - judged))))
             depends = depends_digest((aid for _, aid in pairs), index.digests)
             if depends is not None:
                 cache.new[digest.hexdigest()] = FileEntry(state.lines - lines, depends,
@@ -1042,7 +1077,7 @@ def _judged_twice(vouched: list[FileEntry | None], state: AnnotationState) -> bo
             if not pairs.isdisjoint(entry.judged):
                 return True
             pairs.update(entry.judged)
-    return any((annotator, aid) in pairs for annotator, aid, _ in state.judged)
+    return any(pair in pairs for pair in state.pairs(state.judged))
 
 
 def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
