@@ -6,13 +6,17 @@ them, and `manifest.json` recording versions, counts, the label distribution,
 the adjudication rule and every file's sha256, bytes and rows.
 
 Rows are computed by pure functions from records (`paragraph_rows`,
-`article_row`, `annotation_row`); `write_tree` streams them to Parquet: the
-judgements are read as Arrow columns, sorted, written and reduced to each
-paragraph's gold decision, then the articles are read one at a time in id
-order and their rows written row group by row group, compressed on a
-background thread. Memory is bounded by the judgements and a few row groups,
-not by the number of articles. Nothing in a release depends on the clock, so
-the same inputs and library versions give the same bytes.
+`article_row`, `annotation_row`). `write_tree` plans the shards first: in
+article-id order, each config and split is cut after content-defined
+boundaries (`ends_shard`), and each shard gets a key hashed from its inputs.
+Shards whose key is in the build cache (`build_cache`) are copied; the rest
+are built: the judgements they need are sorted, streamed into their shards and
+reduced to each paragraph's gold decision, then their articles are read one
+at a time in id order and their rows written row group by row group,
+compressed on a background thread. Memory is bounded by the judgements and a
+few row groups, not by the number of articles. Nothing in a release depends
+on the clock or on the cache, so the same inputs and library versions give
+the same bytes.
 """
 
 from __future__ import annotations
@@ -766,7 +770,10 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
                 for path, digest in zip(paths, sha256_files(paths), strict=True)]
     book = codebook_digest(codebook)
     judged = judged_by(judgements)
+    hashed = [*((j.name, j.sha256) for j in judgements),
+              *((f"articles/{a.path.name}", a.sha256) for a in articles), book]
     shards = plan_shards(articles, judged, book[1])
+    del judgements, articles  # their per-file digests are in `judged` and the shard keys
     for config in CONFIGS:
         (folder / config).mkdir(parents=True, exist_ok=True)
     done: dict[str, ShardEntry] = {}
@@ -780,8 +787,7 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
         entry = built[shard.key]
         cache.store_shard(shard.key, shard.partial(folder) if entry.rows else None, entry)
     done.update(built)
-    tally = Tally(hashed=[*((j.name, j.sha256) for j in judgements),
-                          *((f"articles/{a.path.name}", a.sha256) for a in articles), book])
+    tally = Tally(hashed=hashed)
     files: list[dict[str, object]] = []
     rows: dict[str, dict[str, int]] = {config: {} for config in CONFIGS}
     for config in CONFIGS:
