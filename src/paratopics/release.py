@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -790,19 +791,18 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
     tally = Tally(hashed=hashed)
     files: list[dict[str, object]] = []
     rows: dict[str, dict[str, int]] = {config: {} for config in CONFIGS}
-    for config in CONFIGS:
-        for split in split_names():
-            full = [s for s in shards if (s.config, s.split) == (config, split)
-                    and done[s.key].rows]
-            for shard, name in zip(full, shard_names(split, len(full)), strict=True):
-                entry = done[shard.key]
-                os.rename(shard.partial(folder), folder / config / name)
-                files.append({"path": f"{config}/{name}", "sha256": entry.sha256,
-                              "bytes": entry.bytes, "rows": entry.rows})
-                rows[config][split] = rows[config].get(split, 0) + entry.rows
-            for shard in shards:
-                if (shard.config, shard.split) == (config, split):
-                    tally.add(Tally.from_json(done[shard.key].tally))
+    # plan_shards lists shards by config, then split, then position
+    for (config, split), group in itertools.groupby(shards, lambda s: (s.config, s.split)):
+        planned = list(group)
+        for shard in planned:
+            tally.add(Tally.from_json(done[shard.key].tally))
+        full = [shard for shard in planned if done[shard.key].rows]
+        for shard, name in zip(full, shard_names(split, len(full)), strict=True):
+            entry = done[shard.key]
+            os.rename(shard.partial(folder), folder / config / name)
+            files.append({"path": f"{config}/{name}", "sha256": entry.sha256,
+                          "bytes": entry.bytes, "rows": entry.rows})
+            rows[config][split] = rows[config].get(split, 0) + entry.rows
     return Written(files, rows, tally, len(shards), len(shards) - len(missing))
 
 
