@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import unicodedata
 
@@ -181,3 +182,109 @@ def test_line_ending_style_does_not_matter(lines: list[str]) -> None:
     lf = "\n".join(lines)
     assert normalize_paragraph(lf.replace("\n", "\r\n")) == normalize_paragraph(lf)
     assert normalize_paragraph("\ufeff" + lf) == normalize_paragraph(lf)
+
+
+# -- the shortcut in is_normalized -------------------------------------------------------
+
+
+def _pattern_parts() -> tuple[object, object]:
+    try:
+        import re._constants as constants  # type: ignore[import-not-found]
+        import re._parser as parser  # type: ignore[import-not-found]
+    except ImportError:  # Python 3.10
+        import sre_constants as constants
+        import sre_parse as parser
+    return constants, parser
+
+
+def _needs_non_ascii(items: list, c: object) -> bool:  # type: ignore[type-arg]
+    """Whether every match of the sequence `items` must hold a non-ASCII character."""
+    for op, av in items:
+        if op is c.LITERAL and av > 0x7F:  # type: ignore[attr-defined]
+            return True
+        if op is c.IN and all(  # type: ignore[attr-defined]
+                (o is c.LITERAL and a > 0x7F) or (o is c.RANGE and a[0] > 0x7F)  # type: ignore[attr-defined]
+                for o, a in av):
+            return True
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1 and _needs_non_ascii(av[2], c):  # type: ignore[attr-defined]
+            return True
+        if op is c.SUBPATTERN and _needs_non_ascii(av[-1], c):  # type: ignore[attr-defined]
+            return True
+        if op is c.BRANCH and all(_needs_non_ascii(b, c) for b in av[1]):  # type: ignore[attr-defined]
+            return True
+    return False
+
+
+def test_badness_pattern_fits_the_windowed_search() -> None:
+    """looks_bad searches ftfy's pattern only near non-ASCII characters. That is
+    exact while the installed ftfy's pattern keeps the three properties checked
+    here; an ftfy upgrade that breaks one fails this test, not a user's data."""
+    from ftfy.badness import BADNESS_RE
+
+    from paratopics.normalize import BADNESS_WIDTH
+
+    c, parser = _pattern_parts()
+    tree = parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)  # type: ignore[attr-defined]
+    assert tree.getwidth()[1] <= BADNESS_WIDTH
+    assert not BADNESS_RE.flags & re.MULTILINE
+    text = str(list(tree))
+    for construct in ("AT_END", "ASSERT", "ASSERT_NOT", "AT_BOUNDARY", "GROUPREF"):
+        assert construct not in text.upper()
+    assert _needs_non_ascii(list(tree), c)
+
+
+# Pieces of ftfy's mojibake pattern; the Cyrillic and Greek look-alikes are meant.
+MOJIBAKE_BITS = ["Ã", "Â", "â€", "™", "©", "\u00a0", "¡", "Ð", "Ñ", "Ø", "Ù", "à", "²", "√",
+                 "±", "≈", "°", "‚Ä", "вЂ", "В", "Г", "Р", "С", "ГўВЂВ", "β€", "Β", "Ο",  # noqa: RUF001
+                 "ā€", "é", "ü", "á", "ł", "€", " ", "a", "z", ".", ",", "!", "x", "«", "»",
+                 "\ufffc"]
+NEAR_MOJIBAKE = st.one_of(
+    st.lists(st.sampled_from(MOJIBAKE_BITS), max_size=25).map("".join),
+    st.lists(st.one_of(st.sampled_from(MOJIBAKE_BITS), st.characters(max_codepoint=0x2FFF)),
+             max_size=40).map("".join),
+    TEXT,
+)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(NEAR_MOJIBAKE)
+def test_looks_bad_is_ftfys_is_bad(text: str) -> None:
+    from ftfy.badness import is_bad
+
+    from paratopics.normalize import looks_bad
+
+    assert looks_bad(text) == is_bad(text)
+
+
+def _paragraph_by_the_rules(text: str) -> str:
+    """normalize_paragraph without its shortcuts: every rule, to a fixed point."""
+    for _ in range(4):
+        fixed = re.sub(r"\s+", " ", normalize_document(text)).strip()
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(NEAR_MOJIBAKE)
+def test_shortcuts_agree_with_the_rules(text: str) -> None:
+    """is_normalized and normalize_paragraph answer as running every rule would,
+    for raw text and for text that is already normal."""
+    by_rules = _paragraph_by_the_rules(text)
+    assert normalize_paragraph(text) == by_rules
+    for candidate in (text, by_rules, " ".join(text.split())):
+        assert is_normalized(candidate) == (_paragraph_by_the_rules(candidate) == candidate)
+
+
+def test_shortcuts_agree_on_short_mixed_text() -> None:
+    """Many short texts built from the characters each shortcut has to notice."""
+    rng = random.Random(3)
+    alphabet = [*" abcXYZ09.,'\"-", " ", "  ", "\t", "\n", "\r", "\x0b", "\x7f", "\x1b",
+                "\u00a0", "\u200b", "e\u0301", "\u00e9", "\ufeff", "Ã©", "\ufffc", "Â "]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+             for _ in range(20_000)]
+    answers = [is_normalized(t) for t in texts]
+    assert answers == [_paragraph_by_the_rules(t) == t for t in texts]
+    assert 1000 < sum(answers) < len(texts) - 1000  # both answers occur
+    assert [normalize_paragraph(t) for t in texts] == [_paragraph_by_the_rules(t) for t in texts]

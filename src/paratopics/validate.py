@@ -153,14 +153,6 @@ def schema_problems(validator: Draft202012Validator, record: object, file: str,
 # -- articles -----------------------------------------------------------------
 
 
-def normalized(text: str) -> bool:
-    """`is_normalized`, answered at C speed for the usual case: printable ASCII
-    single-spaced with no space at either end is normal (no rule changes it)."""
-    if text.isascii() and text.isprintable():
-        return "  " not in text and text[:1] != " " and text[-1:] != " "
-    return is_normalized(text)
-
-
 def article_problems(article: Article, file: str, checker: Checker,
                      expected_id: str | None = None) -> list[Problem]:
     """Schema and internal consistency of one article record (no I/O)."""
@@ -175,7 +167,7 @@ def article_problems(article: Article, file: str, checker: Checker,
                              f"{expected_id!r}"))
     for where in ("title", "section"):
         value = article[where]  # type: ignore[literal-required]
-        if value is not None and not normalized(value):
+        if value is not None and not is_normalized(value):
             found.append(problem("not-normalized", file=file, pointer=f"/{where}", where=where))
     offset = 0
     for position, para in enumerate(article["paragraphs"]):
@@ -183,7 +175,7 @@ def article_problems(article: Article, file: str, checker: Checker,
         if para["index"] != position:
             found.append(problem("paragraph-offsets", file=file, pointer=f"{pointer}/index",
                                  index=para["index"], detail=f"index should be {position}"))
-        if not normalized(para["text"]):
+        if not is_normalized(para["text"]):
             found.append(problem("not-normalized", file=file, pointer=f"{pointer}/text",
                                  where=f"paragraph {position}"))
         actual = sha256_text(para["text"])
