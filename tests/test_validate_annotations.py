@@ -347,7 +347,10 @@ NEAR = {
     "role": ["annotator", "adjudicator", "Adjudicator", None, 1],
     "created": ["2024-05-01T12:00:00Z", "2024-05-01t12:00:00z", "2021-13-45T00:00:00Z",
                 "2021-04-07T10:00:00", "2021-02-29T00:00:00Z", "2020-02-29T00:00:00+05:30",
-                "2024-05-01T12:00:00.123456-01:00", "2024-05-01 12:00:00Z", 5],
+                "2024-05-01T12:00:00.123456-01:00", "2024-05-01 12:00:00Z", 5,
+                "0000-01-01T00:00:00Z", "2024-02-28T23:59:59.5+23:59", "2024-05-01T12:00:00Z\n",
+                "2024-05-01T24:00:00Z", "2024-05-01T12:60:00Z", "2024-04-31T00:00:00Z",
+                "\u0662\u0660\u0662\u0664-05-01T12:00:00Z", "2024-05-01T12:00:00+24:00"],
     "confidence": [0, 1, 0.5, -0.1, 1.5, True, float("nan"), "0.5", None],
     "note": ["", "x" * 2000, "x" * 2001, None],
 }
@@ -388,6 +391,26 @@ def test_the_fast_path_answers_as_jsonschema_does(record: dict[str, object]) -> 
         assert expected, record  # never accepts what jsonschema refuses
     else:
         assert not expected or _unsure(record), record  # refuses only what it must
+
+
+DATE_PIECES = st.lists(st.sampled_from(
+    ["0", "1", "2", "3", "9", "00", "28", "29", "31", "0000", "2024", "-", ":", "T", "t", "Z", "z",
+     ".", "+", "\n", " ", "\u0662", "2024-02-", "T23:59:", "+05:30"]), max_size=14).map("".join)
+
+
+@pytest.mark.parametrize("created", NEAR["created"])
+def test_the_fast_path_on_each_near_date_time(created: object) -> None:
+    record = {**BASE, "created": created}
+    assert FAST(record) == VALIDATOR.is_valid(record), created
+
+
+@given(DATE_PIECES)
+@settings(max_examples=1500, deadline=None)
+def test_the_date_time_shortcut_accepts_only_what_jsonschema_accepts(created: str) -> None:
+    record = {**BASE, "created": created}
+    assert not FAST(record) or VALIDATOR.is_valid(record), created
+    if VALIDATOR.is_valid(record):
+        assert FAST(record), created
 
 
 def test_level1_topic_is_refused_as_a_label(seeded: Corpus) -> None:

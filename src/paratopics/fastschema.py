@@ -44,6 +44,15 @@ _TYPE_TESTS = {
 }
 _LENGTH = {"minItems": ("array", "<"), "maxItems": ("array", ">"),
            "minLength": ("string", "<"), "maxLength": ("string", ">")}
+#: Strings of a shape that jsonschema's format check surely accepts: these skip the
+#: FormatChecker's dispatch (1.3 us a line); anything else still goes to it. Days
+#: 01-28 exist in every month; rfc3339-validator accepts this shape (year 0 aside).
+_SURELY = {
+    "date-time": re.compile(
+        r"(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+        r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
+        r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])").fullmatch,
+}
 _BOUND = {"minimum": "<", "maximum": ">", "exclusiveMinimum": "<=", "exclusiveMaximum": ">="}
 
 
@@ -155,7 +164,11 @@ def _emit_keyword(src: _Source, keyword: str, value: Any, node: dict[str, Any], 
         if not isinstance(value, str):
             raise Unsupported("format")
         # the very checker jsonschema is given, so a format means the same to both
-        src.emit(depth, f"if not fc.conforms({v}, {value!r}): return False")
+        check = f"fc.conforms({v}, {value!r})"
+        if value in _SURELY:
+            surely = src.constant(_SURELY[value], "surely")
+            check = f"{_guard('string', v, known)}{surely}({v}) or {check}"
+        src.emit(depth, f"if not ({check}): return False")
     elif keyword in ("enum", "const"):
         values = value if keyword == "enum" else [value]
         if not isinstance(values, list) or not all(isinstance(x, str) for x in values):
