@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from paratopics import codebook as codebook_module
 from paratopics import synthetic
 from paratopics.ingest import ingest_files
 from paratopics.store import Corpus
@@ -92,3 +93,76 @@ def test_cli_jobs_flag_and_no_cache(generated: Corpus, tmp_path: Path) -> None:
     assert "2100 article(s)" in first.stderr and "2100 article(s)" in second.stderr
     bad = run_cli("validate", "--corpus", generated.root, "--jobs", "0")
     assert bad.returncode == 2
+
+
+# -- annotation files in forked workers ------------------------------------------------
+
+
+@pytest.fixture
+def flawed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
+    """300 articles, six annotation files with problems of several kinds, and workers
+    forked for annotation files of any size."""
+    from paratopics import validate
+
+    monkeypatch.setattr(validate, "PARALLEL_ANNOTATION_BYTES", 0)
+    monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "cache"))
+    corpus = Corpus(tmp_path / "corpus")
+    synthetic.generate(corpus, 150, seed=1)
+    synthetic.generate(corpus, 150, seed=2)
+    files = corpus.annotation_files()
+    assert len(files) == 6
+    lines = files[1].read_text().splitlines()
+    bad = json.loads(lines[3])
+    bad["labels"] = ["medtop:99999999"]
+    stale = json.loads(lines[4])
+    stale["paragraph_sha256"] = "0" * 64
+    lines[3:5] = [json.dumps(bad), json.dumps(stale), "{not json", lines[6]]  # a repeat in-file
+    files[1].write_text("\n".join(lines) + "\n")
+    with files[4].open("a") as handle:  # problems in two files: their order matters
+        handle.write("[]\n")
+    return corpus
+
+
+def report(corpus: Corpus, **options: object) -> tuple[object, ...]:
+    summary = validate_corpus(corpus, **options)  # type: ignore[arg-type]
+    return (summary.problems, summary.errors, summary.suppressed, summary.annotation_files,
+            summary.annotation_lines)
+
+
+def test_annotation_files_in_workers_report_as_one_process(flawed: Corpus) -> None:
+    serial = report(flawed, jobs=1, use_cache=False)
+    codes = sorted(p.code for p in serial[0])  # type: ignore[attr-defined]
+    assert codes == ["duplicate-judgement", "json-syntax", "schema", "stale-annotation",
+                     "unknown-label"], codes
+    assert report(flawed, jobs=2, use_cache=False) == serial
+    assert report(flawed, jobs=2) == serial  # fills the cache from the workers
+    assert report(flawed, jobs=2) == serial  # five files vouched, one read in a worker
+    assert report(flawed, jobs=1) == serial
+
+
+def test_a_judgement_repeated_in_another_workers_files_is_found(flawed: Corpus) -> None:
+    """The first judgement and its repeat are checked in different workers: the run
+    is done again in one process, so that the repeat names the first place."""
+    from paratopics.validate import (
+        AnnotationCache,
+        ArticleIndex,
+        Checker,
+        _check_forked,
+        check_articles,
+    )
+
+    files = flawed.annotation_files()
+    checker = Checker(codebook_module.load())
+    index = ArticleIndex(history=flawed.history)
+    list(check_articles(flawed, flawed.article_files(), checker, index))
+    groups = _check_forked(flawed, files, checker, index, False, False, 2, None)
+    assert groups is not None and len(groups) > 1  # the first and last file apart
+    first = files[0].read_text().splitlines()[0]
+    with files[-1].open("a") as handle:
+        handle.write(first + "\n")
+    assert _check_forked(flawed, files, checker, index, False, False, 2, None) is None
+    serial = report(flawed, jobs=1, use_cache=False)
+    repeats = [p for p in serial[0] if p.code == "duplicate-judgement"]  # type: ignore[attr-defined]
+    assert any(files[0].name in p.message for p in repeats), repeats
+    assert report(flawed, jobs=2, use_cache=False) == serial
+    assert AnnotationCache().path is None  # nothing above wrote a cache of its own

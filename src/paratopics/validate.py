@@ -709,6 +709,16 @@ class AnnotationState:
         self.judged[key] = ((len(self.files) - 1) << 32) | line
         return None
 
+    def names(self, keys: Iterable[int | tuple[str, str, int]]
+              ) -> Iterator[tuple[str, str, int]]:
+        """(annotator, article id, paragraph index) of each key."""
+        annotators, articles = list(self.annotators), list(self.articles)  # by number
+        for key in keys:
+            if isinstance(key, tuple):
+                yield key
+            else:
+                yield annotators[(key >> 24) & 0xFFFFF], articles[key >> 44], key & 0xFFFFFF
+
     def pairs(self, keys: Iterable[int | tuple[str, str, int]]) -> Iterator[tuple[str, str]]:
         """(annotator, article id) of each key."""
         annotators, articles = list(self.annotators), list(self.articles)  # by number
@@ -1020,10 +1030,107 @@ def open_annotation_cache(checker: Checker) -> AnnotationCache:
         cache_dir() / f"valid-annotations-{annotation_fingerprint(checker)}.txt")
 
 
+#: Annotation bytes to check line by line from which --jobs > 1 forks workers.
+PARALLEL_ANNOTATION_BYTES = 8 << 20
+
+
+class _Checked(NamedTuple):
+    """One annotation file checked line by line."""
+
+    problems: list[Problem]
+    suppressed: int
+    lines: int
+    #: (cache key, entry) when the file had no problem at all, to remember it
+    entry: tuple[str, FileEntry] | None
+
+
+def _check_one(path: Path, corpus: Corpus, checker: Checker, index: ArticleIndex,
+               state: AnnotationState, remember: bool,
+               on_progress: Callable[[int], None] | None = None) -> _Checked:
+    part = Summary()
+    lines, judged = state.lines, len(state.judged)
+    digest = _name_digest(path) if remember else None
+    part.add_capped(check_annotation_file(path, corpus, checker, index, state, on_progress,
+                                          digest=digest), display_path(path))
+    entry = None
+    if digest is not None and not part.problems:  # no problem at all
+        # this file's keys are the last ones added (a dict keeps their order)
+        pairs = sorted(set(state.pairs(
+            itertools.islice(reversed(state.judged), len(state.judged) - judged))))
+        depends = depends_digest((aid for _, aid in pairs), index.digests)
+        if depends is not None:
+            entry = (digest.hexdigest(), FileEntry(state.lines - lines, depends, tuple(pairs)))
+    return _Checked(part.problems, part.suppressed, state.lines - lines, entry)
+
+
+class _Group(NamedTuple):
+    """What a worker sends back for a run of consecutive files."""
+
+    checked: list[_Checked]
+    #: hash() of every (annotator, article, paragraph) judged, for judgements in two groups
+    keys: list[int]
+    #: the (annotator, article) pairs judged, when a vouched file may share one
+    pairs: set[tuple[str, str]]
+
+
+#: What forked workers inherit: (corpus, checker, index, remember, want pairs).
+_FORKED: list[tuple[Corpus, Checker, ArticleIndex, bool, bool]] = []
+
+
+def _check_group(paths: list[Path]) -> _Group:
+    corpus, checker, index, remember, want_pairs = _FORKED[-1]
+    state = AnnotationState()
+    checked = [_check_one(path, corpus, checker, index, state, remember) for path in paths]
+    return _Group(checked, [hash(key) for key in state.names(state.judged)],
+                  set(state.pairs(state.judged)) if want_pairs else set())
+
+
+def _groups(paths: list[Path], count: int) -> list[list[Path]]:
+    """`paths` cut into at most `count` runs of consecutive files of about equal size."""
+    sizes = [max(path.stat().st_size, 1) if path.is_file() else 1 for path in paths]
+    share, groups, current, filled = sum(sizes) / count, [], [], 0.0
+    for path, size in zip(paths, sizes, strict=True):
+        current.append(path)
+        filled += size
+        if filled >= share * (len(groups) + 1) and len(groups) < count - 1:
+            groups.append(current)
+            current = []
+    return [*groups, current] if current else groups
+
+
+def _check_forked(corpus: Corpus, paths: list[Path], checker: Checker, index: ArticleIndex,
+                  remember: bool, want_pairs: bool, jobs: int,
+                  on_progress: Callable[[int], None] | None) -> list[_Group] | None:
+    """The files' results from `jobs` forked workers (they share the index unpickled),
+    or None if two groups judge the same paragraph: then the first judgement and the
+    repeat are in different workers' states, and only one state in order words them
+    as a serial run would."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _FORKED.append((corpus, checker, index, remember, want_pairs))
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            groups, lines = [], 0
+            for group in pool.map(_check_group, _groups(paths, jobs * 4)):
+                groups.append(group)
+                lines += sum(c.lines for c in group.checked)
+                if on_progress is not None:
+                    on_progress(lines)
+    finally:
+        _FORKED.pop()
+    seen: set[int] = set()
+    for group in groups:
+        if not seen.isdisjoint(group.keys):
+            return None
+        seen.update(group.keys)
+    return groups
+
+
 def check_annotations(corpus: Corpus, paths: list[Path], checker: Checker,
                       index: ArticleIndex, cache: AnnotationCache,
                       on_progress: Callable[[int], None] | None = None,
-                      vouch: bool = True) -> Summary:
+                      vouch: bool = True, jobs: int = 1) -> Summary:
     """The problems and counts of the annotation files `paths`, in order.
 
     A file the cache vouches for is not read line by line, only counted: it
@@ -1031,45 +1138,56 @@ def check_annotations(corpus: Corpus, paths: list[Path], checker: Checker,
     they judge the same (annotator, article) pair. If a vouched file shares a
     pair with another file of the run, every file is checked again, as without
     a cache (the entries made meanwhile stay sound: each file passed alone).
+    With `jobs` > 1 and enough to read, the other files are checked in forked
+    workers, a run of consecutive files each; the report is the same.
     """
     vouched = [cache.vouched(path, corpus, index) if vouch else None for path in paths]
-    summary, state = Summary(), AnnotationState()
+    todo = [path for path, entry in zip(paths, vouched, strict=True) if entry is None]
+    remember, state = cache.path is not None, AnnotationState()
+    groups = None
+    if (jobs > 1 and len(todo) > 1 and "fork" in _start_methods()
+            and sum(p.stat().st_size for p in todo if p.is_file()) >= PARALLEL_ANNOTATION_BYTES):
+        groups = _check_forked(corpus, todo, checker, index, remember, any(vouched), jobs,
+                               on_progress)
+    results = iter([c for g in groups for c in g.checked]) if groups is not None else None
+    summary = Summary()
     for path, entry in zip(paths, vouched, strict=True):
         summary.annotation_files += 1
         if entry is not None:
             summary.annotation_lines += entry.lines
             continue
-        listed, lines, judged = len(summary.problems), state.lines, len(state.judged)
-        digest = _name_digest(path) if cache.path is not None else None
-        summary.add_capped(check_annotation_file(path, corpus, checker, index, state,
-                                                 on_progress, digest=digest),
-                           display_path(path))
-        if digest is not None and len(summary.problems) == listed:  # no problem at all
-            # this file's keys are the last ones added (a dict keeps their order)
-            pairs = sorted(set(state.pairs(
-                itertools.islice(reversed(state.judged), len(state.judged) - judged))))
-            depends = depends_digest((aid for _, aid in pairs), index.digests)
-            if depends is not None:
-                cache.new[digest.hexdigest()] = FileEntry(state.lines - lines, depends,
-                                                          tuple(pairs))
-    if any(vouched) and _judged_twice(vouched, state):
+        checked = (next(results) if results is not None else
+                   _check_one(path, corpus, checker, index, state, remember, on_progress))
+        summary.problems += checked.problems
+        summary.suppressed += checked.suppressed
+        summary.lines_checked += checked.lines
+        if checked.entry is not None:
+            cache.new[checked.entry[0]] = checked.entry[1]
+    pairs = (set().union(*(g.pairs for g in groups)) if groups is not None
+             else state.pairs(state.judged))
+    if any(vouched) and _judged_twice(vouched, pairs):
         return check_annotations(corpus, paths, checker, index, cache, on_progress,
-                                 vouch=False)
-    summary.annotation_lines += state.lines
-    summary.lines_checked = state.lines
+                                 vouch=False, jobs=jobs)
+    summary.annotation_lines += summary.lines_checked
     return summary
 
 
-def _judged_twice(vouched: list[FileEntry | None], state: AnnotationState) -> bool:
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+def _judged_twice(vouched: list[FileEntry | None], checked: Iterable[tuple[str, str]]) -> bool:
     """Whether an (annotator, article) pair of a vouched file is judged in another file
-    too: in a vouched one, or in those checked line by line (`state`)."""
+    too: in a vouched one, or in those checked line by line (`checked`)."""
     pairs: set[tuple[str, str]] = set()
     for entry in vouched:
         if entry is not None:
             if not pairs.isdisjoint(entry.judged):
                 return True
             pairs.update(entry.judged)
-    return any(pair in pairs for pair in state.pairs(state.judged))
+    return any(pair in pairs for pair in checked)
 
 
 def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
@@ -1078,7 +1196,8 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
                     jobs: int = 1, use_cache: bool = True) -> Summary:
     """Check the corpus, or only `paths` (articles are always indexed for annotations).
 
-    Article records go through `jobs` processes. Records whose bytes passed
+    Article records, and annotation files read line by line, go through `jobs`
+    processes. Records whose bytes passed
     before are not parsed again (see ValidCache), and annotation files that
     passed before are not read again while the articles they judge are
     unchanged (see AnnotationCache). The report is the same whatever `jobs`
@@ -1107,7 +1226,8 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
     summary.records_parsed = checker.records_parsed
     if annotation_paths:
         notes = open_annotation_cache(checker) if use_cache else AnnotationCache()
-        found = check_annotations(corpus, annotation_paths, checker, index, notes, on_progress)
+        found = check_annotations(corpus, annotation_paths, checker, index, notes, on_progress,
+                                  jobs=jobs)
         notes.save(prune=paths is None)
         summary.problems += found.problems
         summary.suppressed += found.suppressed
