@@ -159,7 +159,11 @@ def _emit_keyword(src: _Source, keyword: str, value: Any, node: dict[str, Any], 
         if not isinstance(value, str):
             raise Unsupported("pattern")
         search = src.constant(re.compile(value).search, "search")  # jsonschema: re.search
-        src.emit(depth, f"if {_guard('string', v, known)}{search}({v}) is None: return False")
+        # the last string that matched: consecutive lines mostly repeat ids and names
+        last = src.constant([None], "last")
+        src.emit(depth, f"if {_guard('string', v, known)}{v} != {last}[0]:")
+        src.emit(depth + 1, f"if {search}({v}) is None: return False")
+        src.emit(depth + 1, f"{last}[0] = {v}")
     elif keyword == "format":
         if not isinstance(value, str):
             raise Unsupported("format")
