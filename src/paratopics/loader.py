@@ -36,7 +36,7 @@ from datasets import (
 )
 
 from . import codebook as codebook_module
-from . import release as release_module
+from . import release_layout as release_module
 from .errors import UsageError, fail
 from .store import Corpus, find_corpus
 

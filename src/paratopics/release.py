@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 import pyarrow as pa
@@ -52,18 +52,22 @@ from .records import (
     Article,
     article_body,
 )
+from .release_layout import (
+    CONFIGS,
+    DEFAULT_CONFIG,
+    SPLITS,
+    UNLABELED,
+    VERSION_RE,
+    features,
+    list_versions,
+    parse_version,
+    read_manifest,
+    release_dir,
+    split_names,
+)
 from .store import Corpus, atomic_write, dump_json, fsync_dir, sha256_file, sha256_files
 from .validate import Summary, cache_dir, validate_corpus
 
-if TYPE_CHECKING:
-    from datasets import Features
-
-CONFIGS = ("paragraphs", "articles", "annotations")
-DEFAULT_CONFIG = "paragraphs"
-#: Split proportions, applied to a hash of the article id (README "Splits").
-SPLITS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
-#: Paragraphs (and articles) that nobody has judged go here, never into the above.
-UNLABELED = "unlabeled"
 SPLIT_SALT = "paratopics-split-v1:"
 #: Rows per Parquet row group: a few MB of text, small enough to stream.
 ROW_GROUP_ROWS = 10_000
@@ -71,7 +75,6 @@ ROW_GROUP_ROWS = 10_000
 ROWS_PER_BATCH = 500
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 9
-VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 
 # -- splits -------------------------------------------------------------------
@@ -87,68 +90,6 @@ def split_of(article_id: str) -> str:
         if point < bound:
             return name
     return SPLITS[-1][0]
-
-
-def split_names() -> tuple[str, ...]:
-    return (*(name for name, _ in SPLITS), UNLABELED)
-
-
-# -- features: one source of truth for Arrow schema and Hugging Face types ----
-
-
-def features(config: str, codebook: Codebook) -> Features:
-    # Imported here: `datasets` takes over a second to import, and most commands
-    # (ingest, validate) never need it.
-    from datasets import ClassLabel, Features, List, Value
-
-    labels = ClassLabel(names=list(codebook.label_ids))
-    level1 = ClassLabel(names=list(codebook.level1_ids))
-    if config == "paragraphs":
-        return Features({
-            "paragraph_id": Value("string"),
-            "article_id": Value("string"),
-            "paragraph_index": Value("int32"),
-            "heading": Value("string"),
-            "text": Value("string"),
-            "sha256": Value("string"),
-            "title": Value("string"),
-            "source": Value("string"),
-            "published": Value("date32"),
-            "labels": List(labels),
-            "labels_level1": List(level1),
-            "annotators": Value("int32"),
-        })
-    if config == "articles":
-        return Features({
-            "article_id": Value("string"),
-            "source": Value("string"),
-            "url": Value("string"),
-            "title": Value("string"),
-            "authors": List(Value("string")),
-            "published": Value("date32"),
-            "section": Value("string"),
-            "language": Value("string"),
-            "body": Value("string"),
-            "paragraphs": List({"index": Value("int32"), "heading": Value("string"),
-                                "text": Value("string")}),
-            "judged_paragraphs": Value("int32"),
-            "labels": List(labels),
-            "labels_level1": List(level1),
-        })
-    if config == "annotations":
-        return Features({
-            "paragraph_id": Value("string"),
-            "article_id": Value("string"),
-            "paragraph_index": Value("int32"),
-            "paragraph_sha256": Value("string"),
-            "labels": List(Value("string")),
-            "annotator": Value("string"),
-            "role": Value("string"),
-            "created": Value("string"),
-            "confidence": Value("float32"),
-            "note": Value("string"),
-        })
-    raise ValueError(f"unknown config {config!r}")
 
 
 def arrow_schema(config: str, codebook: Codebook) -> pa.Schema:
@@ -968,39 +909,10 @@ def build_manifest(version: str, written: Written, codebook: Codebook) -> dict[s
     }
 
 
-def release_dir(corpus: Corpus, version: str) -> Path:
-    return corpus.releases / f"v{version}"
-
-
 def check_version(version: str) -> str:
     if not VERSION_RE.match(version):
         raise ValueError(f"version {version!r} is not X.Y.Z (semantic versioning)")
     return version
-
-
-def parse_version(version: str) -> tuple[int, int, int]:
-    match = VERSION_RE.match(version.lstrip("v"))
-    if not match:
-        raise ValueError(version)
-    return int(match[1]), int(match[2]), int(match[3])
-
-
-def list_versions(corpus: Corpus) -> list[str]:
-    if not corpus.releases.is_dir():
-        return []
-    found = [p.name[1:] for p in corpus.releases.iterdir()
-             if p.is_dir() and VERSION_RE.match(p.name[1:]) and (p / "manifest.json").is_file()]
-    return sorted(found, key=parse_version)
-
-
-def read_manifest(corpus: Corpus, version: str) -> dict[str, object]:
-    path = release_dir(corpus, version) / "manifest.json"
-    if not path.is_file():
-        available = ", ".join(list_versions(corpus)) or "none"
-        raise fail("release-missing", file=str(path),
-                   detail=f"no release v{version} (available: {available})")
-    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
-    return data
 
 
 def _content(manifest: dict[str, object]) -> object:

@@ -1,0 +1,119 @@
+"""The read side of a release: where it lives, which versions exist, its manifest, its features.
+
+Kept apart from `release` (which builds releases) so that `paratopics.load()` needs
+none of the build machinery: importing this is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import fail
+from .store import Corpus
+
+if TYPE_CHECKING:
+    from datasets import Features
+
+    from .codebook import Codebook
+
+CONFIGS = ("paragraphs", "articles", "annotations")
+DEFAULT_CONFIG = "paragraphs"
+#: Split proportions, applied to a hash of the article id (README "Splits").
+SPLITS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
+#: Paragraphs (and articles) that nobody has judged go here, never into the above.
+UNLABELED = "unlabeled"
+VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+
+def split_names() -> tuple[str, ...]:
+    return (*(name for name, _ in SPLITS), UNLABELED)
+
+
+# -- features: one source of truth for Arrow schema and Hugging Face types ----
+
+
+def features(config: str, codebook: Codebook) -> Features:
+    # Imported here: `datasets` takes over a second to import, and most commands
+    # (ingest, validate) never need it.
+    from datasets import ClassLabel, Features, List, Value
+
+    labels = ClassLabel(names=list(codebook.label_ids))
+    level1 = ClassLabel(names=list(codebook.level1_ids))
+    if config == "paragraphs":
+        return Features({
+            "paragraph_id": Value("string"),
+            "article_id": Value("string"),
+            "paragraph_index": Value("int32"),
+            "heading": Value("string"),
+            "text": Value("string"),
+            "sha256": Value("string"),
+            "title": Value("string"),
+            "source": Value("string"),
+            "published": Value("date32"),
+            "labels": List(labels),
+            "labels_level1": List(level1),
+            "annotators": Value("int32"),
+        })
+    if config == "articles":
+        return Features({
+            "article_id": Value("string"),
+            "source": Value("string"),
+            "url": Value("string"),
+            "title": Value("string"),
+            "authors": List(Value("string")),
+            "published": Value("date32"),
+            "section": Value("string"),
+            "language": Value("string"),
+            "body": Value("string"),
+            "paragraphs": List({"index": Value("int32"), "heading": Value("string"),
+                                "text": Value("string")}),
+            "judged_paragraphs": Value("int32"),
+            "labels": List(labels),
+            "labels_level1": List(level1),
+        })
+    if config == "annotations":
+        return Features({
+            "paragraph_id": Value("string"),
+            "article_id": Value("string"),
+            "paragraph_index": Value("int32"),
+            "paragraph_sha256": Value("string"),
+            "labels": List(Value("string")),
+            "annotator": Value("string"),
+            "role": Value("string"),
+            "created": Value("string"),
+            "confidence": Value("float32"),
+            "note": Value("string"),
+        })
+    raise ValueError(f"unknown config {config!r}")
+
+
+def release_dir(corpus: Corpus, version: str) -> Path:
+    return corpus.releases / f"v{version}"
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    match = VERSION_RE.match(version.lstrip("v"))
+    if not match:
+        raise ValueError(version)
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def list_versions(corpus: Corpus) -> list[str]:
+    if not corpus.releases.is_dir():
+        return []
+    found = [p.name[1:] for p in corpus.releases.iterdir()
+             if p.is_dir() and VERSION_RE.match(p.name[1:]) and (p / "manifest.json").is_file()]
+    return sorted(found, key=parse_version)
+
+
+def read_manifest(corpus: Corpus, version: str) -> dict[str, object]:
+    path = release_dir(corpus, version) / "manifest.json"
+    if not path.is_file():
+        available = ", ".join(list_versions(corpus)) or "none"
+        raise fail("release-missing", file=str(path),
+                   detail=f"no release v{version} (available: {available})")
+    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return data
