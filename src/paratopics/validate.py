@@ -354,19 +354,19 @@ def parse_json_bytes(raw: bytes, file: str) -> tuple[object | None, list[Problem
         return None, [problem("json-syntax", file=file, detail=str(exc))]
 
 
-def _display_in(path: Path, folders: dict[str, str], link: bool | None = None) -> str:
+def _display_in(path: Path | str, folders: dict[str, str], link: bool | None = None) -> str:
     """display_path, resolving each folder once rather than every file in it.
 
     A file that is not a symlink resolves to its resolved folder plus its
     name, so both give the same text; resolving cost more than reading the file.
     `link` says whether `path` is a symlink, if the caller already asked.
     """
-    if path.is_symlink() if link is None else link:
-        return display_path(path)
+    if os.path.islink(path) if link is None else link:
+        return display_path(Path(path))
     folder, name = os.path.split(path)
     base = folders.get(folder)
     if base is None:
-        base = folders[folder] = display_path(path.parent)
+        base = folders[folder] = display_path(Path(folder))
     return name if base == "." else f"{base.rstrip('/')}/{name}"
 
 
@@ -513,43 +513,52 @@ def file_key(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _name_digest(path: Path) -> hashlib._Hash:
-    return hashlib.sha256(path.name.encode("utf-8", "surrogateescape") + b"\0")
+def _name_digest(path: Path | str) -> hashlib._Hash:
+    name = os.path.basename(os.fspath(path))
+    return hashlib.sha256(name.encode("utf-8", "surrogateescape") + b"\0")
 
 
 # -- checking the article record files ----------------------------------------
 
 
-def check_articles(corpus: Corpus, paths: Iterable[Path], checker: Checker,
+def check_articles(corpus: Corpus, paths: Iterable[Path | str], checker: Checker,
                    index: ArticleIndex, cache: ValidCache | None = None) -> Iterator[Problem]:
+    # paths as text, Path objects only where needed: building 100,000 of them cost
+    # as much as a warm run's reading and hashing
     folders: dict[str, str] = {}
+    unsafe_folders: dict[str, bool] = {}
     cache = cache or ValidCache()
-    articles = corpus.articles
     for path in paths:
-        link = path.is_symlink()
-        file = _display_in(path, folders, link)
-        if (link and not inside(corpus.root, path)) or (
-                path.parent == articles and not folder_inside(corpus.root, path.parent)):
+        name = os.fspath(path)
+        link = os.path.islink(name)
+        file = _display_in(name, folders, link)
+        folder = os.path.dirname(name)
+        unsafe = unsafe_folders.get(folder)
+        if unsafe is None:
+            unsafe = unsafe_folders[folder] = (Path(folder) == corpus.articles and not
+                                               folder_inside(corpus.root, Path(folder)))
+        if (link and not inside(corpus.root, Path(name))) or unsafe:
             # never read an outside file (a hostile checkout can commit such a link)
             yield problem("unsafe-path", file=file,
                           detail=f"{file} is a symlink or leads outside the corpus")
             continue
-        with open(path, "rb", buffering=0) as handle:  # unbuffered: one read, no copy
+        with open(name, "rb", buffering=0) as handle:  # unbuffered: one read, no copy
             raw = handle.readall()
-        digest = _name_digest(path)
+        digest = _name_digest(name)
         digest.update(raw)
         key = digest.hexdigest()
         entry = cache.known.get(key)
         if entry is not None:  # passed before: index it unparsed, check only its source
             cache.seen.add(key)
-            index.add_record(entry.article_id, path, entry.paragraphs, entry.hash_list)
+            index.add_record(entry.article_id, name, entry.paragraphs, entry.hash_list)
             yield from provenance_problems(entry.source_path, entry.source_sha256, corpus,
                                            file, checker.source_states)
             continue
         checker.records_parsed += 1
         record, found = parse_json_bytes(raw, file)
         if not found:  # any JSON, null too (the schema refuses it)
-            found = article_problems(record, file, checker, expected_id=path.stem)  # type: ignore[arg-type]
+            stem = os.path.splitext(os.path.basename(name))[0]
+            found = article_problems(record, file, checker, expected_id=stem)  # type: ignore[arg-type]
         hashes = _paragraph_hashes(record)
         if hashes is None:  # not even indexable, so certainly not valid
             yield from found
@@ -558,7 +567,7 @@ def check_articles(corpus: Corpus, paths: Iterable[Path], checker: Checker,
         # reported again as judgements of an unknown article
         article: Article = record  # type: ignore[assignment]
         listed = hash_list_digest(hashes)
-        index.add_record(article["article_id"], path, len(hashes), listed, hashes)
+        index.add_record(article["article_id"], name, len(hashes), listed, hashes)
         if not found:
             provenance = article["ingested_from"]
             cache.new[key] = RecordEntry(article["article_id"], len(hashes), listed,
@@ -609,7 +618,7 @@ def _check_chunk(root: str, paths: list[str]
     parsed = checker.records_parsed
     index = _Collected()
     cache = ValidCache(known=_WORKER.known)
-    problems = list(check_articles(Corpus(Path(root)), [Path(p) for p in paths], checker,
+    problems = list(check_articles(Corpus(Path(root)), paths, checker,
                                    index, cache))
     return problems, index.records, cache.new, cache.seen, checker.records_parsed - parsed
 
