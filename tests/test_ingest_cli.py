@@ -426,3 +426,13 @@ def test_empty_stale_lock_file_is_reclaimed(corpus: Corpus) -> None:
     with corpus_lock(corpus, "ingest"):
         assert json.loads(lock.read_text(encoding="utf-8"))["pid"] == os.getpid()
     assert not lock.exists()
+
+
+def test_the_command_imports_no_columnar_library_until_a_command_needs_one() -> None:
+    """ingest and validate run often (pre-commit, CI): importing pyarrow and datasets
+    for them would add a fixed cost to each run for nothing."""
+    code = ("import sys, paratopics.cli; "
+            "print(sorted(m for m in ('pyarrow', 'datasets', 'numpy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]", done.stdout

@@ -11,13 +11,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 from . import annotation_report as annotation_report_module
 from . import annotations as annotations_module
 from . import codebook as codebook_module
 from . import guide as guide_module
 from . import ingest as ingest_module
-from . import release as release_module
 from . import stats as stats_module
 from .errors import (
     ParatopicsError,
@@ -33,6 +33,14 @@ from .store import Corpus, atomic_write, corpus_lock, find_corpus
 from .validate import display_path, validate_corpus
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _release() -> ModuleType:
+    """The release module, imported when a command needs it: it brings pyarrow,
+    which ingest and validate never use (0.13 s of every such command)."""
+    from . import release
+
+    return release
 
 
 def _corpus(args: argparse.Namespace) -> Corpus:
@@ -133,13 +141,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
     book = codebook_module.load()
     print(stats_module.corpus_stats_text(corpus, book))
-    versions = release_module.list_versions(corpus)
+    versions = _release().list_versions(corpus)
     if args.version or versions:
-        manifest = release_module.read_manifest(corpus, _version(args.version, corpus))
+        manifest = _release().read_manifest(corpus, _version(args.version, corpus))
         print()
-        print(release_module.stats_text(manifest))
+        print(_release().stats_text(manifest))
         if args.plot:
-            out = release_module.plot_labels(manifest, Path(args.plot))
+            out = _release().plot_labels(manifest, Path(args.plot))
             print(f"\nlabel chart written to {out}")
     elif args.plot:
         raise UsageError("--plot needs a release: build one first")
@@ -150,7 +158,7 @@ def _version(requested: str | None, corpus: Corpus) -> str:
     """The version asked for (a leading 'v' allowed), else the latest release."""
     if requested:
         return requested.lstrip("v")
-    versions = release_module.list_versions(corpus)
+    versions = _release().list_versions(corpus)
     if not versions:
         raise UsageError(f"no release in {corpus.releases}: build one with "
                          "`paratopics build --version X.Y.Z`")
@@ -161,15 +169,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
     version = args.version.lstrip("v")
     try:
-        release_module.check_version(version)
+        _release().check_version(version)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     book = codebook_module.load()
     with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")):
-        target = release_module.release_dir(corpus, version)
+        target = _release().release_dir(corpus, version)
         existed = target.exists()
         try:  # validates first; nothing is written unless the corpus is valid
-            summary, result = release_module.validate_then_build(
+            summary, result = _release().validate_then_build(
                 corpus, version, book, notes=args.notes, use_cache=not args.no_cache)
         except OSError as exc:  # e.g. the disk filled up while Parquet was written
             kept = target.exists() and not existed
@@ -203,14 +211,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 def _all_versions(corpus: Corpus) -> list[str]:
     """Every release that exists or ever existed: a folder named vX.Y.Z or an entry in
     the changelog, so that a deleted manifest (or release) is reported, not skipped."""
-    found = set(release_module.list_versions(corpus))
-    unfinished = {v for v in release_module.pending_versions(corpus)
-                  if not release_module.release_dir(corpus, v).is_dir()}
-    found |= set(release_module.changelog_digests(corpus)) - unfinished
+    found = set(_release().list_versions(corpus))
+    unfinished = {v for v in _release().pending_versions(corpus)
+                  if not _release().release_dir(corpus, v).is_dir()}
+    found |= set(_release().changelog_digests(corpus)) - unfinished
     if corpus.releases.is_dir():
         found |= {p.name[1:] for p in corpus.releases.iterdir()
-                  if p.is_dir() and release_module.VERSION_RE.match(p.name[1:])}
-    return sorted(found, key=release_module.parse_version)
+                  if p.is_dir() and _release().VERSION_RE.match(p.name[1:])}
+    return sorted(found, key=_release().parse_version)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -221,7 +229,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     failed = 0
     for version in versions:
         try:
-            issues = release_module.verify(corpus, version, book)
+            issues = _release().verify(corpus, version, book)
         except ParatopicsError as exc:  # e.g. its manifest.json was deleted
             issues = [f"v{version}/manifest.json: cannot be read ({exc.problem.message})"]
         for issue in issues:
@@ -235,8 +243,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
-    result = release_module.diff(corpus, args.old.lstrip("v"), args.new.lstrip("v"))
-    return _report(args.format, lambda: result, lambda: release_module.diff_text(result))
+    result = _release().diff(corpus, args.old.lstrip("v"), args.new.lstrip("v"))
+    return _report(args.format, lambda: result, lambda: _release().diff_text(result))
 
 
 def _checked_judgements(corpus: Corpus, book: codebook_module.Codebook, command: str,
