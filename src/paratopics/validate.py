@@ -610,9 +610,11 @@ def _start_worker(known: Mapping[str, RecordEntry]) -> None:
 
 
 def _check_chunk(root: str, paths: list[str]
-                 ) -> tuple[list[Problem], list[_Record], dict[str, RecordEntry], set[str], int]:
+                 ) -> tuple[list[Problem], list[_Record], dict[str, tuple[Any, ...]], set[str],
+                            int]:
     """check_articles in a worker: its problems, records to index, new and seen cache
-    entries, and how many records it parsed."""
+    entries (as plain tuples: a named tuple pickles at three times the cost), and how
+    many records it parsed."""
     checker = _WORKER.checker
     assert checker is not None, "_start_worker sets it"
     parsed = checker.records_parsed
@@ -620,7 +622,8 @@ def _check_chunk(root: str, paths: list[str]
     cache = ValidCache(known=_WORKER.known)
     problems = list(check_articles(Corpus(Path(root)), paths, checker,
                                    index, cache))
-    return problems, index.records, cache.new, cache.seen, checker.records_parsed - parsed
+    new = {key: tuple(entry) for key, entry in cache.new.items()}
+    return problems, index.records, new, cache.seen, checker.records_parsed - parsed
 
 
 @dataclass
@@ -651,7 +654,7 @@ def check_articles_parallel(corpus: Corpus, paths: list[Path], checker: Checker,
         for problems, records, new, seen, parsed in results:
             for record in records:
                 index.add_record(*record)
-            cache.new.update(new)
+            cache.new.update((key, RecordEntry(*entry)) for key, entry in new.items())
             cache.seen |= seen
             checker.records_parsed += parsed
             yield from problems
