@@ -486,6 +486,7 @@ def bench_incremental(size: int, corpus: Path, warm_cache: Path, work: Path,
                      str(one_article(work / "one-article.jsonl"))]))
     validate = Job(f"validate +1 article [generated {size:,}]",
                    [*CLI, "validate", "--corpus", str(copy), "--jobs", str(JOBS)], env)
+    redone = validate_work(copy, cache, work / "incremental-cache-probe")
     checked = run(validate)
     changelog = copy / "releases" / "CHANGELOG.md"
     before = changelog.read_bytes() if changelog.is_file() else b""
@@ -497,6 +498,8 @@ def bench_incremental(size: int, corpus: Path, warm_cache: Path, work: Path,
     build = Job(f"build +1 article [generated {size:,}]",
                 [*CLI, "build", "--corpus", str(copy), "--version", "1.1.0"], env, unbuild)
     built = run(build)
+    reused = re.search(r"([\d,]+) of ([\d,]+) shards reused", built.stdout)
+    shards = [int(n.replace(",", "")) for n in reused.groups()] if reused else [0, 0]
     rows = [
         Row("ingest +1 article", "generated", size, number(r"([\d,]+) paragraphs in",
             added.stderr), "paragraphs", added.wall, added.peak_rss, cpu=added.cpu),
@@ -508,7 +511,42 @@ def bench_incremental(size: int, corpus: Path, warm_cache: Path, work: Path,
             built.wall, built.peak_rss, build, built.cpu, "build, from scratch",
             cold["build"].wall),
     ]
+    parsed, records, read, lines = redone
+    rows[1].checks.append((
+        "unchanged work not redone: only the new record parsed, no annotation line read",
+        ("met" if parsed <= 1 and read == 0 else "MISSED")
+        + f" ({parsed:,} of {records:,} records parsed, {read:,} of {lines:,} lines read)"))
+    # an unjudged article lies in one shard of articles/unlabeled and one of
+    # paragraphs/unlabeled: those two are rebuilt, every other one is reused
+    rows[2].checks.append((
+        "unchanged work not redone: only the shards holding the new article rebuilt",
+        ("met" if shards[1] and shards[1] - shards[0] <= 2 else "MISSED")
+        + f" ({shards[0]:,} of {shards[1]:,} shards reused)"))
     return rows  # the copy stays until the profiler is done (see clean_up)
+
+
+#: Run in a child with validate's cache copied: what a validation does, not how long.
+WORK_PROBE = """
+import sys
+from pathlib import Path
+from paratopics.store import Corpus
+from paratopics.validate import validate_corpus
+s = validate_corpus(Corpus(Path(sys.argv[1])), jobs=int(sys.argv[2]))
+print(s.records_parsed, s.articles, s.lines_checked, s.annotation_lines)
+"""
+
+
+def validate_work(corpus: Path, cache: Path, probe: Path) -> tuple[int, int, int, int]:
+    """(records parsed, records, annotation lines read, lines) of a validation of `corpus`
+    starting from a copy of the cache in `cache`, which stays as it was for the timed run."""
+    shutil.rmtree(probe, ignore_errors=True)
+    shutil.copytree(cache, probe)
+    done = subprocess.run([sys.executable, "-c", WORK_PROBE, str(corpus), str(JOBS)],
+                          env={**os.environ, "PARATOPICS_CACHE": str(probe)},
+                          capture_output=True, text=True, check=True)
+    shutil.rmtree(probe)
+    parsed, records, read, lines = map(int, done.stdout.split())
+    return parsed, records, read, lines
 
 
 # -- one corpus, all stages ---------------------------------------------------------------
@@ -623,7 +661,7 @@ def check_row(row: Row, largest: int) -> None:
         row.checks.append((f"< {LOAD_CACHED_S:.0f} s", "met" if row.wall < LOAD_CACHED_S
                            else f"MISSED ({row.wall:.2f} s)"))
     elif row.stage in ("validate +1 article", "build +1 article") and row.ratio:
-        row.checks.append((f"unchanged work not redone (≤ {INCREMENTAL_SHARE:.0%} of cold)",
+        row.checks.append((f"≤ {INCREMENTAL_SHARE:.0%} of the cold time",
                            f"met ({row.ratio:.0%})" if row.ratio <= INCREMENTAL_SHARE
                            else f"MISSED ({row.ratio:.0%} of cold)"))
     if row.stage.startswith("build"):  # every build, the incremental one too
@@ -810,7 +848,11 @@ def report(rows: list[Row], accounting: Accounting | None, reasons: dict[str, st
         "caches the cold build left (`PARATOPICS_CACHE`: validated records and annotation "
         "files, parsed judgement files, finished shards); then validate, and build v1.1.0 "
         "beside v1.0.0. The ratio compares with the cold run on the corpus before the "
-        "article was added.",
+        "article was added. What was redone is checked apart from the time: validate's "
+        "counts of records parsed and annotation lines read (from a second, untimed run "
+        "on a copy of the same cache), and the shards build reports reused. The issue asks "
+        "that unchanged work not be redone; the 25% share of the cold time is this "
+        "suite's own, stricter reading of it.",
         "- Rate and ratio targets are judged on the largest generated corpus and on Reuters; "
         "the smaller sizes feed the linearity check (100k articles ≤ 12x the 10k time).",
         "- A missed target's note gives the measured run's CPU time over its wall time (the "
