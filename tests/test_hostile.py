@@ -196,6 +196,25 @@ def test_symlinked_records_are_refused_not_read(tmp_path: Path, outside: Path) -
     assert _snapshot(outside) == before
 
 
+def test_a_symlinked_record_inside_the_corpus_is_read(tmp_path: Path) -> None:
+    """Only links leading out are refused: one to a file kept elsewhere in the corpus is
+    read through, with its problems reported under its own name."""
+    corpus = synthetic_corpus(tmp_path / "corpus", 3, seed=2)
+    record = corpus.article_files()[0]
+    kept = corpus.root / "kept" / record.name
+    kept.parent.mkdir()
+    record.rename(kept)
+    record.symlink_to(kept)
+    done = run("validate", "--corpus", corpus.root)
+    assert done.returncode == 0, output(done)
+    kept.write_text(kept.read_text(encoding="utf-8").replace('"index": 0', '"index": 7', 1),
+                    encoding="utf-8")
+    done = run("validate", "--corpus", corpus.root, "--format", "json")
+    assert done.returncode == 1, output(done)
+    found = {(p["code"], Path(p["file"]).name) for p in json.loads(done.stdout)}
+    assert ("paragraph-offsets", record.name) in found, found
+
+
 def test_provenance_path_out_of_the_corpus_is_refused(tmp_path: Path, outside: Path) -> None:
     """A record whose raw file lies outside the corpus (by its path, or by a symlink with
     the outside file's true sha256) is refused, not vouched for."""

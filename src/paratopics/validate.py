@@ -9,6 +9,7 @@ one enormous line is checked in bounded memory.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import importlib.metadata
 import io
@@ -521,6 +522,24 @@ def _name_digest(path: Path | str) -> hashlib._Hash:
 # -- checking the article record files ----------------------------------------
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_record(name: str, unsafe: bool) -> tuple[int | None, bool]:
+    """(a descriptor open on the file, or None; whether it is a symlink), never
+    opening one in an `unsafe` folder. O_NOFOLLOW tells a symlink apart in the
+    call that opens a plain file: no system call to look first, and no moment
+    between looking and opening in which the file could become a link."""
+    if unsafe or not _NOFOLLOW:
+        return None, os.path.islink(name)
+    try:
+        return os.open(name, os.O_RDONLY | _NOFOLLOW), False
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        return None, True
+
+
 def check_articles(corpus: Corpus, paths: Iterable[Path | str], checker: Checker,
                    index: ArticleIndex, cache: ValidCache | None = None) -> Iterator[Problem]:
     # paths as text, Path objects only where needed: building 100,000 of them cost
@@ -530,19 +549,21 @@ def check_articles(corpus: Corpus, paths: Iterable[Path | str], checker: Checker
     cache = cache or ValidCache()
     for path in paths:
         name = os.fspath(path)
-        link = os.path.islink(name)
-        file = _display_in(name, folders, link)
         folder = os.path.dirname(name)
         unsafe = unsafe_folders.get(folder)
         if unsafe is None:
             unsafe = unsafe_folders[folder] = (Path(folder) == corpus.articles and not
                                                folder_inside(corpus.root, Path(folder)))
-        if (link and not inside(corpus.root, Path(name))) or unsafe:
+        fd, link = _open_record(name, unsafe)
+        file = _display_in(name, folders, link)
+        if unsafe or (link and not inside(corpus.root, Path(name))):
             # never read an outside file (a hostile checkout can commit such a link)
             yield problem("unsafe-path", file=file,
                           detail=f"{file} is a symlink or leads outside the corpus")
             continue
-        with open(name, "rb", buffering=0) as handle:  # unbuffered: one read, no copy
+        if fd is None:  # a link that stays inside the corpus
+            fd = os.open(name, os.O_RDONLY)
+        with os.fdopen(fd, "rb", buffering=0) as handle:  # unbuffered: one read, no copy
             raw = handle.readall()
         digest = _name_digest(name)
         digest.update(raw)
