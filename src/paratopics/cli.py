@@ -139,16 +139,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    release = _release()
     corpus = _corpus(args)
     book = codebook_module.load()
     print(stats_module.corpus_stats_text(corpus, book))
-    versions = _release().list_versions(corpus)
+    versions = release.list_versions(corpus)
     if args.version or versions:
-        manifest = _release().read_manifest(corpus, _version(args.version, corpus))
+        manifest = release.read_manifest(corpus, _version(args.version, corpus))
         print()
-        print(_release().stats_text(manifest))
+        print(release.stats_text(manifest))
         if args.plot:
-            out = _release().plot_labels(manifest, Path(args.plot))
+            out = release.plot_labels(manifest, Path(args.plot))
             print(f"\nlabel chart written to {out}")
     elif args.plot:
         raise UsageError("--plot needs a release: build one first")
@@ -167,18 +168,19 @@ def _version(requested: str | None, corpus: Corpus) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    release = _release()
     corpus = _corpus(args)
     version = args.version.lstrip("v")
     try:
-        _release().check_version(version)
+        release.check_version(version)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     book = codebook_module.load()
     with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")):
-        target = _release().release_dir(corpus, version)
+        target = release.release_dir(corpus, version)
         existed = target.exists()
         try:  # validates first; nothing is written unless the corpus is valid
-            summary, result = _release().validate_then_build(
+            summary, result = release.validate_then_build(
                 corpus, version, book, notes=args.notes, use_cache=not args.no_cache)
         except OSError as exc:  # e.g. the disk filled up while Parquet was written
             kept = target.exists() and not existed
@@ -212,14 +214,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 def _all_versions(corpus: Corpus) -> list[str]:
     """Every release that exists or ever existed: a folder named vX.Y.Z or an entry in
     the changelog, so that a deleted manifest (or release) is reported, not skipped."""
-    found = set(_release().list_versions(corpus))
-    unfinished = {v for v in _release().pending_versions(corpus)
-                  if not _release().release_dir(corpus, v).is_dir()}
-    found |= set(_release().changelog_digests(corpus)) - unfinished
+    release = _release()
+    found = set(release.list_versions(corpus))
+    unfinished = {v for v in release.pending_versions(corpus)
+                  if not release.release_dir(corpus, v).is_dir()}
+    found |= set(release.changelog_digests(corpus)) - unfinished
     if corpus.releases.is_dir():
         found |= {p.name[1:] for p in corpus.releases.iterdir()
-                  if p.is_dir() and _release().VERSION_RE.match(p.name[1:])}
-    return sorted(found, key=_release().parse_version)
+                  if p.is_dir() and release.VERSION_RE.match(p.name[1:])}
+    return sorted(found, key=release.parse_version)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -243,9 +246,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    release = _release()
     corpus = _corpus(args)
-    result = _release().diff(corpus, args.old.lstrip("v"), args.new.lstrip("v"))
-    return _report(args.format, lambda: result, lambda: _release().diff_text(result))
+    result = release.diff(corpus, args.old.lstrip("v"), args.new.lstrip("v"))
+    return _report(args.format, lambda: result, lambda: release.diff_text(result))
 
 
 def _checked_judgements(corpus: Corpus, book: codebook_module.Codebook, command: str,
