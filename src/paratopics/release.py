@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -65,7 +64,15 @@ from .release_layout import (
     release_dir,
     split_names,
 )
-from .store import Corpus, atomic_write, dump_json, fsync_dir, sha256_file, sha256_files
+from .store import (
+    Corpus,
+    atomic_write,
+    dump_json,
+    fsync_dir,
+    load_json,
+    sha256_file,
+    sha256_files,
+)
 from .validate import Summary, cache_dir, validate_corpus
 
 SPLIT_SALT = "paratopics-split-v1:"
@@ -231,18 +238,6 @@ def codebook_digest(codebook: Codebook) -> tuple[str, str]:
 
 #: Judgements converted to Arrow at a time while reading (bounds the Python objects held).
 READ_BATCH = 50_000
-
-
-def load_json(raw: bytes) -> Any:
-    """json.loads, by orjson where it can (five times faster on a judgement line).
-
-    orjson refuses what the standard library allows beyond RFC 8259 (NaN, lone
-    surrogates, 1e400); those go to json.loads, so any validated input parses.
-    """
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
 
 
 def rows_to_table(rows: list[dict[str, object]], schema: pa.Schema) -> pa.Table:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -226,6 +227,35 @@ def dump_json(record: object) -> bytes:
     Python and was the largest single cost of ingest.
     """
     return orjson.dumps(record, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+
+#: Every byte to "0" if it is a digit, else to " ": a run of digits becomes a run of "0".
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+#: orjson reads an integer beyond 64 bits as a float; such integers have 19+ digits.
+_LONG_DIGIT_RUN = b"0" * 19
+#: orjson nests deeper than json, which raises RecursionError near the recursion
+#: limit; valid JSON nested this deep is at least twice as many bytes long.
+_MAX_FAST_DEPTH = 250
+
+
+def load_json(raw: bytes) -> Any:
+    """Exactly `json.loads(raw.decode("utf-8"))`, the same value or the same error,
+    four times faster: by orjson where it is sure to agree.
+
+    orjson differs in three ways, each sent to json instead: it reads integers
+    of more than 64 bits as floats (input with a run of 19 digits), nests deeper
+    (input with many brackets), and refuses what json allows beyond RFC 8259
+    (NaN, 1e400, lone surrogates, a byte-order mark), so its errors are never
+    the ones reported.
+    """
+    if _LONG_DIGIT_RUN not in raw.translate(_DIGITS) and (
+            len(raw) <= 2 * _MAX_FAST_DEPTH
+            or raw.count(b"[") + raw.count(b"{") <= _MAX_FAST_DEPTH):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw.decode("utf-8"))
 
 
 def write_article(corpus: Corpus, article: Article, *, durable: bool = True) -> None:

@@ -30,7 +30,7 @@ from .errors import ParatopicsError, Problem, problem
 from .fastschema import Check, compile_schema
 from .normalize import is_normalized, sha256_text
 from .records import BODY_SEPARATOR, Annotation, Article
-from .store import Corpus, atomic_write, folder_inside, inside, sha256_file
+from .store import Corpus, atomic_write, folder_inside, inside, load_json, sha256_file
 
 #: Annotation lines longer than this are reported and skipped unread.
 MAX_ANNOTATION_LINE_BYTES = 1024 * 1024
@@ -344,7 +344,7 @@ def read_json_file(path: Path, file: str) -> tuple[object | None, list[Problem]]
 
 def parse_json_bytes(raw: bytes, file: str) -> tuple[object | None, list[Problem]]:
     try:
-        return json.loads(raw.decode("utf-8")), []
+        return load_json(raw), []
     except UnicodeDecodeError as exc:
         return None, [problem("not-utf8", file=file, offset=exc.start, detail=exc.reason)]
     except json.JSONDecodeError as exc:
@@ -900,7 +900,7 @@ def _check_line(raw: bytes | int, ended: bool, number: int, file: str, checker: 
                              detail="empty line (one JSON object per line)"))
         return found
     try:
-        record = json.loads(raw.decode("utf-8"))
+        record = load_json(raw)
     except UnicodeDecodeError as exc:
         found.append(problem("not-utf8", file=file, line=number, offset=exc.start,
                              detail=exc.reason))
