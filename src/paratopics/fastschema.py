@@ -37,8 +37,8 @@ _TYPE_TESTS = {
     "object": "isinstance({v}, dict)",
     "array": "isinstance({v}, list)",
     "string": "isinstance({v}, str)",
-    "integer": "(isinstance({v}, int) and not isinstance({v}, bool))",
-    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
+    "integer": "type({v}) is int",  # not bool; a subclass of int: unsure, as a float is
+    "number": "(type({v}) is int or type({v}) is float)",
     "boolean": "isinstance({v}, bool)",
     "null": "{v} is None",
 }
@@ -61,8 +61,16 @@ class Unsupported(Exception):
 
 
 def _unique_strings(items: list[Any]) -> bool:
-    """uniqueItems for lists of strings; anything else is left to jsonschema (False)."""
-    return all(isinstance(i, str) for i in items) and len(set(items)) == len(items)
+    """uniqueItems for lists of strings; anything else is left to jsonschema (False).
+
+    A loop, not all() over a generator: this runs once a line, mostly on one label.
+    """
+    if len(items) < 2:  # unique whatever the item, as for jsonschema
+        return True
+    for item in items:
+        if type(item) is not str:
+            return False
+    return len(set(items)) == len(items)
 
 
 class _Source:

@@ -719,21 +719,15 @@ class AnnotationState:
     annotators: dict[str, int] = field(default_factory=dict)  # name -> number
     articles: dict[str, int] = field(default_factory=dict)  # id -> number
 
-    @staticmethod
-    def _number(name: str, numbers: dict[str, int]) -> int:
-        return numbers.setdefault(name, len(numbers))
-
-    def _key(self, annotator: str, aid: str, position: int) -> int | tuple[str, str, int]:
-        who = self._number(annotator, self.annotators)
-        what = self._number(aid, self.articles)
-        if 0 <= position < 1 << 24 and who < 1 << 20:
-            return (what << 44) | (who << 24) | position
-        return (annotator, aid, position)  # an unlikely paragraph index: kept as it is
-
     def first_seen(self, annotator: str, aid: str, position: int, file: str, line: int
                    ) -> str | None:
         """Where this judgement was seen before ("file:line"), or None (now remembered)."""
-        key = self._key(annotator, aid, position)
+        # the key, inline: this runs once a line
+        who = self.annotators.setdefault(annotator, len(self.annotators))
+        what = self.articles.setdefault(aid, len(self.articles))
+        key: int | tuple[str, str, int] = (
+            (what << 44) | (who << 24) | position if 0 <= position < 1 << 24 and who < 1 << 20
+            else (annotator, aid, position))  # an unlikely paragraph index: kept as it is
         seen = self.judged.get(key)
         if seen is not None:
             return f"{self.files[seen >> 32]}:{seen & 0xFFFFFFFF}"
@@ -819,10 +813,10 @@ def annotation_problems(record: Annotation, file: str, line: int, checker: Check
         wrong = _paragraph_problem(record, file, line, index)
         if wrong is not None:
             found.append(wrong)
-    active = checker.active_labels
-    for i, label in enumerate(record["labels"]):
-        if label not in active:
-            found.append(_label_problem(label, i, file, line, checker.codebook))
+    labels = record["labels"]
+    if not checker.active_labels.issuperset(labels):
+        found.extend(_label_problem(label, i, file, line, checker.codebook)
+                     for i, label in enumerate(labels) if label not in checker.active_labels)
     seen = state.first_seen(record["annotator"], aid, position, file, line)
     if seen is not None:
         found.append(problem("duplicate-judgement", file=file, line=line, pointer="/annotator",
@@ -895,10 +889,6 @@ def _check_line(raw: bytes | int, ended: bool, number: int, file: str, checker: 
         found.append(problem("encoding-marks", file=file, line=number,
                              detail="the line ends with CRLF, not LF"))
         raw = raw.rstrip(b"\r")
-    if not raw.strip():
-        found.append(problem("json-syntax", file=file, line=number,
-                             detail="empty line (one JSON object per line)"))
-        return found
     try:
         record = load_json(raw)
     except UnicodeDecodeError as exc:
@@ -906,6 +896,10 @@ def _check_line(raw: bytes | int, ended: bool, number: int, file: str, checker: 
                              detail=exc.reason))
         return found
     except (ValueError, RecursionError) as exc:  # ValueError: e.g. a 5000-digit integer
+        if not raw.strip():  # checked only here: a blank line is never JSON
+            found.append(problem("json-syntax", file=file, line=number,
+                                 detail="empty line (one JSON object per line)"))
+            return found
         detail = getattr(exc, "msg", None) or (
             "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
         if not ended:
@@ -917,7 +911,8 @@ def _check_line(raw: bytes | int, ended: bool, number: int, file: str, checker: 
         schema_found = schema_problems(checker.annotation_schema, record, file, number)
         if schema_found:
             return found + schema_found
-    return found + annotation_problems(record, file, number, checker, index, state)
+    meaning = annotation_problems(record, file, number, checker, index, state)
+    return found + meaning if found else meaning
 
 
 # -- the whole corpus ---------------------------------------------------------
