@@ -401,12 +401,16 @@ def write_cache_rows(path: Path, rows: Iterable[Sequence[str]]) -> None:
     """Replace the cache file at `path` by `rows`, atomically. A row with a tab or
     newline in a field is left out (it would not read back); a cache that cannot
     be written is no cache, never an error."""
-    lines = []
-    for row in rows:
-        text = "\t".join(row)
-        if text.count("\t") == len(row) - 1 and "\n" not in text:
-            lines.append(text + "\n")
-    body = "".join(lines).encode("utf-8", "surrogatepass")
+    rows = list(rows)
+    lines = ["\t".join(row) for row in rows]
+    text = "\n".join(lines)
+    # one count over the whole text; row by row only when some field has a tab or newline
+    if (text.count("\n") != len(lines) - 1
+            or text.count("\t") != sum(len(row) for row in rows) - len(rows)):
+        lines = [line for line, row in zip(lines, rows, strict=True)
+                 if line.count("\t") == len(row) - 1 and "\n" not in line]
+        text = "\n".join(lines)
+    body = (text + "\n" if lines else "").encode("utf-8", "surrogatepass")
     data = _CACHE_HEAD + b"\t" + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
     with contextlib.suppress(ParatopicsError, OSError):
         atomic_write(path, data, durable=False)
@@ -658,7 +662,7 @@ class _Collected(ArticleIndex):
         self.records.append((article_id, str(path), count, digest, hashes))
 
 
-def check_articles_parallel(corpus: Corpus, paths: list[Path], checker: Checker,
+def check_articles_parallel(corpus: Corpus, paths: Sequence[Path | str], checker: Checker,
                             index: ArticleIndex, cache: ValidCache, jobs: int
                             ) -> Iterator[Problem]:
     """check_articles over `jobs` processes, with the same output in the same order."""
@@ -1236,9 +1240,10 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
     cache = open_cache() if use_cache else ValidCache()
     summary = Summary(problems=codebook_problems(book))
     index = ArticleIndex(history=corpus.history)
-    all_articles = corpus.article_files()
+    all_articles = corpus.article_paths()
     if paths is None:
-        article_paths, annotation_paths = all_articles, corpus.annotation_files()
+        article_paths: list[Path] | list[str] = all_articles
+        annotation_paths = corpus.annotation_files()
     else:
         article_paths = [p for p in paths if p.suffix == ".json"]
         annotation_paths = [p for p in paths if p.suffix == ".jsonl"]
@@ -1246,8 +1251,8 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
                                                      cache, jobs))
     summary.articles = len(article_paths)
     if annotation_paths and paths is not None:
-        named = {p.resolve() for p in article_paths}
-        rest = [p for p in all_articles if p.resolve() not in named]
+        named = {Path(p).resolve() for p in article_paths}
+        rest = [p for p in all_articles if Path(p).resolve() not in named]
         for _ in check_articles_parallel(corpus, rest, checker, index, cache, jobs):
             pass  # problems in articles not asked about are not reported here
     cache.save(prune=paths is None)
