@@ -252,6 +252,24 @@ def test_a_record_copied_under_another_name_is_caught_even_when_cached(tmp_path:
     assert "copy-0123456789.json /article_id: error [article-id-mismatch]" in done.stdout
 
 
+def test_a_lone_surrogate_in_a_record_is_reported_not_a_crash(tmp_path: Path) -> None:
+    """JSON may escape a lone surrogate ("\\ud800"), which json reads and UTF-8 cannot
+    hold: a paragraph hash made of one is a schema error, in one process and in
+    --jobs workers alike (the record is still indexed, its hashes digested)."""
+    corpus = synthetic_corpus(tmp_path / "corpus", 2, seed=9)
+    path = corpus.article_files()[0]
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["paragraphs"][0]["sha256"] = "\ud800"
+    path.write_text(json.dumps(record), encoding="utf-8")  # ensure_ascii: escaped
+    assert b"\\ud800" in path.read_bytes()
+    for jobs in ("1", "2"):
+        done = run("validate", "--corpus", corpus.root, "--jobs", jobs,
+                   env={"PARATOPICS_CACHE": str(tmp_path / f"cache-{jobs}")})
+        assert done.returncode == 1, output(done)
+        assert "/paragraphs/0/sha256: error [schema]" in done.stdout, output(done)
+        assert "Traceback" not in output(done)
+
+
 @pytest.mark.parametrize("corpus_arg", ["/", "..", "nowhere"])
 def test_corpus_argument_must_be_a_corpus(tmp_path: Path, corpus_arg: str) -> None:
     cwd = tmp_path / "work" / "here"

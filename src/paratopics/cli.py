@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import os
 import sys
@@ -557,6 +558,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # cyclic collector walks every object of the imports again and again (6% of a
     # validation), and forked workers would copy pages only to update its counts.
     gc.freeze()
+    # JSON may escape a lone surrogate, which a message then quotes; UTF-8 cannot
+    # hold one, so it is printed as its escape instead of ending the run.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return int(args.func(args))
     except UsageError as exc:

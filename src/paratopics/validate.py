@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeVar
 
+import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -240,7 +241,11 @@ def provenance_problems(rel: str, sha256: str, corpus: Corpus, file: str,
 def hash_list_digest(hashes: list[str]) -> str:
     """One digest of an article's paragraph hashes, in order: what a cached annotation
     file remembers of each article it judges, to notice any paragraph changing."""
-    return hashlib.sha256(json.dumps(hashes).encode()).hexdigest()
+    try:
+        text = orjson.dumps(hashes)
+    except orjson.JSONEncodeError:  # a lone surrogate, in a faulty record: json writes it
+        text = json.dumps(hashes).encode()
+    return hashlib.sha256(text).hexdigest()
 
 
 #: Stands in for what a record file no longer holds when it is read again.
@@ -487,7 +492,7 @@ def cache_fingerprint() -> str:
     digest = hashlib.sha256()
     code = Path(__file__)
     for part in (schema_dir() / "article.schema.json", code, code.with_name("normalize.py"),
-                 code.with_name("fastschema.py")):
+                 code.with_name("fastschema.py"), code.with_name("store.py")):
         digest.update(part.read_bytes())
     import ftfy
 
