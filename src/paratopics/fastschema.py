@@ -115,9 +115,24 @@ def _emit_node(src: _Source, node: object, v: str, depth: int) -> None:
     if unknown:
         raise Unsupported(", ".join(sorted(unknown)))
     known = _emit_type(src, node.get("type"), v, depth) if "type" in node else None
-    for keyword, value in node.items():
+    # the object's keys first: then the properties it requires are surely there
+    keys = ("required", "additionalProperties")
+    ordered = [k for k in keys if k in node] + [k for k in node if k not in keys]
+    if _exact_keys(node):
+        names = src.constant(frozenset(node["required"]), "keys")
+        src.emit(depth, f"if {_guard('object', v, known)}{v}.keys() != {names}: return False")
+        ordered = ordered[2:]
+    for keyword in ordered:
         if keyword in KEYWORDS and keyword != "type":
-            _emit_keyword(src, keyword, value, node, v, depth, known)
+            _emit_keyword(src, keyword, node[keyword], node, v, depth, known)
+
+
+def _exact_keys(node: dict[str, Any]) -> bool:
+    """Whether an object must have exactly the keys it lists (one test instead of two)."""
+    required, properties = node.get("required"), node.get("properties")
+    return (node.get("additionalProperties") is False and "patternProperties" not in node
+            and isinstance(required, list) and isinstance(properties, dict)
+            and set(required) == set(properties))
 
 
 def _emit_type(src: _Source, value: object, v: str, depth: int) -> str | None:
@@ -132,7 +147,9 @@ def _emit_type(src: _Source, value: object, v: str, depth: int) -> str | None:
 def _emit_keyword(src: _Source, keyword: str, value: Any, node: dict[str, Any], v: str,
                   depth: int, known: str | None) -> None:
     if keyword == "properties":
-        _emit_properties(src, value, v, depth, known)
+        required = node.get("required")
+        _emit_properties(src, value, v, depth, known,
+                         frozenset(required) if isinstance(required, list) else frozenset())
     elif keyword == "required":
         if not isinstance(value, list):
             raise Unsupported("required")
@@ -190,13 +207,19 @@ def _emit_keyword(src: _Source, keyword: str, value: Any, node: dict[str, Any], 
 
 
 def _emit_properties(src: _Source, value: object, v: str, depth: int,
-                     known: str | None) -> None:
+                     known: str | None, present: frozenset[str]) -> None:
+    """Each property's checks; those in `present` (required, and tested before this
+    code runs) are read without a test for their absence."""
     if not isinstance(value, dict):
         raise Unsupported("properties")
     src.emit(depth, f"if {_guard('object', v, known)}True:")
     src.emit(depth + 1, "pass")
     for prop, sub in value.items():
         item = src.name("p")
+        if prop in present:
+            src.emit(depth + 1, f"{item} = {v}[{prop!r}]")
+            _emit_node(src, sub, item, depth + 1)
+            continue
         src.emit(depth + 1, f"{item} = {v}.get({prop!r}, MISSING)")
         src.emit(depth + 1, f"if {item} is not MISSING:")
         src.emit(depth + 2, "pass")
