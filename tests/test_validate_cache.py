@@ -8,6 +8,7 @@ work counters (`records_parsed`, `lines_checked`) show what the cache spared.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -245,6 +246,30 @@ def test_a_damaged_cache_changes_nothing(corpus: Corpus, cache: Path, how: str) 
     if how != "a folder":  # rewritten, and trusted again
         again = validate_corpus(corpus)
         assert report(again) == report(cold) and again.records_parsed == 0
+
+
+@pytest.mark.parametrize("field", [2, 6], ids=["count not a number", "one field more"])
+def test_a_cache_line_of_another_shape_costs_only_its_record(corpus: Corpus, cache: Path,
+                                                             field: int) -> None:
+    """Under a checksum that matches, a line that is not an entry is not trusted: its
+    record is checked as if it were not cached, the other lines still spare theirs,
+    and the next run writes the entry right."""
+    validate_corpus(corpus)
+    path = next(cache.glob("valid-articles-*"))
+    head, _, body = path.read_bytes().partition(b"\n")
+    lines = body.split(b"\n")[:-1]
+    fields = lines[7].split(b"\t")
+    if field < len(fields):
+        fields[field] = b"ten"
+    else:
+        fields.append(b"extra")
+    lines[7] = b"\t".join(fields)
+    body = b"".join(line + b"\n" for line in lines)
+    path.write_bytes(head.split(b"\t")[0] + b"\t"
+                     + hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    warm, _ = same_warm_and_cold(corpus)
+    assert warm.records_parsed == 1
+    assert validate_corpus(corpus).records_parsed == 0
 
 
 def test_a_partial_run_reports_the_same(corpus: Corpus, cache: Path) -> None:
