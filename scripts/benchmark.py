@@ -439,35 +439,41 @@ def bench_load(name: str, size: int, corpus: Path, work: Path) -> list[Row]:
     script = work / "load_child.py"  # a file, not -c: profilers name processes by cmdline
     script.write_text(LOAD_CHILD, encoding="utf-8")
 
-    def load(mode: str, reset: Callable[[], None] = lambda: None) -> tuple[Job, Measured, dict]:
-        """The median of LOAD_RUNS runs (by the loading step's seconds), with the
-        largest peak RSS: single sub-second runs on a shared machine vary by 2x."""
-        job = Job(f"load {mode} [{name} {size:,}]",
-                  [sys.executable, str(script), mode, str(corpus), VERSION], env, reset)
-        runs = []
-        for _ in range(LOAD_RUNS):
+    jobs = {mode: Job(f"load {mode} [{name} {size:,}]",
+                      [sys.executable, str(script), mode, str(corpus), VERSION], env, reset)
+            for mode, reset in (("pyarrow", lambda: None), ("first", fresh(cache)),
+                                ("cached", lambda: None))}
+    # Rounds of pyarrow, first, cached, so that the peer and the loader meet the same
+    # moments of the machine: a single read of the same files here varies by 4x.
+    runs: dict[str, list[tuple[dict, Measured]]] = {mode: [] for mode in jobs}
+    for _ in range(LOAD_RUNS):
+        for mode, job in jobs.items():
             measured = run(job)
-            runs.append((json.loads(measured.stdout.strip().splitlines()[-1]), measured))
-        runs.sort(key=lambda r: r[0]["seconds"])
-        out, measured = runs[len(runs) // 2]
-        peak = max(m.peak_rss for _, m in runs)
-        return job, replace(measured, peak_rss=peak), out
+            runs[mode].append((json.loads(measured.stdout.strip().splitlines()[-1]), measured))
 
-    _, floor, floor_out = load("pyarrow")
+    def median(mode: str) -> tuple[Measured, dict]:
+        """The run of median seconds (the loading step's), with the largest peak RSS."""
+        ordered = sorted(runs[mode], key=lambda r: r[0]["seconds"])
+        out, measured = ordered[len(ordered) // 2]
+        return replace(measured, peak_rss=max(m.peak_rss for _, m in ordered)), out
+
+    floor, floor_out = median("pyarrow")
+    spread = sorted(out["seconds"] for out, _ in runs["pyarrow"])
     rows = []
-    for stage, reset in (("first", fresh(cache)), ("cached", lambda: None)):
-        job, measured, out = load(stage, reset)
+    for stage in ("first", "cached"):
+        measured, out = median(stage)
         rows.append(Row(f"load {stage}", name, size, out["rows"], "paragraphs",
-                        out["seconds"], measured.peak_rss, job, peer="pyarrow read_table",
+                        out["seconds"], measured.peak_rss, jobs[stage], peer="pyarrow read_table",
                         peer_wall=floor_out["seconds"],
                         note=f"process {measured.wall:.1f} s incl. imports; pyarrow "
-                        f"process {floor.wall:.1f} s, peak {mb(floor.peak_rss):,.0f} MB"))
+                        f"process {floor.wall:.1f} s, peak {mb(floor.peak_rss):,.0f} MB; "
+                        f"pyarrow's {len(spread)} reads {spread[0]:.2f}-{spread[-1]:.2f} s"))
     shutil.rmtree(cache, ignore_errors=True)
     return rows
 
 
-#: Runs of each load stage, of which the median is reported.
-LOAD_RUNS = 3
+#: Rounds of the load stages and their peer, of which the medians are reported.
+LOAD_RUNS = 5
 
 
 # -- incremental work -------------------------------------------------------------------
@@ -842,7 +848,8 @@ def report(rows: list[Row], accounting: Accounting | None, reasons: dict[str, st
         "- paratopics' bytecode is compiled before the first stage, as pip does when it "
         "installs a package; the children only read it.",
         "- Each stage ran once in a fresh child process, except validate (cold and +1 "
-        "article) and load: 3 times each from the same state, the median reported. "
+        f"article: {VALIDATE_RUNS} times each from the same state) and load ({LOAD_RUNS} "
+        "rounds, below): the median reported. "
         "*wall s* includes "
         "interpreter start-up, except for the load rows and their pyarrow peer, which time "
         "the loading step after the imports (the process time is in the notes below).",
@@ -866,8 +873,9 @@ def report(rows: list[Row], accounting: Accounting | None, reasons: dict[str, st
         "file, no validation, labels, splits or manifest.",
         "- load: `paratopics.load` with an empty `HF_DATASETS_CACHE` (first), then again "
         "(cached); the peer reads the same release files with `pyarrow.parquet.read_table`. "
-        "Each of the three ran 3 times (first from an empty cache each time): the median "
-        "time, the largest peak.",
+        f"The three ran in {LOAD_RUNS} rounds of peer, first (from an empty cache), cached, so "
+        "that all three meet the same moments of the shared machine: the median time of "
+        "each, the largest peak. The notes give the spread of the peer's reads.",
         "- incremental: one article ingested into a copy of the largest corpus, with the "
         "caches the cold build left (`PARATOPICS_CACHE`: validated records and annotation "
         "files, parsed judgement files, finished shards); then validate, and build v1.1.0 "
