@@ -59,6 +59,7 @@ from pathlib import Path
 import bench_build  # scripts/ is on sys.path when this file is run as a script
 import bench_validate
 import psutil
+from profile_summary import summarize_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = Path("/tmp/paratopics-bench/suite")
@@ -741,44 +742,6 @@ def cores_used(row: Row) -> str:
             f"cores busy on average; py-spy: ")
 
 
-def frame_name(frame: str) -> str:
-    """`write_tree (paratopics/release.py:612)` -> `release.write_tree`."""
-    found = re.match(r"(.+?) \((?:.*/)?([\w.]+?)(?:\.py)?:\d+\)", frame.strip())
-    return f"{found.group(2)}.{found.group(1)}" if found else frame.strip()
-
-
-def summarize_profile(collapsed: str) -> str:
-    """Top 'last paratopics frame' (where our code hands over) and top leaf frames.
-
-    Samples inside imports are counted apart: at small sizes they are most of a
-    run, and no change to the stage's own code would remove them.
-    """
-    ours, leaves, total, imports = Counter[str](), Counter[str](), 0, 0
-    for line in collapsed.splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        frames = [f for f in stack.split(";") if not f.startswith("process ")]
-        n = int(count)
-        total += n
-        if any("_find_and_load" in f for f in frames):
-            imports += n
-            continue
-        leaves[frame_name(frames[-1]) if frames else "(no Python frame)"] += n
-        own = [f for f in frames if "paratopics/" in f]
-        if own:
-            ours[frame_name(own[-1])] += n
-    if not total:
-        return "no samples"
-
-    def top(counter: Counter[str]) -> str:
-        return ", ".join(f"{name} {n / total:.0%}" for name, n in counter.most_common(4)) or (
-            "none")
-
-    return (f"{total:,} samples; deepest paratopics frames: {top(ours)}; leaf frames: "
-            f"{top(leaves)}; imports {imports / total:.0%}")
-
-
 # -- the report -------------------------------------------------------------------------------
 
 
@@ -888,9 +851,11 @@ def report(rows: list[Row], accounting: Accounting | None, reasons: dict[str, st
         "- Rate and ratio targets are judged on the largest generated corpus and on Reuters; "
         "the smaller sizes feed the linearity check (100k articles ≤ 12x the 10k time).",
         "- A missed target's note gives the measured run's CPU time over its wall time (the "
-        "cores it kept busy), then a py-spy profile of the same stage run again: the deepest "
-        "paratopics frame of each sample (where our code hands over to a library) and the "
-        "leaf frames, as shares of all samples; samples inside imports are counted apart. "
+        "cores it kept busy), then a py-spy profile of the same stage run again. Samples in "
+        "the imports at start-up (which no change to the stage removes) and samples with no "
+        "Python frame are counted apart; of the rest, inside calls, it gives the share in "
+        "imports a call made on its way (the module, and the function that led to it), the "
+        "deepest paratopics frame (where our code hands over to a library) and the leaf frame. "
         "Profiles are kept under /tmp/paratopics-bench/suite/run/profiles (py-spy raw format).",
         "",
         "## Notes",
