@@ -250,7 +250,8 @@ _MAX_FAST_DEPTH = 250
 
 def load_json(raw: bytes) -> Any:
     """Exactly `json.loads(raw.decode("utf-8"))`, the same value or the same error,
-    four times faster: by orjson where it is sure to agree.
+    but faster (1.2x on an article record, 1.6x on a judgement line, guards
+    included): by orjson where it is sure to agree.
 
     orjson differs in three ways, each sent to json instead: it reads integers
     of more than 64 bits as floats (input with a run of 19 digits), nests deeper
