@@ -90,7 +90,7 @@ def run_step(step: str, corpus: Path, folder: Path, cache: Path) -> dict[str, ob
     import datasets
     import pyarrow.parquet as pq
 
-    import paratopics
+    from paratopics import load  # its module is imported on first use: import it here
 
     datasets.disable_progress_bars()
     files = sorted((folder / "data" / "paragraphs").glob("*.parquet"))
@@ -110,7 +110,7 @@ def run_step(step: str, corpus: Path, folder: Path, cache: Path) -> dict[str, ob
         ds = datasets.load_dataset(str(folder), "paragraphs", cache_dir=str(cache))
         rows = sum(d.num_rows for d in ds.values())
     else:
-        ds = paratopics.load(corpus=corpus, cache_dir=str(cache))
+        ds = load(corpus=corpus, cache_dir=str(cache))
         rows = sum(d.num_rows for d in ds.values())
     seconds = time.perf_counter() - started
     return {"step": step, "seconds": seconds, "rows": rows, "peak_mb": status_mb("VmHWM"),

@@ -418,7 +418,7 @@ LOAD_CHILD = r'''
 import json, sys, time
 from pathlib import Path
 import datasets, pyarrow.parquet as pq
-import paratopics
+from paratopics import load  # the loader module is imported on first use: import it here
 datasets.disable_progress_bars()
 mode, corpus, version = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 started = time.perf_counter()
@@ -427,7 +427,7 @@ if mode == "pyarrow":
     tables = [pq.read_table(f) for f in files]
     rows = sum(t.num_rows for t in tables)
 else:
-    rows = sum(d.num_rows for d in paratopics.load(version, corpus=corpus).values())
+    rows = sum(d.num_rows for d in load(version, corpus=corpus).values())
 print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
 '''
 
