@@ -124,7 +124,7 @@ class Agreement:
     per_label: list[LabelAgreement] = field(default_factory=list)
 
 
-def _alpha(triples: list[tuple[str, str, object]], distance: object) -> float | None:
+def _alpha(triples: Sequence[tuple[str, str, object]], distance: object) -> float | None:
     from nltk.metrics.agreement import AnnotationTask
 
     values = {t[2] for t in triples}

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -167,11 +168,11 @@ def train(corpus: Corpus, version: str, level: int, out: Path, codebook: Codeboo
     return card
 
 
-def _micro(result: dict[str, object] | None) -> str:
+def _micro(result: dict[str, Any] | None) -> str:
     if not result or not result.get("micro"):
         return "n/a (empty split)"
     micro = result["micro"]
-    return (f"micro-F1 {micro['f1']:.3f} (P {micro['precision']:.3f}, "  # type: ignore[index]
+    return (f"micro-F1 {micro['f1']:.3f} (P {micro['precision']:.3f}, "
             f"R {micro['recall']:.3f}) on {result['paragraphs']} paragraphs")
 
 
@@ -201,7 +202,7 @@ def model_card(card: dict[str, object]) -> str:
 # -- prediction ---------------------------------------------------------------
 
 
-def load_model(folder: Path) -> tuple[object, dict[str, object]]:
+def load_model(folder: Path) -> tuple[object, dict[str, Any]]:
     import joblib
 
     if not (folder / "model.joblib").is_file():

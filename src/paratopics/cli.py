@@ -197,11 +197,11 @@ def cmd_build(args: argparse.Namespace) -> int:
                   "run `paratopics validate` until it passes", file=sys.stderr)
             return EXIT_INVALID
     rows = result.manifest["configs"]
-    for config, info in rows.items():  # type: ignore[attr-defined]
+    for config, info in rows.items():
         parts = ", ".join(f"{split} {n:,}" for split, n in info["rows"].items()) or "(empty)"
         print(f"  {config:12} {parts}")
     verb = "built" if result.status == "built" else "already built, identical:"
-    files = len(result.manifest["files"])  # type: ignore[arg-type]
+    files = len(result.manifest["files"])
     reused = f"; {result.reused} of {result.shards} shards reused from the build cache" if (
         result.status == "built" and result.reused) else ""
     print(f"build: {verb} v{version} at {display_path(result.path)} ({files} files{reused})")

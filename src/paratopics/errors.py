@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -365,7 +366,7 @@ class UsageError(Exception):
     """The command was called wrongly; exit code 2."""
 
 
-def fail(code: str, **fields: object) -> ParatopicsError:
+def fail(code: str, **fields: Any) -> ParatopicsError:
     return ParatopicsError(problem(code, **fields))
 
 

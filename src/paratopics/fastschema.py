@@ -136,8 +136,9 @@ def _exact_keys(node: dict[str, Any]) -> bool:
 
 
 def _emit_type(src: _Source, value: object, v: str, depth: int) -> str | None:
-    names = value if isinstance(value, list) else [value]
-    if not names or any(not isinstance(n, str) or n not in _TYPE_TESTS for n in names):
+    given = value if isinstance(value, list) else [value]
+    names = [n for n in given if isinstance(n, str) and n in _TYPE_TESTS]
+    if not names or len(names) != len(given):
         raise Unsupported(f"type {value!r}")
     tests = " or ".join(_TYPE_TESTS[n].format(v=v) for n in names)
     src.emit(depth, f"if not ({tests}): return False")

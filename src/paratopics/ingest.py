@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .errors import CATALOG, ParatopicsError, Problem, fail, problem
 from .normalize import normalize_document, normalize_paragraph, sha256_text
@@ -385,13 +385,13 @@ def parse_json(text: str, file: str, fmt: str, source: str | None = None,
             return parsed
         records = data if isinstance(data, list) else [data]
         items = [(i + 1 if isinstance(data, list) else None, r) for i, r in enumerate(records)]
-    for number, record in items:
+    for at, record in items:  # at: line (JSON Lines) or position (array), else None
         try:
             draft = draft_from_json(record, source)
         except ParatopicsError as exc:
-            parsed.problems.append(_json_problem(exc, file, number))
+            parsed.problems.append(_json_problem(exc, file, at))
             continue
-        draft.record = number
+        draft.record = at
         parsed.drafts.append(draft)
     return parsed
 
@@ -581,7 +581,7 @@ def _parsed(record: bytes) -> Article | None:
         parsed = json.loads(record)
     except (ValueError, RecursionError):
         return None
-    return parsed if isinstance(parsed, dict) else None
+    return cast("Article", parsed) if isinstance(parsed, dict) else None
 
 
 def _recorded_path(record: bytes) -> str:

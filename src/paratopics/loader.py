@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import pyarrow.parquet as pq
 from datasets import (
@@ -40,7 +41,7 @@ from . import release_layout as release_module
 from .errors import UsageError, fail
 from .store import Corpus, find_corpus
 
-AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
+AnyDataset: TypeAlias = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
 CORPUS_ENV = "PARATOPICS_CORPUS"
 
 
@@ -157,7 +158,7 @@ def load(version: str | None = None, config: str = release_module.DEFAULT_CONFIG
     folder = release_module.release_dir(where, chosen).resolve()
     features = release_features(folder, next(iter(by_split.values())), config)
     files = {name: [str(folder / path) for path in paths] for name, paths in by_split.items()}
-    dataset: AnyDataset = load_dataset(  # type: ignore[call-overload]
+    dataset: AnyDataset = load_dataset(
         "parquet", data_files=files, features=features, split=split,
         streaming=streaming, **kwargs)
     return dataset

@@ -17,10 +17,10 @@ import datetime as dt
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
@@ -44,8 +44,8 @@ def size_category(rows: int) -> str:
     return next((name for bound, name in bounds if rows < bound), "10M<n<100M")
 
 
-def _files_by_split(manifest: dict[str, object], config: str) -> dict[str, list[dict[str, object]]]:
-    out: dict[str, list[dict[str, object]]] = {}
+def _files_by_split(manifest: dict[str, object], config: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
     for entry in manifest["files"]:  # type: ignore[attr-defined]
         folder, name = entry["path"].split("/")
         if folder == config:
@@ -149,7 +149,7 @@ def hub_url(repo_id: str) -> str:
     return HUB_DATASETS + repo_id
 
 
-def _md_table(header: list[str], rows: list[list[object]]) -> str:
+def _md_table(header: list[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -622,7 +622,7 @@ def push(plan: UploadPlan, folder: Path, token: str, api: HubApi | None = None) 
     if api is None:
         from huggingface_hub import HfApi
 
-        api = HfApi(token=token)
+        api = cast(HubApi, HfApi(token=token))
     api.create_repo(plan.repo_id, repo_type="dataset", exist_ok=True, token=token)
     commit = api.upload_folder(repo_id=plan.repo_id, repo_type="dataset", folder_path=str(folder),
                                commit_message=plan.commit_message,

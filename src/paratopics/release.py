@@ -801,27 +801,27 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
             article = read_article_file(corpus.articles / f"{aid}.json")
             home = split_of(aid)
             for split, row in paragraph_rows(article, decisions, classes, home):
-                shard = routes.get(("paragraphs", split), {}).get(aid)
-                if shard is not None:
-                    writers[shard.key].add_row(row)
-                    writers[shard.key].tally.saw_paragraph(
+                target = routes.get(("paragraphs", split), {}).get(aid)
+                if target is not None:
+                    writers[target.key].add_row(row)
+                    writers[target.key].tally.saw_paragraph(
                         split, row["labels"], decisions.get(row["paragraph_index"]))  # type: ignore[arg-type, call-overload]
             split, row = article_row(article, decisions, classes, home)
             if split != (home if aid in judged else UNLABELED):
                 raise RuntimeError(f"{aid}: its judgements name no paragraph of it; "
                                    "run paratopics validate")
-            shard = routes.get(("articles", split), {}).get(aid)
-            if shard is not None:
-                writers[shard.key].add_row(row)
-                writers[shard.key].tally.articles += 1
-                writers[shard.key].tally.saw_published(article["published"])
+            target = routes.get(("articles", split), {}).get(aid)
+            if target is not None:
+                writers[target.key].add_row(row)
+                writers[target.key].tally.articles += 1
+                writers[target.key].tally.saw_published(article["published"])
             for config, split in (("paragraphs", home), ("paragraphs", UNLABELED),
                                   ("articles", home), ("articles", UNLABELED)):
-                shard = routes.get((config, split), {}).get(aid)
-                if shard is not None:
-                    left[shard.key] -= 1
-                    if not left[shard.key]:
-                        writers[shard.key].finish()
+                target = routes.get((config, split), {}).get(aid)
+                if target is not None:
+                    left[target.key] -= 1
+                    if not left[target.key]:
+                        writers[target.key].finish()
         background.finish()
     finally:
         background.close()
@@ -874,7 +874,7 @@ def label_distribution(tally: Tally, codebook: Codebook) -> dict[str, dict[str, 
 
 def build_manifest(version: str, written: Written, codebook: Codebook) -> dict[str, object]:
     tally = written.tally
-    first, last = tally.published or [None, None]
+    first, last = tally.published if tally.published else (None, None)
     return {
         "name": "paratopics",
         "version": version,

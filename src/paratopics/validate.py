@@ -169,7 +169,7 @@ def article_problems(article: Article, file: str, checker: Checker,
                              detail=f"the record's id {aid!r} is not its file name "
                              f"{expected_id!r}"))
     for where in ("title", "section"):
-        value = article[where]  # type: ignore[literal-required]
+        value = article[where]
         if value is not None and not is_normalized(value):
             found.append(problem("not-normalized", file=file, pointer=f"/{where}", where=where))
     offset = 0
@@ -806,7 +806,7 @@ class AnnotationState:
 def _paragraph_problem(record: Annotation, file: str, line: int,
                        index: ArticleIndex) -> Problem | None:
     """The judged paragraph exists and still has the text that was judged."""
-    where = {"file": file, "line": line}
+    where: dict[str, Any] = {"file": file, "line": line}
     aid, position = record["article_id"], record["paragraph_index"]
     try:
         hashes = index.hashes[aid]
@@ -828,7 +828,7 @@ def _paragraph_problem(record: Annotation, file: str, line: int,
 
 def _label_problem(label: str, i: int, file: str, line: int, codebook: Codebook) -> Problem:
     """Why `label` is not an active codebook id: unknown, or retired."""
-    where = {"file": file, "line": line, "pointer": f"/labels/{i}"}
+    where: dict[str, Any] = {"file": file, "line": line, "pointer": f"/labels/{i}"}
     if label not in codebook:
         guess = codebook.suggest(label)
         suggestion = f"; did you mean '{guess}'?" if guess else ""
@@ -1175,7 +1175,9 @@ def _check_group(paths: list[Path]) -> _Group:
 def _groups(paths: list[Path], count: int) -> list[list[Path]]:
     """`paths` cut into at most `count` runs of consecutive files of about equal size."""
     sizes = [max(path.stat().st_size, 1) if path.is_file() else 1 for path in paths]
-    share, groups, current, filled = sum(sizes) / count, [], [], 0.0
+    groups: list[list[Path]] = []
+    current: list[Path] = []
+    share, filled = sum(sizes) / count, 0.0
     for path, size in zip(paths, sizes, strict=True):
         current.append(path)
         filled += size
@@ -1265,7 +1267,7 @@ def _start_methods() -> list[str]:
     return multiprocessing.get_all_start_methods()
 
 
-def _judged_twice(vouched: list[FileEntry | None], checked: Iterable[tuple[str, str]]) -> bool:
+def _judged_twice(vouched: Sequence[FileEntry | None], checked: Iterable[tuple[str, str]]) -> bool:
     """Whether an (annotator, article) pair of a vouched file is judged in another file
     too: in a vouched one, or in those checked line by line (`checked`)."""
     pairs: set[tuple[str, str]] = set()
