@@ -222,11 +222,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sha256_files(paths: Iterable[Path], threads: int = 4) -> list[str]:
+def sha256_files(paths: Iterable[Path], threads: int = 4, run: int = 256) -> list[str]:
     """sha256_file of each path, in order: reading and hashing release the GIL,
-    so a few threads overlap the many small reads of a large corpus."""
+    so a few threads overlap the many small reads of a large corpus (twice as fast
+    from disk, slower from the page cache). The threads take the paths in runs of
+    `run`: Executor.map makes a future per item, all at once, which for 100,000
+    articles raised a build's peak by 67 MB and, from the page cache, took 1.8x
+    the time."""
+    todo = list(paths)
+    runs = [todo[i:i + run] for i in range(0, len(todo), run)]
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(sha256_file, paths))
+        return [digest for done in pool.map(_sha256_run, runs) for digest in done]
+
+
+def _sha256_run(paths: list[Path]) -> list[str]:
+    return [sha256_file(path) for path in paths]
 
 
 def dump_json(record: object) -> bytes:
