@@ -32,22 +32,31 @@ def module_of(frame: str) -> str:
     return found.group(1).replace("/", ".") if found else frame_name(frame)
 
 
+def frame_file(frame: str) -> str:
+    """`start (datasets/utils/patching.py:108)` -> `datasets/utils/patching.py`."""
+    found = re.search(r"\((.+?):\d+\)$", frame.strip())
+    return found.group(1) if found else ""
+
+
 def import_site(frames: list[str]) -> tuple[str, str] | None:
     """(module, the call that led to it) for an import made inside a function call;
     None for one made at start-up (only module bodies above it). The first kind is a
-    cost of that call; the caller named is the third function up from the import, which
-    is past the helpers that do the importing."""
+    cost of that call. The call named is the innermost one outside the file that did
+    the importing, which is a helper (such as a patcher) more often than a cause."""
     first = next(i for i, f in enumerate(frames) if is_import(f))
     callers = [f for f in frames[:first] if not is_plumbing(f)]
     if all(f.startswith("<module> ") for f in callers):
         return None
     module = next((module_of(f) for f in frames[first:] if f.startswith("<module> ")), "?")
-    calls = [frame_name(f) for f in callers if not f.startswith("<module> ")]
-    return module, calls[-3] if len(calls) >= 3 else calls[0]
+    calls = [f for f in callers if not f.startswith("<module> ")]
+    helper = frame_file(calls[-1])
+    cause = next((f for f in reversed(calls) if frame_file(f) != helper), calls[-1])
+    return module, frame_name(cause)
 
 
 def summarize_profile(collapsed: str) -> str:
-    """Top 'last paratopics frame' (where our code hands over) and top leaf frames.
+    """Where a stage's samples went: start-up imports, imports inside calls (with
+    their cause), the last paratopics frame (where our code hands over) and leaves.
 
     Samples inside imports are counted apart: at small sizes they are most of a
     run, and no change to the stage's own code would remove them. Imports made at

@@ -33,6 +33,10 @@ def test_imports_at_start_up_are_told_from_imports_inside_a_call() -> None:
     late = f"{MAIN};{LOAD};{BUILDER};{IMPORT};<module> (scipy/io/__init__.py:102)"
     assert import_site(late.split(";")) == ("scipy.io", "streaming.extend_module_for_streaming")
     assert import_site(STARTUP.split(";")) is None
+    # the cause is the innermost call outside the file that imported: here pkg/a.py
+    direct = (f"{MAIN};{LOAD};g (pkg/b.py:2);h (pkg/b.py:5);f (pkg/a.py:1);{IMPORT};"
+              "<module> (x.py:1)")
+    assert import_site(direct.split(";")) == ("x", "b.h")
     run_m = ("_run_module_as_main (runpy.py:198);_run_code (runpy.py:88);"
              "<module> (paratopics/__main__.py:3);" + STARTUP.split(";", 1)[1])
     assert import_site(run_m.split(";")) is None
