@@ -59,6 +59,7 @@ from pathlib import Path
 import bench_build  # scripts/ is on sys.path when this file is run as a script
 import bench_validate
 import psutil
+from load_floor import verdict as load_verdict
 from profile_summary import summarize_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -727,8 +728,8 @@ def check_row(row: Row, largest: int) -> None:
                                else f"MISSED ({row.wall:.0f} s)"))
     elif row.stage == "load first" and judged(row, largest) and row.ratio:
         row.checks.append((f"≤ {LOAD_FIRST_RATIO}x pyarrow read",
-                           load_first_verdict(row.ratio, row.peer_wall, row.floor_wall,
-                                              row.bare_wall)))
+                           load_verdict(row.ratio, LOAD_FIRST_RATIO, row.peer_wall,
+                                        row.floor_wall, row.bare_wall)))
     elif row.stage == "load cached" and judged(row, largest):
         row.checks.append((f"< {LOAD_CACHED_S:.0f} s", "met" if row.wall < LOAD_CACHED_S
                            else f"MISSED ({row.wall:.2f} s)"))
@@ -739,20 +740,6 @@ def check_row(row: Row, largest: int) -> None:
     if row.stage.startswith("build"):  # every build, the incremental one too
         verdict = "met" if row.peak_rss < BUILD_RSS else "MISSED"
         row.checks.append(("peak RSS < 2 GB", f"{verdict} ({mb(row.peak_rss):,.0f} MB)"))
-
-
-def load_first_verdict(ratio: float, read: float | None, floor: float | None = None,
-                       bare: float | None = None) -> str:
-    """Met or missed; a miss says which reference misses too: the floor (read + cache
-    write: no loader on load_dataset could meet the target on this input) or a bare
-    load_dataset of the same files (datasets' own cost, not paratopics')."""
-    if ratio <= LOAD_FIRST_RATIO:
-        return f"met ({ratio:.2f}x)"
-    if read and floor and floor / read > LOAD_FIRST_RATIO:
-        return f"MISSED ({ratio:.2f}x; out of reach: read + cache write alone {floor / read:.2f}x)"
-    if read and bare and bare / read > LOAD_FIRST_RATIO:
-        return f"MISSED ({ratio:.2f}x; a bare load_dataset of the same files {bare / read:.2f}x)"
-    return f"MISSED ({ratio:.2f}x)"
 
 
 def check_linear(rows: list[Row]) -> None:

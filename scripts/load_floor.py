@@ -9,7 +9,9 @@ fingerprint, no feature casts), so its time is a floor for the loader: a ratio
 target against the bare read that this floor already misses cannot be met by
 any loader built on `load_dataset`, only by one that skips the cache.
 
-The benchmark's load child times `floor(files, folder)` beside the bare read.
+The benchmark's load child times `floor(files, folder)` beside the bare read, and
+`verdict` judges a first load against its target with both references. This
+module needs only pyarrow, so the tests can import it without the bench extra.
 """
 
 from __future__ import annotations
@@ -48,3 +50,17 @@ def floor(files: Sequence[Path], folder: Path) -> tuple[int, int]:
     """Read `files` and write them as a cache into `folder`: (rows, bytes written)."""
     tables = read_release(files)
     return sum(t.num_rows for t in tables), write_cache(tables, folder)
+
+
+def verdict(ratio: float, target: float, read: float | None, floor: float | None = None,
+            bare: float | None = None) -> str:
+    """Met or missed; a miss says which reference misses too: the floor (read + cache
+    write: no loader on load_dataset could meet the target on this input) or a bare
+    load_dataset of the same files (datasets' own cost, not paratopics')."""
+    if ratio <= target:
+        return f"met ({ratio:.2f}x)"
+    if read and floor and floor / read > target:
+        return f"MISSED ({ratio:.2f}x; out of reach: read + cache write alone {floor / read:.2f}x)"
+    if read and bare and bare / read > target:
+        return f"MISSED ({ratio:.2f}x; a bare load_dataset of the same files {bare / read:.2f}x)"
+    return f"MISSED ({ratio:.2f}x)"

@@ -20,8 +20,7 @@ from paratopics import release as release_module
 from paratopics.loader import load
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from benchmark import LOAD_FIRST_RATIO, load_first_verdict
-from load_floor import CACHE_BATCH_ROWS, floor, write_cache
+from load_floor import CACHE_BATCH_ROWS, floor, verdict, write_cache
 
 
 def paragraph_files(root: Path) -> list[Path]:
@@ -65,15 +64,15 @@ def test_cache_batches_are_datasets_batches(tmp_path: Path) -> None:
     assert lengths == [10, 10, 5]
 
 
-def test_load_first_verdict_names_the_reference_that_misses_too() -> None:
-    assert load_first_verdict(1.2, 0.04, 0.05, 0.05).startswith("met")
-    assert load_first_verdict(LOAD_FIRST_RATIO, None).startswith("met")
+def test_verdict_names_the_reference_that_misses_too() -> None:
+    assert verdict(1.2, 1.5, 0.04, 0.05, 0.05).startswith("met")
+    assert verdict(1.5, 1.5, None).startswith("met")
     # Both references within the target: paratopics' own share is the miss.
-    assert load_first_verdict(3.0, 0.04, 0.05, 0.05) == "MISSED (3.00x)"
+    assert verdict(3.0, 1.5, 0.04, 0.05, 0.05) == "MISSED (3.00x)"
     # The floor misses: no loader writing the cache could meet it.
-    out_of_reach = load_first_verdict(3.0, 0.04, 0.07, 0.10)
+    out_of_reach = verdict(3.0, 1.5, 0.04, 0.07, 0.10)
     assert out_of_reach.startswith("MISSED (3.00x; out of reach")
     assert "1.75x" in out_of_reach
     # Only the bare load_dataset misses: datasets' own cost.
-    bare = load_first_verdict(3.0, 0.04, 0.05, 0.11)
+    bare = verdict(3.0, 1.5, 0.04, 0.05, 0.11)
     assert bare == "MISSED (3.00x; a bare load_dataset of the same files 2.75x)"
