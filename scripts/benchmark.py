@@ -422,7 +422,7 @@ def bench_verify(name: str, size: int, corpus: Path, paragraphs: int) -> Row:
 LOAD_CHILD = r'''
 import json, shutil, sys, time
 from pathlib import Path
-import datasets, pyarrow.parquet as pq
+import datasets
 sys.path.insert(0, sys.argv[4])
 from load_floor import floor, read_release
 from paratopics import load  # the loader module is imported on first use: import it here
@@ -456,7 +456,8 @@ LOAD_MODES = ("pyarrow", "floor", "bare", "first", "cached")
 
 def bench_load(name: str, size: int, corpus: Path, work: Path) -> list[Row]:
     """paratopics.load first (empty HF cache) and cached, beside pyarrow read_table,
-    and the read + cache write floor that a first load cannot go below."""
+    the read + cache write floor that a first load cannot go below, and a bare
+    load_dataset of the same files."""
     cache = work / f"{name}-{size}-hf-cache"
     scratch = work / f"{name}-{size}-floor-cache"
     env = {"HF_DATASETS_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
