@@ -702,6 +702,8 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
             tables.append(compact(recent))
     if recent:
         tables.append(compact(recent))
+    if len(tables) > 1:  # taking rows from a chunked table concatenates its columns
+        tables = [compact(tables)]  # anew for every take: once here, before the sort
     paths = _article_files(corpus)
     articles = [ArticleFile(path.stem, path, digest)
                 for path, digest in zip(paths, sha256_files(paths), strict=True)]
