@@ -493,3 +493,25 @@ def test_invalid_data_publishes_nothing_whichever_way_it_is_checked(
     assert result is None
     assert {p.code for p in summary.problems} >= {"unknown-label", "article-id-mismatch"}
     assert not corpus.releases.exists() or list(corpus.releases.iterdir()) == []
+
+
+@pytest.mark.parametrize("size", [1, 4, 7, 50])
+def test_sorted_chunks_of_a_chunked_table_are_its_rows_in_order(size: int) -> None:
+    import random
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = random.Random(size)
+    schema = pa.schema([("key", pa.int64()), ("text", pa.string())])
+    parts = [pa.table({"key": [rng.randrange(100) for _ in range(n)],
+                       "text": [f"row {i} of {n}" for i in range(n)]}, schema=schema)
+             for n in (5, 0, 13, 1, 9)]
+    table = pa.concat_tables(parts)
+    assert table.column("text").num_chunks > 1
+    order = pc.sort_indices(table, sort_keys=[("key", "ascending"), ("text", "ascending")])
+
+    chunks = list(release.sorted_chunks(table, order, size=size))
+
+    assert [c.num_rows for c in chunks[:-1]] == [size] * (len(chunks) - 1)
+    assert pa.concat_tables(chunks).to_pylist() == table.take(order).to_pylist()

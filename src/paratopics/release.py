@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -445,9 +446,22 @@ def shard_names(split: str, count: int) -> list[str]:
 
 def sorted_chunks(table: pa.Table, order: pa.Array, size: int = READ_BATCH
                   ) -> Iterator[pa.Table]:
-    """`table` in the row order `order`, a chunk at a time (no sorted copy of it all)."""
+    """`table` in the row order `order`, a chunk at a time (no sorted copy of it all).
+
+    Rows are taken from each of the table's record batches apart: a take from a
+    chunked column first concatenates the whole column, which for a million
+    judgements is a copy of the largest column, made again for every chunk.
+    """
+    batches = table.to_batches()
+    starts = np.cumsum([0] + [batch.num_rows for batch in batches])
     for start in range(0, len(order), size):
-        yield table.take(order.slice(start, size))
+        rows = order.slice(start, size).to_numpy().astype(np.int64)
+        home = np.searchsorted(starts, rows, side="right") - 1  # each row's batch
+        grouped = np.argsort(home, kind="stable")  # the rows, batch by batch
+        parts = [batches[b].take(pa.array(rows[grouped][home[grouped] == b] - starts[b]))
+                 for b in np.unique(home)]
+        taken = pa.Table.from_batches(parts, schema=table.schema)
+        yield taken.take(pa.array(np.argsort(grouped)))  # back into `order`
         if start % (10 * size) == 0:
             give_back_memory()  # the chunks taken and dropped so far
 
@@ -702,8 +716,6 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
             tables.append(compact(recent))
     if recent:
         tables.append(compact(recent))
-    if len(tables) > 1:  # taking rows from a chunked table concatenates its columns
-        tables = [compact(tables)]  # anew for every take: once here, before the sort
     paths = _article_files(corpus)
     articles = [ArticleFile(path.stem, path, digest)
                 for path, digest in zip(paths, sha256_files(paths), strict=True)]
