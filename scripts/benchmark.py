@@ -421,6 +421,8 @@ def bench_verify(name: str, size: int, corpus: Path, paragraphs: int) -> Row:
 #: A loading step in its own process, timed after its imports (as bench_load does).
 LOAD_CHILD = r'''
 import json, shutil, sys, time
+if sys.argv[1] == "core":  # as in a core install, where scipy is absent: import scipy fails
+    sys.modules["scipy"] = None
 from pathlib import Path
 import datasets
 sys.path.insert(0, sys.argv[4])
@@ -450,8 +452,11 @@ print(json.dumps({"seconds": seconds, "rows": rows}))
 #: The loading modes, each run once per round: the peer (the read alone), the floor
 #: of any first load_dataset (read + cache write, see load_floor), a bare first
 #: load_dataset of the same files (what datasets costs without paratopics), then
-#: paratopics.load first and cached.
-LOAD_MODES = ("pyarrow", "floor", "bare", "first", "cached")
+#: paratopics.load first and cached. And a first paratopics.load where scipy cannot be
+#: imported: datasets imports scipy.io inside every first load_dataset when it is
+#: installed (it patches scipy.io.loadmat for streaming), and only scikit-learn, in the
+#: train and test extras, brings it.
+LOAD_MODES = ("pyarrow", "floor", "bare", "first", "cached", "core")
 
 
 def bench_load(name: str, size: int, corpus: Path, work: Path) -> list[Row]:
@@ -465,7 +470,7 @@ def bench_load(name: str, size: int, corpus: Path, work: Path) -> list[Row]:
     script = work / "load_child.py"  # a file, not -c: profilers name processes by cmdline
     script.write_text(LOAD_CHILD, encoding="utf-8")
 
-    resets = {"first": fresh(cache)}
+    resets = {"first": fresh(cache), "core": fresh(cache)}
     jobs = {mode: Job(f"load {mode} [{name} {size:,}]",
                       [sys.executable, str(script), mode, str(corpus), VERSION,
                        str(Path(__file__).parent), str(scratch)], env,
@@ -491,7 +496,7 @@ def bench_load(name: str, size: int, corpus: Path, work: Path) -> list[Row]:
 
     peer, peer_out = median("pyarrow")
     least, read = median("floor")[1]["seconds"], peer_out["seconds"]
-    bare = median("bare")[1]["seconds"]
+    bare, core = median("bare")[1]["seconds"], median("core")[1]["seconds"]
     spread = sorted(out["seconds"] for out, _ in runs["pyarrow"])
     fastest = min(out["seconds"] for out, _ in runs["first"])
     rows = []
@@ -499,7 +504,8 @@ def bench_load(name: str, size: int, corpus: Path, work: Path) -> list[Row]:
         measured, out = median(stage)
         first_note = (f"; floor (read + Arrow cache write, load_floor) {least:.2f} s, "
                       f"{least / read:.2f}x the read; a bare load_dataset of the same files "
-                      f"{bare:.2f} s, {bare / read:.2f}x; fastest runs: first {fastest:.2f} s, "
+                      f"{bare:.2f} s, {bare / read:.2f}x; first without scipy {core:.2f} s, "
+                      f"{core / read:.2f}x; fastest runs: first {fastest:.2f} s, "
                       f"read {spread[0]:.2f} s, {fastest / spread[0]:.2f}x"
                       if stage == "first" else "")
         rows.append(Row(f"load {stage}", name, size, out["rows"], "paragraphs",
@@ -886,15 +892,20 @@ def report(rows: list[Row], accounting: Accounting | None, reasons: dict[str, st
         "does just those two things, with nothing around them, as the floor of a first "
         "load (a miss is *out of reach* when the floor alone misses). And a bare "
         "`datasets.load_dataset(\"parquet\", ...)` of the same files and splits, from its "
-        "own empty cache, is what `datasets` costs without paratopics. "
-        f"The five ran in {LOAD_RUNS} rounds ({LOAD_RUNS_SHORT} when the read's median was "
+        "own empty cache, is what `datasets` costs without paratopics. A third, a first "
+        "`paratopics.load` with scipy made unimportable, is the first load of a core "
+        "install: with scipy installed (scikit-learn, in the train and test extras, brings "
+        "it), datasets imports `scipy.io` inside every first `load_dataset`, to patch "
+        "`loadmat` for streaming. "
+        f"The six ran in {LOAD_RUNS} rounds ({LOAD_RUNS_SHORT} when the read's median was "
         f"under {LOAD_SHORT_S} s) of peer, floor, bare, first (from an empty cache), "
-        "cached, so that all meet the same moments of the shared machine: the median time "
-        "of each, the largest peak. The notes give the spread of the peer's "
-        "reads, the references and the fastest runs: the read allocates the whole table at "
-        "once, and the kernel's time to supply that memory varies widely here (0.2 to 2.7 s "
-        "of system time for the 1.2 GB of the 100k release), while a first load streams "
-        "in batches; the verdict is on the medians, the fastest runs show the other end.",
+        "cached, first without scipy, so that all meet the same moments of the shared "
+        "machine: the median time of each, the largest peak. The notes give the spread "
+        "of the peer's reads, the references and the fastest runs: the read allocates the "
+        "whole table at once, and the kernel's time to supply that memory varies widely here "
+        "(0.2 to 2.7 s of system time for the 1.2 GB of the 100k release), while a first "
+        "load streams in batches; the verdict is on the medians, the fastest runs show the "
+        "other end.",
         "- incremental: one article ingested into a copy of the largest corpus, with the "
         "caches the cold build left (`PARATOPICS_CACHE`: validated records and annotation "
         "files, parsed judgement files, finished shards); then validate, and build v1.1.0 "

@@ -7,6 +7,8 @@ compare the floor's output with the cache `datasets` left behind.
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -76,3 +78,34 @@ def test_verdict_names_the_reference_that_misses_too() -> None:
     # Only the bare load_dataset misses: datasets' own cost.
     bare = verdict(3.0, 1.5, 0.04, 0.05, 0.11)
     assert bare == "MISSED (3.00x; a bare load_dataset of the same files 2.75x)"
+
+
+SCIPY_PROBE = r"""
+import json, sys
+if sys.argv[1] == "blocked":
+    sys.modules["scipy"] = None
+import datasets
+from paratopics.loader import load
+before = "scipy.io" in sys.modules
+loaded = load("1.0.0", corpus=sys.argv[2], cache_dir=sys.argv[3])
+print(json.dumps({"before": before, "after": "scipy.io" in sys.modules,
+                  "rows": sum(split.num_rows for split in loaded.values())}))
+"""
+
+
+def test_a_first_load_imports_scipy_io_only_where_it_is_installed(tmp_path: Path) -> None:
+    """The premise of the benchmark's "first without scipy" reference: datasets
+    imports scipy.io inside a first load_dataset (it patches loadmat for streaming)
+    when scipy is installed, as it is here through scikit-learn, and loads the same
+    rows in a process where scipy cannot be imported, as in a core install."""
+    paragraph_files(tmp_path)
+    runs = {}
+    for mode in ("installed", "blocked"):
+        done = subprocess.run(
+            [sys.executable, "-c", SCIPY_PROBE, mode, str(tmp_path / "corpus"),
+             str(tmp_path / f"hf-{mode}")], capture_output=True, text=True, check=True)
+        runs[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert runs["installed"]["before"] is False
+    assert runs["installed"]["after"] is True
+    assert runs["blocked"]["after"] is False
+    assert runs["blocked"]["rows"] == runs["installed"]["rows"] > 0
