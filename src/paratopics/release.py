@@ -458,8 +458,10 @@ def sorted_chunks(table: pa.Table, order: pa.Array, size: int = READ_BATCH
         rows = order.slice(start, size).to_numpy().astype(np.int64)
         home = np.searchsorted(starts, rows, side="right") - 1  # each row's batch
         grouped = np.argsort(home, kind="stable")  # the rows, batch by batch
-        parts = [batches[b].take(pa.array(rows[grouped][home[grouped] == b] - starts[b]))
-                 for b in np.unique(home)]
+        homes, counts = np.unique(home[grouped], return_counts=True)
+        pieces = np.split(rows[grouped], np.cumsum(counts)[:-1])
+        parts = [batches[b].take(pa.array(piece - starts[b]))
+                 for b, piece in zip(homes, pieces, strict=True)]
         taken = pa.Table.from_batches(parts, schema=table.schema)
         yield taken.take(pa.array(np.argsort(grouped)))  # back into `order`
         if start % (10 * size) == 0:
