@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -497,11 +500,6 @@ def test_invalid_data_publishes_nothing_whichever_way_it_is_checked(
 
 @pytest.mark.parametrize("size", [1, 4, 7, 50])
 def test_sorted_chunks_of_a_chunked_table_are_its_rows_in_order(size: int) -> None:
-    import random
-
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     rng = random.Random(size)
     schema = pa.schema([("key", pa.int64()), ("text", pa.string())])
     parts = [pa.table({"key": [rng.randrange(100) for _ in range(n)],
