@@ -18,9 +18,11 @@ from types import ModuleType
 from . import annotation_report as annotation_report_module
 from . import annotations as annotations_module
 from . import codebook as codebook_module
+from . import corpus_init
 from . import guide as guide_module
 from . import ingest as ingest_module
 from . import stats as stats_module
+from .corpus_config import codebook_for
 from .errors import (
     ParatopicsError,
     Problem,
@@ -61,6 +63,11 @@ def _corpus(args: argparse.Namespace) -> Corpus:
                          f"{', '.join(s + '/' for s in layout)}); pass a corpus or an empty "
                          "folder")
     return Corpus(root)
+
+
+def _codebook(corpus: Corpus) -> codebook_module.Codebook:
+    """The codebook of `corpus`: its own when its marker names one, else the shipped one."""
+    return codebook_for(corpus.root)
 
 
 def _emit(problems: Sequence[Problem], fmt: str) -> None:
@@ -142,7 +149,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     release = _release()
     corpus = _corpus(args)
-    book = codebook_module.load()
+    book = _codebook(corpus)
     print(stats_module.corpus_stats_text(corpus, book))
     versions = release.list_versions(corpus)
     if args.version or versions:
@@ -176,7 +183,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         release.check_version(version)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    book = codebook_module.load()
+    book = _codebook(corpus)
     with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")):
         target = release.release_dir(corpus, version)
         existed = target.exists()
@@ -228,7 +235,7 @@ def _all_versions(corpus: Corpus) -> list[str]:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
-    book = codebook_module.load()
+    book = _codebook(corpus)
     versions = [_version(args.version, corpus)] if args.version or not args.all else (
         _all_versions(corpus))
     failed = 0
@@ -267,7 +274,7 @@ def _checked_judgements(corpus: Corpus, book: codebook_module.Codebook, command:
 
 def cmd_agreement(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
-    book = codebook_module.load()
+    book = _codebook(corpus)
     checked = _checked_judgements(corpus, book, "agreement")
     if checked is None:
         return EXIT_INVALID
@@ -278,7 +285,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 def cmd_adjudicate(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
-    book = codebook_module.load()
+    book = _codebook(corpus)
     checked = _checked_judgements(corpus, book, "adjudicate")
     if checked is None:
         return EXIT_INVALID
@@ -288,7 +295,10 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
 
 
 def cmd_guide(args: argparse.Namespace) -> int:
-    book = codebook_module.load()
+    # the guide of the corpus here, if there is one; else of the shipped codebook
+    chosen = args.corpus or os.environ.get("PARATOPICS_CORPUS")
+    root = Path(chosen) if chosen else find_corpus()
+    book = codebook_for(root) if root is not None and root.is_dir() else codebook_module.load()
     if args.out is None:
         sys.stdout.write(guide_module.guide_markdown(book))
         return EXIT_OK
@@ -322,7 +332,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from . import evaluate as evaluate_module
 
     corpus = _corpus(args)
-    book = codebook_module.load()
+    book = _codebook(corpus)
     predictions = Path(args.predictions)
     if not predictions.is_file():
         raise UsageError(f"--predictions {predictions}: no such file")
@@ -336,7 +346,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from . import baseline
 
     corpus = _corpus(args)
-    book = codebook_module.load()
+    book = _codebook(corpus)
     version = _version(args.version, corpus)
     card = baseline.train(corpus, version, args.level, Path(args.out), book)
     print(baseline.model_card(card))
@@ -355,7 +365,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         corpus = _corpus(args)
         version = _version(args.version, corpus)
         gold = evaluate_module.read_gold(corpus, version, args.split, int(card["level"]),
-                                         codebook_module.load())
+                                         _codebook(corpus))
         items = [(pid, gold.texts[pid]) for pid in gold.ids]
     lines = [json.dumps(r, ensure_ascii=False) + "\n"
              for r in baseline.predict(model, card, items)]
@@ -383,7 +393,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     token = publish_module.hub_token() if args.repo_id and not args.dry_run else None
     with tempfile.TemporaryDirectory(prefix="paratopics-publish-") as scratch:
         out = Path(args.out) if args.out else Path(scratch) / "paratopics"
-        published = publish_module.publish_folder(corpus, version, out, codebook_module.load(),
+        published = publish_module.publish_folder(corpus, version, out, _codebook(corpus),
                                                   repo_id=args.repo_id, date=args.date)
         total = sum(size for _, size in published.files)
         hint = (f"; load it with datasets.load_dataset({str(out)!r}, 'paragraphs')"
@@ -548,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="with --repo-id: list what would be uploaded, upload nothing")
     publish.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
                          help="datePublished for croissant.json (default: none)")
+    corpus_init.add_parser(sub)
     return parser
 
 

@@ -197,6 +197,15 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "The codebook must be a tree of known, unique ids with IPTC parents.",
         "Fix schema/codebook.json; see the codebook section of the README.",
     ),
+    ErrorType(
+        "corpus-config",
+        "Corpus marker problem",
+        "{detail}",
+        "A corpus is marked by paratopics.toml at its root (name, codebook, schema version, "
+        "dataset card); a marker that cannot be read would leave every command guessing.",
+        "Fix the key named in paratopics.toml (docs/own-corpus.md shows the layout), or "
+        "write a new one with `paratopics init` in an empty folder and copy it over.",
+    ),
     # -- annotations ----------------------------------------------------------
     ErrorType(
         "unknown-article",

@@ -31,6 +31,7 @@ from . import croissant as croissant_module
 from . import loader as loader_module
 from . import release as release_module
 from .codebook import Codebook
+from .corpus_config import read_config
 from .errors import UsageError, fail
 from .store import Corpus, atomic_write, sha256_file
 
@@ -108,7 +109,20 @@ def render_card(data: DatasetCardData, body: str) -> str:
 
 
 def readme_path(corpus: Corpus) -> Path:
-    return corpus.root.parent / "README.md"
+    """The README whose front matter is the corpus's card (its marker's `card`)."""
+    return read_config(corpus.root).card_path
+
+
+#: Card keys a release decides; every other key is the card author's to set.
+RELEASE_KEYS = ("configs", "dataset_info", "size_categories")
+
+
+def merged_card_data(header: str, generated: DatasetCardData) -> DatasetCardData:
+    """`generated`, with the keys the card's author set (pretty_name, license, tags, ...)
+    kept as they are: a corpus of one's own is not paratopics and has its own licence."""
+    theirs = DatasetCard(f"---\n{header}---\n").data.to_dict()
+    kept = {key: value for key, value in theirs.items() if key not in RELEASE_KEYS}
+    return DatasetCardData(**{**generated.to_dict(), **kept})
 
 
 def update_readme(corpus: Corpus, codebook: Codebook) -> bool:
@@ -127,8 +141,9 @@ def update_readme(corpus: Corpus, codebook: Codebook) -> bool:
         return False
     latest = versions[-1]
     manifest = release_module.read_manifest(corpus, latest)
-    prefix = f"{corpus.root.name}/releases/v{latest}"
-    new = render_card(card_data(manifest, codebook, prefix), body)
+    prefix = Path(os.path.relpath(release_module.release_dir(corpus, latest), path.parent))
+    data = merged_card_data(header, card_data(manifest, codebook, prefix.as_posix()))
+    new = render_card(data, body)
     if new == text:
         return False
     atomic_write(path, new.encode("utf-8"))

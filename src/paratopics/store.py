@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from .corpus_config import find_corpus as find_corpus
 from .errors import fail
 from .records import Article
 
@@ -77,15 +78,6 @@ class Corpus:
 
     def annotation_files(self) -> list[Path]:
         return sorted(self.annotations.glob("*.jsonl")) if self.annotations.is_dir() else []
-
-
-def find_corpus(start: Path | None = None) -> Path | None:
-    """The checkout's corpus/: the nearest ancestor of `start` holding one."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "corpus").is_dir() and (folder / "pyproject.toml").is_file():
-            return folder / "corpus"
-    return None
 
 
 #: Longest file name accepted, in UTF-8 bytes: room under NAME_MAX (255) for the

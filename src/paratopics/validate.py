@@ -28,6 +28,7 @@ from jsonschema.exceptions import ValidationError
 
 from . import codebook as codebook_module
 from .codebook import Codebook, load_json_resource, schema_dir
+from .corpus_config import codebook_for
 from .errors import ParatopicsError, Problem, problem
 from .fastschema import Check, compile_schema
 from .normalize import is_normalized, sha256_text
@@ -672,8 +673,8 @@ class _Worker:
 _WORKER = _Worker()
 
 
-def _start_worker(known: Mapping[str, str]) -> None:
-    _WORKER.checker = Checker(codebook_module.load())
+def _start_worker(known: Mapping[str, str], book: Codebook) -> None:
+    _WORKER.checker = Checker(book)
     _WORKER.known = known
 
 
@@ -717,7 +718,7 @@ def check_articles_parallel(corpus: Corpus, paths: Sequence[Path | str], checker
     size = max(500, -(-len(paths) // (jobs * 4)))
     chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, len(paths), size)]
     with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
-                             initargs=(cache.known,)) as pool:
+                             initargs=(cache.known, checker.codebook)) as pool:
         results = pool.map(_check_chunk, [str(corpus.root)] * len(chunks), chunks)
         for problems, records, new, seen, parsed in results:
             for record in records:
@@ -1292,7 +1293,7 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
     unchanged (see AnnotationCache). The report is the same whatever `jobs`
     and whatever the caches hold.
     """
-    book = codebook or codebook_module.load()
+    book = codebook or codebook_for(corpus.root)
     checker = Checker(book)
     cache = open_cache() if use_cache else ValidCache()
     summary = Summary(problems=codebook_problems(book))
