@@ -157,7 +157,7 @@ def test_init_writes_a_corpus_repository(tmp_path: Path, capsys: pytest.CaptureF
     assert {line.split()[1] for line in out.splitlines()} == expected
     config = corpus_config.read_config(root / "corpus")
     assert (config.name, config.codebook, config.card_path) == (
-        "Sea news", "iptc", root / "corpus" / ".." / "README.md")
+        "Sea news", "iptc", root / "README.md")
     card = yaml.safe_load((root / "README.md").read_text().split("---\n")[1])
     assert card["pretty_name"] == "Sea news" and card["license"] == "other"
     hook = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())
@@ -301,3 +301,36 @@ def test_both_workflows_use_the_action() -> None:
     assert action["runs"]["using"] == "composite"
     assert set(action["inputs"]) == set(theirs["jobs"]["validate"]["steps"][-1]["with"]) | {
         "scope", "base", "python-version"}
+
+
+def test_a_broken_card_is_named_and_a_fixed_one_follows_the_release(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "cards"
+    assert main(["init", str(root), "--name", "Card news"]) == 0
+    source = tmp_path / "tanker.json"
+    source.write_text(json.dumps(ARTICLE), encoding="utf-8")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PARATOPICS_CORPUS", raising=False)
+    assert run(capsys, "ingest", source)[0] == 0
+    judge(root, ["medtop:20000082"])
+    readme = root / "README.md"
+    good = readme.read_text(encoding="utf-8")
+    readme.write_text(good.replace("license: other", "license: [other"), encoding="utf-8")
+    code, _, err = run(capsys, "build", "--version", "1.0.0")
+    assert code == 1 and "Traceback" not in err
+    assert f"{readme}: error [corpus-config] the dataset card's front matter cannot be read" in err
+    assert (root / "corpus/releases/v1.0.0/manifest.json").is_file()
+    readme.write_text(good, encoding="utf-8")
+    code, out, _ = run(capsys, "build", "--version", "1.0.0")
+    assert code == 0 and "already built, identical" in out
+    assert "README front matter now points at v1.0.0" in out
+    # the published card is this corpus's: its name and licence, not paratopics'
+    code, _, err = run(capsys, "publish", "--out", tmp_path / "hub")
+    assert code == 0, err
+    published = (tmp_path / "hub" / "README.md").read_text(encoding="utf-8")
+    card = yaml.safe_load(published.split("---\n")[1])
+    assert (card["pretty_name"], card["license"]) == ("Card news", "other")
+    assert card["configs"][0]["data_files"][0]["path"].startswith("data/paragraphs/")
+    assert "\n# Card news v1.0.0\n" in published
+    assert "Annotations: `other` (this card's `license`)" in published

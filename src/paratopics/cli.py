@@ -214,7 +214,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"build: {verb} v{version} at {display_path(result.path)} ({files} files{reused})")
     from . import publish as publish_module  # imports datasets: only when needed
 
-    if result.status == "built" and publish_module.update_readme(corpus, book):
+    if publish_module.update_readme(corpus, book):  # (also after a card was fixed)
         print("build: README front matter now points at v" + version)
     return EXIT_OK
 

@@ -19,6 +19,7 @@ checkouts made before markers existed) a `corpus/` beside a `pyproject.toml`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,7 @@ class CorpusConfig:
 
     @property
     def card_path(self) -> Path:
-        return self.root / self.card
+        return Path(os.path.normpath(self.root / self.card))
 
 
 # -- finding the corpus ---------------------------------------------------------

@@ -202,9 +202,11 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Corpus marker problem",
         "{detail}",
         "A corpus is marked by paratopics.toml at its root (name, codebook, schema version, "
-        "dataset card); a marker that cannot be read would leave every command guessing.",
-        "Fix the key named in paratopics.toml (docs/own-corpus.md shows the layout), or "
-        "write a new one with `paratopics init` in an empty folder and copy it over.",
+        "dataset card); a marker, or the card it names, that cannot be read would leave "
+        "commands guessing.",
+        "Fix what is named: a key of paratopics.toml or the README's front matter "
+        "(docs/own-corpus.md shows both; `paratopics init` in an empty folder writes fresh "
+        "ones to copy from).",
     ),
     # -- annotations ----------------------------------------------------------
     ErrorType(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+import yaml
 from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
@@ -113,14 +114,29 @@ def readme_path(corpus: Corpus) -> Path:
     return read_config(corpus.root).card_path
 
 
+def corpus_card_header(corpus: Corpus) -> str | None:
+    """The front matter of the corpus's own card (README), if it has one."""
+    path = readme_path(corpus)
+    if not path.is_file():
+        return None
+    return split_front_matter(path.read_text(encoding="utf-8"))[0]
+
+
 #: Card keys a release decides; every other key is the card author's to set.
 RELEASE_KEYS = ("configs", "dataset_info", "size_categories")
 
 
-def merged_card_data(header: str, generated: DatasetCardData) -> DatasetCardData:
+def merged_card_data(header: str, generated: DatasetCardData, where: str = "README.md",
+                     ) -> DatasetCardData:
     """`generated`, with the keys the card's author set (pretty_name, license, tags, ...)
     kept as they are: a corpus of one's own is not paratopics and has its own licence."""
-    theirs = DatasetCard(f"---\n{header}---\n").data.to_dict()
+    try:
+        theirs = DatasetCard(f"---\n{header}---\n").data.to_dict()
+    except (ValueError, yaml.YAMLError) as exc:  # YAML that does not parse, or no mapping
+        detail = " ".join(str(exc).split())
+        raise fail("corpus-config", file=where,
+                   detail=f"the dataset card's front matter cannot be read "
+                   f"({detail}); fix the YAML between the --- lines of the README") from None
     kept = {key: value for key, value in theirs.items() if key not in RELEASE_KEYS}
     return DatasetCardData(**{**generated.to_dict(), **kept})
 
@@ -142,7 +158,8 @@ def update_readme(corpus: Corpus, codebook: Codebook) -> bool:
     latest = versions[-1]
     manifest = release_module.read_manifest(corpus, latest)
     prefix = Path(os.path.relpath(release_module.release_dir(corpus, latest), path.parent))
-    data = merged_card_data(header, card_data(manifest, codebook, prefix.as_posix()))
+    data = merged_card_data(header, card_data(manifest, codebook, prefix.as_posix()),
+                            str(path))
     new = render_card(data, body)
     if new == text:
         return False
@@ -214,7 +231,8 @@ def _labels_section(manifest: Mapping[str, Any], limit: int = 40) -> str:
     return table + more
 
 
-def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str) -> str:
+def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
+              title: str = "paratopics", licence: str | None = None) -> str:
     """The card's Markdown body: what the data is, how it was made, how to use it.
 
     `repo` is what `load_dataset` is given in the examples: a Hub id (pinned to
@@ -234,9 +252,15 @@ def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str) -> str
                                  "Telecommunications Council), licensed under CC BY 4.0. "
                                  "Codes and names are IPTC's; definitions and notes are "
                                  "the project's.")
+    licence_text = ("Annotations and codebook definitions: CC BY 4.0. Codebook codes and "
+                    "names: IPTC Media\nTopics, CC BY 4.0. Article text: as published by its "
+                    "source." if licence is None else
+                    f"Annotations: `{licence}` (this card's `license`). Codebook codes and "
+                    "names: IPTC Media Topics,\nCC BY 4.0. Article text: as published by its "
+                    "source.")
     pin = f', revision="v{version}"' if "/" in repo and not repo.startswith((".", "/")) else ""
     return f"""
-# paratopics v{version}
+# {title} v{version}
 
 {croissant_module.description(manifest)}
 
@@ -369,8 +393,7 @@ croissant.json                              Croissant 1.0 metadata
 
 ## Licence and citation
 
-Annotations and codebook definitions: CC BY 4.0. Codebook codes and names: IPTC Media
-Topics, CC BY 4.0. Article text: as published by its source.
+{licence_text}
 
 ```bibtex
 {croissant_module.cite_as(version)}
@@ -378,10 +401,20 @@ Topics, CC BY 4.0. Article text: as published by its source.
 """
 
 
-def dataset_card(manifest: Mapping[str, Any], codebook: Codebook, repo: str) -> str:
-    """The whole README.md of a published release: front matter and body."""
-    return render_card(card_data(dict(manifest), codebook, DATA_DIR),
-                       card_body(manifest, codebook, repo))
+def dataset_card(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
+                 header: str | None = None) -> str:
+    """The whole README.md of a published release: front matter and body; `header`
+    is the corpus's own card header, whose author's keys (name, licence) it keeps."""
+    data = card_data(dict(manifest), codebook, DATA_DIR)
+    if header is not None:
+        data = merged_card_data(header, data)
+    if header is None:
+        return render_card(data, card_body(manifest, codebook, repo))
+    own = data.to_dict()
+    licence = str(own.get("license") or "unknown")
+    return render_card(data, card_body(manifest, codebook, repo,
+                                       str(own.get("pretty_name") or "paratopics"),
+                                       None if licence == LICENSE else licence))
 
 
 def _resource(name: str) -> Any:
@@ -519,7 +552,7 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
             _copy_checked(source / entry["path"], tmp / DATA_DIR / entry["path"], entry)
         shutil.copyfile(source / "manifest.json", tmp / "manifest.json")
         repo = repo_id or str(out.resolve())
-        card = dataset_card(manifest, codebook, repo)
+        card = dataset_card(manifest, codebook, repo, corpus_card_header(corpus))
         problems = card_problems(card, tmp)
         if problems:
             raise RuntimeError("generated card is invalid: " + "; ".join(problems))
