@@ -23,6 +23,7 @@ from . import guide as guide_module
 from . import ingest as ingest_module
 from . import stats as stats_module
 from .corpus_config import codebook_for
+from .annotate import commands as annotate_commands
 from .errors import (
     ParatopicsError,
     Problem,
@@ -559,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
                          help="datePublished for croissant.json (default: none)")
     corpus_init.add_parser(sub)
+    annotate_commands.register(sub, common)
     return parser
 
 

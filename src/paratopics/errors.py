@@ -261,6 +261,44 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Each annotator gives one judgement per paragraph, so that votes are counted once.",
         "Keep one of the two lines (the later one, if it is a correction).",
     ),
+    # -- labeling tools -------------------------------------------------------
+    ErrorType(
+        "not-label-studio",
+        "Not a Label Studio export",
+        "not a Label Studio export: {detail}",
+        "`annotations import --tool label-studio` reads a project's JSON export (a list of "
+        "tasks) or the files its target storage writes (one task or annotation per file).",
+        "Export the project from Label Studio as JSON (Export, then JSON), or pass the target "
+        "storage's folder.",
+    ),
+    ErrorType(
+        "task-fields",
+        "Task without its paragraph",
+        "the task's data has no valid '{field}'",
+        "Every task made by `paratopics tasks export` carries article_id, paragraph_index "
+        "and paragraph_sha256, which tie a judgement to the text that was judged.",
+        "Label tasks made by `paratopics tasks export --tool label-studio`; tasks added to "
+        "the project by hand cannot be imported.",
+    ),
+    ErrorType(
+        "wrong-control",
+        "Result from another control",
+        "a result from the control {control!r}, which the paratopics labeling config does "
+        "not have (it has 'topics' and 'note')",
+        "Judgements are read from the Taxonomy named 'topics' and the TextArea named 'note'; "
+        "a project with another config records something else.",
+        "Set the project's labeling config to the output of `paratopics tasks config --tool "
+        "label-studio`, then label and export again.",
+    ),
+    ErrorType(
+        "unmapped-annotator",
+        "Annotator not in the map",
+        "{count} Label Studio user(s) have no public annotator id: {who}",
+        "Label Studio names people by user id and e-mail; the corpus names annotators by a "
+        "public id, so that no e-mail address is ever published.",
+        "Add a line per person to the map given with --annotators: the Label Studio user id "
+        "or e-mail, a tab, then the public annotator id.",
+    ),
     ErrorType(
         "encoding-marks",
         "Byte-order mark or CRLF",
