@@ -51,18 +51,22 @@ def labeling_config(codebook: Codebook) -> str:
     """The project's labeling config: the paragraph, its context read-only, the codebook
     as a multi-select taxonomy of leaves, and a free-text note."""
     view = ET.Element("View")
-    context = ET.SubElement(view, "View", style="color: #555; font-size: 90%")
+    context = ET.SubElement(view, "View", style="color: #666; font-size: 90%")
     ET.SubElement(context, "Header", value="$title", size="4")
     ET.SubElement(context, "Text", name="heading", value="$heading")
+    ET.SubElement(context, "Header", value="Previous paragraph (context, not to label)",
+                  size="6")
     ET.SubElement(context, "Text", name="previous", value="$previous")
     ET.SubElement(view, "Header", value="Paragraph to label", size="5")
     ET.SubElement(view, "Text", name=TEXT, value="$text")
-    after = ET.SubElement(view, "View", style="color: #555; font-size: 90%")
+    after = ET.SubElement(view, "View", style="color: #666; font-size: 90%")
+    ET.SubElement(after, "Header", value="Next paragraph (context, not to label)", size="6")
     ET.SubElement(after, "Text", name="next", value="$next")
     ET.SubElement(view, "Header", value=f"Topics (codebook {codebook.version}; none picked "
                   "means: judged, no topic)", size="5")
     taxonomy = ET.SubElement(view, "Taxonomy", name=TOPICS, toName=TEXT, leafsOnly="true",
                              showFullPath="true", pathSeparator=" / ",
+                             dropdownWidth="560",
                              placeholder="Pick every topic the paragraph is about")
     for parent, leaves in taxonomy_tree(codebook):
         branch = ET.SubElement(taxonomy, "Choice", value=parent["name"], alias=parent["id"],
