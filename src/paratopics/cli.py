@@ -22,8 +22,8 @@ from . import corpus_init
 from . import guide as guide_module
 from . import ingest as ingest_module
 from . import stats as stats_module
-from .corpus_config import codebook_for
 from .annotate import commands as annotate_commands
+from .corpus_config import codebook_for
 from .errors import (
     ParatopicsError,
     Problem,
