@@ -95,6 +95,30 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Save the page as text (or convert it to a JSON record) and ingest that.",
     ),
     ErrorType(
+        "not-a-feed",
+        "Not a feed",
+        "the file is not an RSS or Atom feed: {detail}",
+        "The feed door reads RSS 2.0 and Atom files (`.rss`, `.atom`, `.xml`); nothing of "
+        "this file was stored.",
+        "Check that the file is the feed as fetched (XML with <rss> or <feed>), not an error "
+        "page or a truncated download; fetch it again if so.",
+    ),
+    ErrorType(
+        "feed-item",
+        "Feed item not usable",
+        "item {item}: {detail}",
+        "Each feed item becomes one article and needs a link or guid, a title, a date and a "
+        "body; this item was skipped and the rest of the file was read.",
+        "Fix the item in a copy of the feed, or leave it out; the other items are stored.",
+    ),
+    ErrorType(
+        "feed-name-taken",
+        "Snapshot name taken",
+        "{other} already holds a different file of this name",
+        "Raw snapshots are kept under their own file name and never overwritten.",
+        "Rename the snapshot (e.g. with its fetch time) and ingest it again.",
+    ),
+    ErrorType(
         "unsafe-path",
         "Unsafe path",
         "{detail}",

@@ -41,7 +41,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 #: One JSON Lines record larger than this is refused; --max-line-bytes raises it.
 MAX_LINE_BYTES = 5 * 1024 * 1024
 
-FORMATS = ("auto", "globalsecurity", "json", "jsonl")
+FORMATS = ("auto", "globalsecurity", "json", "jsonl", "rss", "atom")
 
 _BINARY_MAGIC = {
     b"PK\x03\x04": "zip archive",
@@ -749,12 +749,20 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
     the raw copy is written before its records, each by atomic rename, and one
     file-system sync at the end makes the batch durable.
     """
-    report = IngestReport()
+    from .feed_ingest import FeedReport, ingest_feeds, is_feed
+
+    report = FeedReport()
     seen: dict[str, str] = {}
     unique: dict[Path, Path] = {}
     for path in paths:
         unique.setdefault(path.resolve(), path)  # a file named twice is read once
-    paths = list(unique.values())
+    feeds = [p for p in unique.values() if is_feed(p, fmt)]
+    paths = [p for p in unique.values() if not is_feed(p, fmt)]
+    if feeds:
+        ingest_feeds(corpus, feeds, max_bytes=max_bytes, jobs=jobs, report=report,
+                     on_progress=on_progress)
+        if not paths:
+            return report
     prepare = functools.partial(prepare_file, fmt=fmt, source=source, max_bytes=max_bytes,
                                 max_line_bytes=max_line_bytes)
     if jobs > 1 and len(paths) > 1:
