@@ -30,7 +30,6 @@ from .ingest import (
     IngestReport,
     _die_with_parent,
     _parsed,
-    article_id,
     compare,
     identity_index,
     identity_of,
@@ -189,14 +188,14 @@ def _write_ledgers(corpus: Corpus, winners: dict[str, _Winner]) -> None:
                 entry = json.loads(line)
                 known[str(entry["key"])] = entry
         for winner in group:
-            line = _ledger_line(winner)
-            old = known.get(str(line["key"]))
+            entry = _ledger_line(winner)
+            old = known.get(str(entry["key"]))
             if old is not None and (str(old["built"]), str(old["file"])) > winner.file.rank:
                 continue
             if winner.result.excluded:
-                known[str(line["key"])] = line
+                known[str(entry["key"])] = entry
             elif winner.result.draft is not None:
-                known.pop(str(line["key"]), None)
+                known.pop(str(entry["key"]), None)
         text = "".join(json.dumps(known[k], ensure_ascii=False, sort_keys=True) + "\n"
                        for k in sorted(known))
         data = text.encode("utf-8")

@@ -135,9 +135,9 @@ def parse_feed(raw: bytes) -> Feed:
             authors=[a for a in authors if isinstance(a, str) and a.strip()],
             published=_iso(entry.get("published_parsed") or entry.get("updated_parsed")),
             date_text=entry.get("published") or entry.get("updated"),
-            categories=[t.get("term") for t in entry.get("tags", [])
+            categories=[str(t["term"]) for t in entry.get("tags", [])
                         if isinstance(t, dict) and isinstance(t.get("term"), str)
-                        and t.get("term").strip()],
+                        and str(t["term"]).strip()],
             html=_body(entry),
         ))
     return feed
@@ -259,7 +259,8 @@ def html_blocks(html: str) -> list[Block]:
 
 # -- source rules -----------------------------------------------------------------
 
-_END_MARK = re.compile(r"^(?:#\s*){3}$|^\*\s*\*\s*\*$|^-\s*30\s*-$|^END(?:\s+\d{1,2}:\d{2}\s*[AP]\.?M\.?.*)?$")
+_END_MARK = re.compile(r"^(?:#\s*){3}$|^\*\s*\*\s*\*$|^-\s*30\s*-$"
+                       r"|^END(?:\s+\d{1,2}:\d{2}\s*[AP]\.?M\.?.*)?$")
 _TIME_LINE = re.compile(r"^\d{1,2}:\d{2}\s*[AaPp]\.?\s*[Mm]\.?(?:\s+[A-Z]{2,5})?\.?$")
 _LEAD_IN = re.compile(r"^The (?:below|following)(?: statement)? is attributable to .{0,120}:"
                       r"[\u200e\u200f]*$", re.I)
@@ -274,9 +275,10 @@ _SIGNATURE = re.compile(r"^(?:Sincerely,\s*)?JOSEPH R\. BIDEN,? JR\.?$|^(?i:THE 
                         r"(?:[A-Z][a-z]+\.? \d{1,2}, \d{4}\.?)?$|^[A-Z][a-z]+\.? \d{1,2}, \d{4}\.$"
                         r"|^Sincerely,$")
 #: A place line at the top: "Washington, D.C.", "Geneva, Switzerland".
-_PLACE = re.compile(r"^[A-Z][\w.'’\- ]{1,40},\s*[A-Z][\w.'’\- ]{1,40}$")
+_PLACE = re.compile(r"^[A-Z][\w.'\u2019\- ]{1,40},\s*[A-Z][\w.'\u2019\- ]{1,40}$")
 #: A turn in a transcript: an upper-case speaker label, a colon, then words.
-_SPEAKER = re.compile(r"^(?:[A-Z][A-Za-z.'’\- ]{0,60},\s*)?(?:[A-Z][A-Z.'’\-]*(?:\s+[A-Z][A-Z.'’\-]*){0,6}|"
+_SPEAKER = re.compile(r"^(?:[A-Z][A-Za-z.'\u2019\- ]{0,60},\s*)?"
+                      r"(?:[A-Z][A-Z.'\u2019\-]*(?:\s+[A-Z][A-Z.'\u2019\-]*){0,6}|"
                       r"Moderator|Participant|Operator|Question|Audience Member)\s*:\s+\S")
 #: An upper-case line that only announces what follows ("NOMINATIONS SENT TO THE SENATE:").
 _CAPS_LABEL = re.compile(r"^[^a-z:]{3,120}:$")
@@ -361,7 +363,7 @@ def _is_top_chrome(block: Block, rules: SourceRules, bylines: set[str]) -> bool:
     words = text.split()
     # A place or venue line: short, no sentence punctuation, not a heading to keep.
     return (rules is not GENERIC and not block.heading
-            and ((len(words) <= 8 and text[-1] not in ".!?:;\"”’")
+            and ((len(words) <= 8 and text[-1] not in ".!?:;\"\u201d\u2019")
                  or (len(words) <= 5 and _PLACE.match(text) is not None)))
 
 
@@ -472,8 +474,10 @@ def item_result(item: FeedItem, feed: Feed, draft_type: type) -> ItemResult:
         result.problem = "the item has no title; give it a <title>"
         return result
     if not item.published:
-        shown = f" ({item.date_text!r} is not an RFC 822 or ISO 8601 date)" if item.date_text else ""
-        result.problem = f"the item has no readable date{shown}; give it a <pubDate> or <published>"
+        shown = (f" ({item.date_text!r} is not an RFC 822 or ISO 8601 date)"
+                 if item.date_text else "")
+        result.problem = (f"the item has no readable date{shown}; "
+                          "give it a <pubDate> or <published>")
         return result
     if not (item.html or "").strip():
         result.problem = "the item has no body; give it <content:encoded> or <content>"
