@@ -95,7 +95,7 @@ def test_seed_record_validates(seeded: Corpus) -> None:
     (("title",), ""),
     (("language",), "English"),
     (("ingested_from", "path"), "../outside.txt"),
-    (("ingested_from", "format"), "html"),
+    (("ingested_from", "format"), "pdf"),
     (("ingested_from", "record"), 0),
     (("schema_version",), "0.9.0"),
     (("paragraphs",), []),

@@ -760,7 +760,7 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
     paths = [p for p in unique.values() if not is_feed(p, fmt)]
     if feeds:
         ingest_feeds(corpus, feeds, max_bytes=max_bytes, jobs=jobs, report=report,
-                     on_progress=on_progress)
+                     replace=replace, on_progress=on_progress)
         if not paths:
             return report
     prepare = functools.partial(prepare_file, fmt=fmt, source=source, max_bytes=max_bytes,
