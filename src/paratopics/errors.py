@@ -92,7 +92,17 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "HTML page given as text",
         "the file is an HTML page, not a text dump",
         "The text door expects the page's text as a reader sees it, not its markup.",
-        "Save the page as text (or convert it to a JSON record) and ingest that.",
+        "Save the page as .html (the HTML page door reads it), or as text, and ingest that.",
+    ),
+    ErrorType(
+        "html-no-article",
+        "No article in the page",
+        "the page holds no article: {detail}",
+        "The HTML page door keeps a page's main text only when it finds an article: a "
+        "title, a date and a body of some length; index pages, teasers and error pages "
+        "are refused whole.",
+        "Save the article's own page (not a listing or a consent screen), or convert it to "
+        "a JSON record with the fields by hand.",
     ),
     ErrorType(
         "not-a-feed",

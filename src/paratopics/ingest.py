@@ -41,7 +41,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 #: One JSON Lines record larger than this is refused; --max-line-bytes raises it.
 MAX_LINE_BYTES = 5 * 1024 * 1024
 
-FORMATS = ("auto", "globalsecurity", "json", "jsonl", "rss", "atom")
+FORMATS = ("auto", "globalsecurity", "json", "jsonl", "rss", "atom", "html")
 
 _BINARY_MAGIC = {
     b"PK\x03\x04": "zip archive",
@@ -399,6 +399,15 @@ def parse_json(text: str, file: str, fmt: str, source: str | None = None,
 def parse(raw: bytes, file: str, fmt: str = "auto", source: str | None = None,
           max_line_bytes: int = MAX_LINE_BYTES) -> Parsed:
     """Bytes of one file to drafts. Raises ParatopicsError if the whole file is bad."""
+    from .html_page import is_html_page, parse_html_page
+
+    if is_html_page(file, fmt):
+        try:  # binary, not UTF-8, empty: refused as for any door; markup is expected here
+            decode(raw, file)
+        except ParatopicsError as exc:
+            if exc.problem.code != "html-page":
+                raise
+        return Parsed(format="html", drafts=[parse_html_page(raw, file, source)])
     text = decode(raw, file)
     if fmt == "auto":
         fmt = detect_format(file, text)
