@@ -8,6 +8,8 @@ ingested through the real code path into a corpus in a temporary folder.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -321,3 +323,27 @@ def test_the_cli_ingests_feeds_and_validate_accepts_the_records(
     assert run_cli("validate", "--corpus", corpus.root).returncode == 0
     again = ingest_files(corpus, [feed])
     assert again.changes == [] and again.files == 1
+
+
+def test_the_accounting_script_adds_up_and_flags_a_missing_item(
+        corpus: Corpus, tmp_path: Path) -> None:
+    snapshots = tmp_path / "snapshots"
+    write(snapshots / "1.rss", rss([
+        rss_item(STATE + "/kept/", "Kept", "<p>Kept text.</p>"),
+        rss_item(STATE + "/interview/", "Interview", "<p><b>QUESTION:</b> Why?</p>")]))
+    write(snapshots / "2.rss", rss([rss_item(STATE + "/kept/", "Kept", "<p>Kept text.</p>")],
+                                   built="Thu, 04 Aug 2022 10:00:00 +0000"))
+    assert not ingest_feeds(corpus, sorted(snapshots.glob("*.rss"))).problems
+    script = Path(__file__).resolve().parents[1] / "scripts" / "accounting.py"
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(script), "--corpus", str(corpus.root),
+                               f"state.gov={snapshots}"], capture_output=True, text=True)
+
+    done = run()
+    assert done.returncode == 0, done.stderr
+    assert "| state.gov | 3 | 1 | 2 | 1 | 1 | 0 |" in done.stdout
+    write(snapshots / "3.rss", rss([rss_item(STATE + "/never-ingested/", "New", "<p>T.</p>")]))
+    missing = run()
+    assert missing.returncode == 1
+    assert "1 item(s) neither ingested nor excluded" in missing.stderr
