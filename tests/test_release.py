@@ -329,6 +329,14 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     writes format 1.1.0, which differs from it only there."""
     committed = Corpus(Path(__file__).resolve().parents[1] / "corpus")
     copy = build_copy(committed, tmp_path / "corpus")
+    import pyarrow.parquet as pq
+
+    shipped = release.release_dir(committed, VERSION) / "articles"
+    inputs = {str(i) for f in shipped.glob("*.parquet")
+              for i in pq.read_table(f, columns=["article_id"]).column("article_id").to_pylist()}
+    for path in copy.articles.glob("*.json"):  # articles added after v1.0.0 are not its inputs
+        if path.stem not in inputs:
+            path.unlink()
     before = digests(copy.releases)
     result = release.build(copy, VERSION, BOOK)
     assert result.status == "identical"
