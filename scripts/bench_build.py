@@ -39,8 +39,8 @@ import psutil
 import pyarrow as pa
 
 from paratopics import synthetic
+from paratopics.corpus.store import Corpus
 from paratopics.report import markdown_table
-from paratopics.store import Corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1_000, 10_000, 100_000)

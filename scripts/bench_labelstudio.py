@@ -94,7 +94,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench-labelstudio.md")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
-    from paratopics.store import Corpus
+    from paratopics.corpus.store import Corpus
     from paratopics.synthetic import generate
 
     work = args.workdir

@@ -46,8 +46,9 @@ LOADERS = ("load_dataset", "paratopics.load")
 def prepare(work: Path, articles: int) -> tuple[Path, Path]:
     """The corpus and its publish folder under `work`, made once and reused."""
     from paratopics import codebook as codebook_module
-    from paratopics import publish, release
-    from paratopics.store import Corpus
+    from paratopics.corpus.store import Corpus
+    from paratopics.publish import core as publish
+    from paratopics.release import core as release
     from paratopics.synthetic import generate
 
     corpus = Corpus(work / f"corpus-{articles}")

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from paratopics import codebook
-from paratopics.ingest import ingest_files
+from paratopics.corpus.store import Corpus
+from paratopics.ingest.core import ingest_files
 from paratopics.report import markdown_table
-from paratopics.store import Corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schema" / "annotation.schema.json"

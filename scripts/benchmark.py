@@ -609,8 +609,8 @@ def bench_incremental(size: int, corpus: Path, warm_cache: Path, work: Path,
 WORK_PROBE = """
 import sys
 from pathlib import Path
-from paratopics.store import Corpus
-from paratopics.validate import validate_corpus
+from paratopics.corpus.store import Corpus
+from paratopics.validate.core import validate_corpus
 s = validate_corpus(Corpus(Path(sys.argv[1])), jobs=int(sys.argv[2]))
 print(s.records_parsed, s.articles, s.lines_checked, s.annotation_lines)
 """

@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from paratopics.convert import Skipped, iter_reuters
+from paratopics.ingest.reuters import Skipped, iter_reuters
 
 DEFAULT_SRC = Path(__file__).resolve().parents[2] / "shared" / "data" / "reuters21578"
 

@@ -27,12 +27,12 @@ import atheris
 
 with atheris.instrument_imports(include=["paratopics", "ftfy"]):
     from paratopics import codebook as codebook_module
+    from paratopics.corpus.records import Provenance
+    from paratopics.corpus.store import Corpus
     from paratopics.errors import ParatopicsError
-    from paratopics.ingest import make_article, parse, record_problems
-    from paratopics.normalize import normalize_document, normalize_paragraph
-    from paratopics.records import Provenance
-    from paratopics.store import Corpus
-    from paratopics.validate import (
+    from paratopics.ingest.core import make_article, parse, record_problems
+    from paratopics.ingest.normalize import normalize_document, normalize_paragraph
+    from paratopics.validate.core import (
         AnnotationState,
         ArticleIndex,
         Checker,

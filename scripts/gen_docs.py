@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from paratopics import codebook
+from paratopics.corpus.store import atomic_write
 from paratopics.errors import catalog_markdown
-from paratopics.guide import guide_markdown
-from paratopics.store import atomic_write
+from paratopics.publish.guide import guide_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from paratopics.corpus.store import Corpus
 from paratopics.report import Progress
-from paratopics.store import Corpus
 from paratopics.synthetic import generate
 
 

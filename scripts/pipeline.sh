@@ -13,7 +13,7 @@ paratopics ingest corpus/sources/*/*
 step "validate: articles and annotations"
 paratopics validate
 
-latest=$(python -c "from paratopics.release import list_versions; from paratopics.store import Corpus; print(list_versions(Corpus(__import__('pathlib').Path('corpus')))[-1])")
+latest=$(python -c "from paratopics.release.core import list_versions; from paratopics.corpus.store import Corpus; print(list_versions(Corpus(__import__('pathlib').Path('corpus')))[-1])")
 step "build v$latest again: must be byte-identical to the committed release"
 paratopics build --version "$latest"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -45,7 +45,7 @@ def corpus(tmp_path: Path) -> Corpus:
 @pytest.fixture
 def seeded(corpus: Corpus) -> Corpus:
     """A corpus holding the seed article, ingested through the real code path."""
-    from paratopics.ingest import ingest_files
+    from paratopics.ingest.core import ingest_files
 
     report = ingest_files(corpus, [seed_path()])
     assert not report.problems, report.problems

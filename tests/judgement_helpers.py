@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
 
 CREATED = "2024-05-01T12:00:00Z"
 

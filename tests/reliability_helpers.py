@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from paratopics import codebook as codebook_module
-from paratopics import release as release_module
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
+from paratopics.release import core as release_module
 from paratopics.synthetic import generate
-from paratopics.validate import validate_corpus
+from paratopics.validate.core import validate_corpus
 
 LAYOUT = ("sources", "articles", "annotations", "releases")
 WORDS = ("ministry", "border", "talks", "election", "harvest", "storm", "court", "budget",

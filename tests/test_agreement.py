@@ -41,9 +41,9 @@ import pytest
 from judgement_helpers import judgement, line, run_all, the_article
 
 from paratopics import codebook
-from paratopics.annotation_report import agreement_text
-from paratopics.annotations import agreement
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
+from paratopics.ml.annotation_report import agreement_text
+from paratopics.release.judgements import agreement
 
 A, B, C = "medtop:20000053", "paratopics:counter-terrorism", "paratopics:insurgency"
 BOOK = codebook.load()

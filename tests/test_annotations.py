@@ -9,9 +9,9 @@ import pytest
 from judgement_helpers import judgement, line, run_all, the_article
 
 from paratopics import codebook
-from paratopics.annotation_report import adjudicate_all, label_order
-from paratopics.annotations import RULE, Gold, adjudicate, gold_labels
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
+from paratopics.ml.annotation_report import adjudicate_all, label_order
+from paratopics.release.judgements import RULE, Gold, adjudicate, gold_labels
 
 BOOK = codebook.load()
 ORDER = label_order(BOOK)

@@ -21,9 +21,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from paratopics import codebook
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
 from paratopics.synthetic import generate
-from paratopics.validate import (
+from paratopics.validate.core import (
     ArticleIndex,
     Checker,
     _display_in,

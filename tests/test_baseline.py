@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from paratopics import release, synthetic
+from paratopics import synthetic
 from paratopics.codebook import Codebook
 from paratopics.codebook import load as load_codebook
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
+from paratopics.release import core as release
 
 BOOK = load_codebook()
 TOPICS = ("medtop:20000638", "medtop:20000073", "paratopics:insurgency", "medtop:20000209",

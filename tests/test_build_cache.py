@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from paratopics import codebook, release
-from paratopics.build_cache import BuildCache, fingerprint
-from paratopics.ingest import ingest_files
-from paratopics.store import Corpus
+from paratopics import codebook
+from paratopics.corpus.store import Corpus
+from paratopics.ingest.core import ingest_files
+from paratopics.release import core as release
+from paratopics.release.build_cache import BuildCache, fingerprint
 from paratopics.synthetic import generate
-from paratopics.validate import cache_dir
+from paratopics.validate.core import cache_dir
 
 BOOK = codebook.load()
 

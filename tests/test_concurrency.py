@@ -31,8 +31,8 @@ from reliability_helpers import (
     write_json_inputs,
 )
 
+from paratopics.corpus.store import UNREADABLE_LOCK_SECONDS, Corpus, corpus_lock
 from paratopics.errors import ParatopicsError
-from paratopics.store import UNREADABLE_LOCK_SECONDS, Corpus, corpus_lock
 
 
 def _lock_owner(corpus: Corpus) -> int | None:
@@ -192,7 +192,7 @@ def test_garbled_lock_waits_out_its_grace_then_is_recovered(tmp_path: Path) -> N
 _CONTENDER = """
 import sys, time
 from pathlib import Path
-from paratopics.store import Corpus, corpus_lock
+from paratopics.corpus.store import Corpus, corpus_lock
 corpus, log = Corpus(Path(sys.argv[1])), Path(sys.argv[2])
 with corpus_lock(corpus, "contender", wait=120):
     with log.open("a") as handle:

@@ -18,7 +18,7 @@ from conftest import ROOT, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paratopics.convert import (
+from paratopics.ingest.reuters import (
     REUTERS_SOURCE,
     Skipped,
     decode_sgml,

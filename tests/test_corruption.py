@@ -23,7 +23,7 @@ import pytest
 from reliability_helpers import output, run, synthetic_corpus
 
 from paratopics import cli
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
 
 DATA = "paragraphs/train-00000-of-00001.parquet"
 

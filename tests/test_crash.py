@@ -49,7 +49,7 @@ from reliability_helpers import (
     write_jsonl_input,
 )
 
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
 
 SEED = 20240607
 

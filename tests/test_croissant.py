@@ -12,10 +12,10 @@ from mlcroissant._src.core.rdf import make_context
 from test_loader import make_release, release_rows
 
 from paratopics import codebook as codebook_module
-from paratopics import croissant as croissant_module
-from paratopics import release as release_module
-from paratopics.publish import publish_folder, release_features
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
+from paratopics.publish import croissant as croissant_module
+from paratopics.publish.core import publish_folder, release_features
+from paratopics.release import core as release_module
 
 VERSION = "1.0.0"
 # mlcroissant's own dependencies' deprecations, not ours.

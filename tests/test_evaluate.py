@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics
 
-from paratopics import evaluate, release
 from paratopics.codebook import load as load_codebook
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
+from paratopics.ml import evaluate as evaluate
+from paratopics.release import core as release
 
 BOOK = load_codebook()
 UNIVERSE = list(BOOK.label_ids[:6])

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from paratopics.fastschema import compile_schema
+from paratopics.validate.fastschema import compile_schema
 
 #: "properties" before "required" and no "type": the required names must still be
 #: tested before a property is read as surely present.

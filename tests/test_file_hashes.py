@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from paratopics.store import sha256_file, sha256_files
+from paratopics.corpus.store import sha256_file, sha256_files
 
 BUFFER = 1 << 20  # sha256_file's read size: the sizes around it are the edge cases
 

@@ -11,10 +11,10 @@ from typing import Any
 from judgement_helpers import run_all
 
 from paratopics import codebook
-from paratopics.annotations import RULE_TEXT
 from paratopics.codebook import Codebook
 from paratopics.errors import catalog_markdown
-from paratopics.guide import guide_markdown
+from paratopics.publish.guide import guide_markdown
+from paratopics.release.judgements import RULE_TEXT
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = codebook.load()

@@ -28,8 +28,8 @@ from reliability_helpers import (
     visible_files,
 )
 
+from paratopics.corpus.store import Corpus, check_name
 from paratopics.errors import ParatopicsError
-from paratopics.store import Corpus, check_name
 
 MB = 1024 * 1024
 #: Peak RSS allowed for any single command below, whatever the input size.

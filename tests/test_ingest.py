@@ -14,8 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from paratopics.corpus.records import BODY_SEPARATOR, Provenance
+from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError, Problem
-from paratopics.ingest import (
+from paratopics.ingest.core import (
     Draft,
     article_id,
     ingest_files,
@@ -23,9 +25,7 @@ from paratopics.ingest import (
     parse,
     source_folder_name,
 )
-from paratopics.normalize import is_normalized
-from paratopics.records import BODY_SEPARATOR, Provenance
-from paratopics.store import Corpus
+from paratopics.ingest.normalize import is_normalized
 
 TITLE = "Russia, Pakistan Agree to Boost Military Cooperation Against Terror, Sea Piracy"
 HEADINGS = ("Afghan peace", "US-Taliban deal", "Gas pipeline")

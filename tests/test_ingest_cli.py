@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from conftest import copy_seed, read_article, run_cli, seed_path
 
+from paratopics.corpus.store import STALE_LOCK_SECONDS, Corpus, corpus_lock
 from paratopics.errors import ParatopicsError
-from paratopics.ingest import ingest_files
-from paratopics.store import STALE_LOCK_SECONDS, Corpus, corpus_lock
+from paratopics.ingest.core import ingest_files
 
 Run = subprocess.CompletedProcess[str]
 Snapshot = dict[str, bytes | None]

@@ -13,9 +13,9 @@ import pytest
 from test_loader import make_release
 
 from paratopics import codebook as codebook_module
-from paratopics import release as release_module
+from paratopics.corpus.store import Corpus
 from paratopics.loader import data_files, load
-from paratopics.store import Corpus
+from paratopics.release import core as release_module
 
 VERSION = "1.0.0"
 KEYS = {"paragraphs": "paragraph_id", "articles": "article_id", "annotations": "paragraph_id"}

@@ -13,7 +13,7 @@ from labelstudio_helpers import BOOK, annotation, note, pick, task
 
 from paratopics.annotate import export, importer, label_studio, select
 from paratopics.cli import main
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
 
 X, Y, Z = "paratopics:defence-cooperation", "paratopics:counter-terrorism", "medtop:20000638"
 MAP = "1\talice-team\nbob@example.org\tbob-team\n# comment\n\n7\tcarol\n"

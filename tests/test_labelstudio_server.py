@@ -22,7 +22,7 @@ import pytest
 from labelstudio_server import ROOT, Server, in_namespace, label_studio
 
 from paratopics.cli import main
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
 from paratopics.synthetic import generate
 
 pytestmark = pytest.mark.skipif(

@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 from conftest import ROOT
 from test_loader import make_release
 
-from paratopics import release as release_module
 from paratopics.loader import load
+from paratopics.release import core as release_module
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from load_floor import CACHE_BATCH_ROWS, floor, verdict, write_cache

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paratopics.store import load_json
+from paratopics.corpus.store import load_json
 
 
 def outcome(read: Callable[[bytes], object], raw: bytes) -> tuple[str, str]:

@@ -24,11 +24,11 @@ from datasets.distributed import split_dataset_by_node
 
 import paratopics
 from paratopics import codebook as codebook_module
-from paratopics import publish as publish_module
-from paratopics import release as release_module
+from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError, UsageError
 from paratopics.loader import data_files, default_corpus, label_map, label_names, load
-from paratopics.store import Corpus
+from paratopics.publish import core as publish_module
+from paratopics.release import core as release_module
 from paratopics.synthetic import generate
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}

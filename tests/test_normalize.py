@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paratopics.normalize import (
+from paratopics.ingest.normalize import (
     is_normalized,
     normalize_document,
     normalize_paragraph,
@@ -221,7 +221,7 @@ def test_badness_pattern_fits_the_windowed_search() -> None:
     here; an ftfy upgrade that breaks one fails this test, not a user's data."""
     from ftfy.badness import BADNESS_RE
 
-    from paratopics.normalize import BADNESS_WIDTH
+    from paratopics.ingest.normalize import BADNESS_WIDTH
 
     c, parser = _pattern_parts()
     tree = parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)  # type: ignore[attr-defined]
@@ -251,7 +251,7 @@ NEAR_MOJIBAKE = st.one_of(
 def test_looks_bad_is_ftfys_is_bad(text: str) -> None:
     from ftfy.badness import is_bad
 
-    from paratopics.normalize import looks_bad
+    from paratopics.ingest.normalize import looks_bad
 
     assert looks_bad(text) == is_bad(text)
 

@@ -17,10 +17,10 @@ import yaml
 from conftest import ROOT
 
 from paratopics import codebook as codebook_module
-from paratopics import corpus_config
 from paratopics.cli import main
-from paratopics.corpus_init import scaffold_files
-from paratopics.store import find_corpus
+from paratopics.corpus import config as corpus_config
+from paratopics.corpus.init import scaffold_files
+from paratopics.corpus.store import find_corpus
 
 ARTICLE = {"source": "example.org", "title": "Pirates seize a tanker off the coast",
            "url": "https://example.org/tanker", "published": "2024-05-01",

@@ -10,9 +10,9 @@ from conftest import run_cli
 
 from paratopics import codebook as codebook_module
 from paratopics import synthetic
-from paratopics.ingest import ingest_files
-from paratopics.store import Corpus
-from paratopics.validate import validate_corpus
+from paratopics.corpus.store import Corpus
+from paratopics.ingest.core import ingest_files
+from paratopics.validate.core import validate_corpus
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_cli_jobs_flag_and_no_cache(generated: Corpus, tmp_path: Path) -> None:
 def flawed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
     """300 articles, six annotation files with problems of several kinds, and workers
     forked for annotation files of any size."""
-    from paratopics import validate
+    from paratopics.validate import core as validate
 
     monkeypatch.setattr(validate, "PARALLEL_ANNOTATION_BYTES", 0)
     monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "cache"))
@@ -143,7 +143,7 @@ def test_annotation_files_in_workers_report_as_one_process(flawed: Corpus) -> No
 def test_a_judgement_repeated_in_another_workers_files_is_found(flawed: Corpus) -> None:
     """The first judgement and its repeat are checked in different workers: the run
     is done again in one process, so that the repeat names the first place."""
-    from paratopics.validate import (
+    from paratopics.validate.core import (
         AnnotationCache,
         ArticleIndex,
         Checker,

@@ -22,11 +22,11 @@ from huggingface_hub import DatasetCard
 from test_loader import OFFLINE, last_json, make_release, manifest_rows, release_rows, run_python
 
 from paratopics import codebook as codebook_module
-from paratopics import release as release_module
 from paratopics.cli import main
 from paratopics.codebook import Codebook
+from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError, UsageError
-from paratopics.publish import (
+from paratopics.publish.core import (
     MANAGED_PATTERNS,
     card_problems,
     folder_files,
@@ -36,7 +36,7 @@ from paratopics.publish import (
     publish_folder,
     push,
 )
-from paratopics.store import Corpus
+from paratopics.release import core as release_module
 
 VERSION = "1.0.0"
 REPO = "paratopics-org/paratopics"
@@ -221,7 +221,7 @@ def test_plan_lists_every_file_and_the_tag(folder: Path) -> None:
 
 
 def publish_folder_result(folder: Path) -> Any:
-    from paratopics.publish import Published
+    from paratopics.publish.core import Published
 
     return Published(folder, VERSION, folder_files(folder))
 

@@ -26,10 +26,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from paratopics import codebook, release
+from paratopics import codebook
+from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError
-from paratopics.ingest import article_id
-from paratopics.store import Corpus
+from paratopics.ingest.core import article_id
+from paratopics.release import core as release
 from paratopics.synthetic import generate, plan_article, vocabulary
 
 BOOK = codebook.load()

@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from paratopics import codebook, release
-from paratopics.store import Corpus
+from paratopics import codebook
+from paratopics.corpus.store import Corpus
+from paratopics.release import core as release
 from paratopics.synthetic import generate
 
 BOOK = codebook.load()

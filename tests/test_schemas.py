@@ -10,9 +10,9 @@ import pytest
 from conftest import ROOT, seed_path, write_jsonl
 from jsonschema import Draft202012Validator
 
-from paratopics.ingest import ingest_files
-from paratopics.records import ARTICLE_SCHEMA_VERSION
-from paratopics.store import Corpus
+from paratopics.corpus.records import ARTICLE_SCHEMA_VERSION
+from paratopics.corpus.store import Corpus
+from paratopics.ingest.core import ingest_files
 
 SCHEMA_DIR = ROOT / "schema"
 SCHEMA_FILES = sorted(SCHEMA_DIR.glob("*.schema.json"))
@@ -165,7 +165,7 @@ def test_text_and_json_records_validate_with_library_checks(corpus: Corpus,
                                                             tmp_path: Path) -> None:
     """The records also pass the library's own consistency checks (hashes, offsets, ids)."""
     from paratopics.codebook import load as load_codebook
-    from paratopics.validate import Checker, article_problems
+    from paratopics.validate.core import Checker, article_problems
 
     report = ingest_files(corpus, [seed_path(), *_json_inputs(tmp_path / "in")])
     assert report.problems == []

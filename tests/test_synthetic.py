@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from paratopics import codebook
-from paratopics.ingest import make_article, parse
-from paratopics.records import Provenance
-from paratopics.store import Corpus
+from paratopics.corpus.records import Provenance
+from paratopics.corpus.store import Corpus
+from paratopics.ingest.core import make_article, parse
 from paratopics.synthetic import (
     ADJUDICATOR,
     GeneratedInfo,
@@ -28,7 +28,7 @@ from paratopics.synthetic import (
     random_labels,
     vocabulary,
 )
-from paratopics.validate import validate_corpus
+from paratopics.validate.core import validate_corpus
 
 BOOK = codebook.load()
 

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from judgement_helpers import judgement, line, located, run_all, snapshot, the_article
 
 from paratopics import codebook
-from paratopics.ingest import ingest_files
-from paratopics.store import Corpus
-from paratopics.validate import (
+from paratopics.corpus.store import Corpus
+from paratopics.ingest.core import ingest_files
+from paratopics.validate.core import (
     MAX_ANNOTATION_LINE_BYTES,
     AnnotationState,
     ArticleIndex,
@@ -252,7 +252,7 @@ def formats(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The bad corpus validated once per output format, the three runs side by side."""
     from conftest import seed_path
 
-    from paratopics.ingest import ingest_files as ingest
+    from paratopics.ingest.core import ingest_files as ingest
 
     corpus = Corpus(tmp_path_factory.mktemp("formats") / "corpus")
     for sub in ("sources", "articles", "annotations"):
@@ -435,7 +435,7 @@ def test_the_date_time_shortcut_accepts_only_what_jsonschema_accepts(created: st
 
 def test_level1_topic_is_refused_as_a_label(seeded: Corpus) -> None:
     """Releases have classes only for level-2 and project nodes; level 1 is derived."""
-    from paratopics.validate import validate_corpus
+    from paratopics.validate.core import validate_corpus
 
     article = the_article(seeded)
     path = seeded.annotations / "level1.jsonl"
@@ -447,7 +447,7 @@ def test_level1_topic_is_refused_as_a_label(seeded: Corpus) -> None:
 
 def test_judgements_are_remembered_exactly_whatever_their_numbers() -> None:
     """Packed keys (and the tuple kept for an unlikely index) tell every judgement apart."""
-    from paratopics.validate import AnnotationState
+    from paratopics.validate.core import AnnotationState
 
     state = AnnotationState()
     seen = [("ann-a", "art-1", 0), ("ann-b", "art-1", 0), ("ann-a", "art-2", 0),

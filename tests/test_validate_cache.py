@@ -20,10 +20,10 @@ from conftest import run_cli
 from paratopics import codebook as codebook_module
 from paratopics import synthetic
 from paratopics.codebook import Codebook
-from paratopics.ingest import ingest_files
-from paratopics.normalize import sha256_text
-from paratopics.store import Corpus
-from paratopics.validate import (
+from paratopics.corpus.store import Corpus
+from paratopics.ingest.core import ingest_files
+from paratopics.ingest.normalize import sha256_text
+from paratopics.validate.core import (
     CHANGED,
     ArticleIndex,
     Summary,

@@ -3,14 +3,14 @@
 Public names are re-exported here; everything else is an implementation detail.
 """
 
-from .codebook import Codebook
-from .codebook import load as load_codebook
-from .errors import CATALOG, ParatopicsError, Problem, UsageError
-from .ingest import Draft, ingest_files, make_article, parse
-from .normalize import normalize_document, normalize_paragraph
-from .records import Annotation, Article, Paragraph
-from .store import Corpus
-from .validate import validate_corpus
+from paratopics.codebook import Codebook
+from paratopics.codebook import load as load_codebook
+from paratopics.corpus.records import Annotation, Article, Paragraph
+from paratopics.corpus.store import Corpus
+from paratopics.errors import CATALOG, ParatopicsError, Problem, UsageError
+from paratopics.ingest.core import Draft, ingest_files, make_article, parse
+from paratopics.ingest.normalize import normalize_document, normalize_paragraph
+from paratopics.validate.core import validate_corpus
 
 __version__ = "0.1.0"
 
@@ -20,7 +20,7 @@ _LOADER = ("LabelMap", "label_map", "label_names", "load")
 
 def __getattr__(name: str) -> object:
     if name in _LOADER:
-        from . import loader
+        from paratopics import loader
 
         return getattr(loader, name)
     raise AttributeError(f"module 'paratopics' has no attribute {name!r}")

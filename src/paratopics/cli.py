@@ -15,16 +15,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
-from . import annotation_report as annotation_report_module
-from . import annotations as annotations_module
-from . import codebook as codebook_module
-from . import corpus_init
-from . import guide as guide_module
-from . import ingest as ingest_module
-from . import stats as stats_module
-from .annotate import commands as annotate_commands
-from .corpus_config import codebook_for
-from .errors import (
+from paratopics import codebook as codebook_module
+from paratopics import stats as stats_module
+from paratopics.annotate import commands as annotate_commands
+from paratopics.corpus import init as corpus_init
+from paratopics.corpus.config import codebook_for
+from paratopics.corpus.store import Corpus, atomic_write, corpus_lock, find_corpus
+from paratopics.errors import (
     ParatopicsError,
     Problem,
     UsageError,
@@ -33,9 +30,12 @@ from .errors import (
     format_text,
     problem,
 )
-from .report import Progress
-from .store import Corpus, atomic_write, corpus_lock, find_corpus
-from .validate import display_path, validate_corpus
+from paratopics.ingest import core as ingest_module
+from paratopics.ml import annotation_report as annotation_report_module
+from paratopics.publish import guide as guide_module
+from paratopics.release import judgements as annotations_module
+from paratopics.report import Progress
+from paratopics.validate.core import display_path, validate_corpus
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -43,7 +43,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 def _release() -> ModuleType:
     """The release module, imported when a command needs it: it brings pyarrow,
     which ingest and validate never use (0.13 s of every such command)."""
-    from . import release
+    from paratopics.release import core as release
 
     return release
 
@@ -213,7 +213,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     reused = f"; {result.reused} of {result.shards} shards reused from the build cache" if (
         result.status == "built" and result.reused) else ""
     print(f"build: {verb} v{version} at {display_path(result.path)} ({files} files{reused})")
-    from . import publish as publish_module  # imports datasets: only when needed
+    from paratopics.publish import core as publish_module  # imports datasets: only when needed
 
     if publish_module.update_readme(corpus, book):  # (also after a card was fixed)
         print("build: README front matter now points at v" + version)
@@ -330,7 +330,7 @@ def _level(text: str) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from . import evaluate as evaluate_module
+    from paratopics.ml import evaluate as evaluate_module
 
     corpus = _corpus(args)
     book = _codebook(corpus)
@@ -344,7 +344,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import baseline
+    from paratopics.ml import baseline as baseline
 
     corpus = _corpus(args)
     book = _codebook(corpus)
@@ -356,8 +356,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from . import baseline
-    from . import evaluate as evaluate_module
+    from paratopics.ml import baseline as baseline
+    from paratopics.ml import evaluate as evaluate_module
 
     model, card = baseline.load_model(Path(args.model))
     if args.input:
@@ -381,7 +381,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     from huggingface_hub.errors import HfHubHTTPError
 
-    from . import publish as publish_module  # imports datasets: only when needed
+    from paratopics.publish import core as publish_module  # imports datasets: only when needed
 
     corpus = _corpus(args)
     version = _version(args.version, corpus)

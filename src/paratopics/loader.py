@@ -36,10 +36,10 @@ from datasets import (
     load_dataset,
 )
 
-from . import codebook as codebook_module
-from . import release_layout as release_module
-from .errors import UsageError, fail
-from .store import Corpus, find_corpus
+from paratopics import codebook as codebook_module
+from paratopics.corpus.store import Corpus, find_corpus
+from paratopics.errors import UsageError, fail
+from paratopics.release import layout as release_module
 
 AnyDataset: TypeAlias = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
 CORPUS_ENV = "PARATOPICS_CORPUS"

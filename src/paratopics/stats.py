@@ -6,10 +6,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .codebook import Codebook
-from .records import Article
-from .report import table
-from .store import Corpus
+from paratopics.codebook import Codebook
+from paratopics.corpus.records import Article
+from paratopics.corpus.store import Corpus
+from paratopics.report import table
 
 
 @dataclass

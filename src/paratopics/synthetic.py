@@ -33,11 +33,11 @@ from functools import cached_property
 from itertools import accumulate
 from pathlib import Path
 
-from . import codebook as codebook_module
-from .codebook import Codebook
-from .ingest import Draft, make_article, slugify
-from .records import Article, Provenance
-from .store import Corpus, write_article
+from paratopics import codebook as codebook_module
+from paratopics.codebook import Codebook
+from paratopics.corpus.records import Article, Provenance
+from paratopics.corpus.store import Corpus, write_article
+from paratopics.ingest.core import Draft, make_article, slugify
 
 #: Articles per raw JSON Lines file (and per annotation batch file).
 CHUNK_ARTICLES = 1_000

@@ -7,16 +7,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import codebook as codebook_module
-from ..errors import UsageError, format_text, problem
-from ..store import Corpus, corpus_lock
-from . import label_studio
+from paratopics import codebook as codebook_module
+from paratopics.annotate import label_studio
+from paratopics.corpus.store import Corpus, corpus_lock
+from paratopics.errors import UsageError, format_text, problem
 
 TOOLS = (label_studio.TOOL,)
 
 
 def _corpus(args: argparse.Namespace) -> Corpus:
-    from ..cli import _corpus as find
+    from paratopics.cli import _corpus as find
 
     return find(args)
 
@@ -27,7 +27,7 @@ def cmd_tasks_config(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks_export(args: argparse.Namespace) -> int:
-    from . import export
+    from paratopics.annotate import export
 
     if args.select == "uncertain" and not args.model:
         raise UsageError("--select uncertain ranks paragraphs by a model's uncertainty: give "
@@ -53,7 +53,7 @@ def cmd_tasks_export(args: argparse.Namespace) -> int:
 
 
 def cmd_annotations_import(args: argparse.Namespace) -> int:
-    from . import importer
+    from paratopics.annotate import importer
 
     source, out = Path(args.export), Path(args.out)
     if not source.exists():

@@ -16,9 +16,9 @@ from typing import Any
 
 import orjson
 
-from ..codebook import Codebook
-from ..store import Corpus, fsync_dir
-from . import label_studio, select
+from paratopics.annotate import label_studio, select
+from paratopics.codebook import Codebook
+from paratopics.corpus.store import Corpus, fsync_dir
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from typing import Any
 import ijson
 import orjson
 
-from ..codebook import Codebook
-from ..errors import Problem, fail, problem
-from ..records import Annotation
-from ..store import Corpus, atomic_write
-from . import label_studio
+from paratopics.annotate import label_studio
+from paratopics.codebook import Codebook
+from paratopics.corpus.records import Annotation
+from paratopics.corpus.store import Corpus, atomic_write
+from paratopics.errors import Problem, fail, problem
 
 ANNOTATOR_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..codebook import Codebook, Node
-from ..errors import Problem, problem
+from paratopics.codebook import Codebook, Node
+from paratopics.errors import Problem, problem
 
 TOOL = "label-studio"
 #: Names of the config's tags; results from any other control are refused on import.

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from ..annotations import ParagraphKey, adjudicate
-from ..codebook import Codebook
-from ..errors import fail
-from ..records import Annotation
-from ..store import Corpus
-from .label_studio import Prediction, TaskParagraph
+from paratopics.annotate.label_studio import Prediction, TaskParagraph
+from paratopics.codebook import Codebook
+from paratopics.corpus.records import Annotation
+from paratopics.corpus.store import Corpus
+from paratopics.errors import fail
+from paratopics.release.judgements import ParagraphKey, adjudicate
 
 SELECTIONS = ("unjudged", "stale", "disagreements", "ties", "uncertain")
 PREDICT_BATCH = 5_000  # paragraphs scored at a time: bounds the probability matrix
@@ -83,7 +83,7 @@ def working_pool(corpus: Corpus) -> Pool:
 
 def release_pool(corpus: Corpus, version: str) -> Pool:
     """The pool of release `version`: its paragraphs (labeled or not) and raw judgements."""
-    from .. import release as release_module
+    from paratopics.release import core as release_module
 
     if not release_module.release_dir(corpus, version).is_dir():
         raise fail("release-missing", version=version)
@@ -176,7 +176,7 @@ class Model:
 
 
 def load_model(folder: Path, codebook: Codebook) -> Model:
-    from .. import baseline
+    from paratopics.ml import baseline as baseline
 
     pipeline, card = baseline.load_model(folder)
     if int(card.get("level", 2)) != 2:
@@ -206,7 +206,7 @@ def certainty(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
 
 def predict(model: Model, paragraphs: Sequence[TaskParagraph], codebook: Codebook
             ) -> list[Prediction]:
-    from .. import baseline
+    from paratopics.ml import baseline as baseline
 
     order = {code: i for i, code in enumerate(codebook.label_ids)}
     out: list[Prediction] = []

@@ -15,8 +15,8 @@ from typing import Any
 
 from datasets import ClassLabel, Features, LargeList, List, Value
 
-from . import release as release_module
-from .codebook import Codebook
+from paratopics.codebook import Codebook
+from paratopics.release import core as release_module
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 SPEC_URL = "https://docs.mlcommons.org/croissant/docs/croissant-spec.html"

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from . import release as release_module
-from .codebook import Codebook
-from .errors import fail
-from .evaluate import binarize, class_names, label_space, score, to_level
-from .store import Corpus, atomic_write, dump_json
+from paratopics.codebook import Codebook
+from paratopics.corpus.store import Corpus, atomic_write, dump_json
+from paratopics.errors import fail
+from paratopics.ml.evaluate import binarize, class_names, label_space, score, to_level
+from paratopics.release import core as release_module
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import release as release_module
-from .codebook import Codebook
-from .errors import fail
-from .store import Corpus
+from paratopics.codebook import Codebook
+from paratopics.corpus.store import Corpus
+from paratopics.errors import fail
+from paratopics.release import core as release_module
 
 
 @dataclass
@@ -250,7 +250,7 @@ def evaluate(corpus: Corpus, predictions: Path, codebook: Codebook, version: str
 
 
 def report_text(result: dict[str, object], codebook: Codebook) -> str:
-    from .report import table
+    from paratopics.report import table
 
     head = (f"paratopics v{result['version']}, split {result['split']}, level "
             f"{result['level']}: {result['paragraphs']} paragraphs, {result['labels']} labels")

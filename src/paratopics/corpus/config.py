@@ -24,10 +24,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import codebook as codebook_module
-from .codebook import Codebook
-from .errors import fail
-from .records import ANNOTATION_SCHEMA_VERSION, ARTICLE_SCHEMA_VERSION
+from paratopics import codebook as codebook_module
+from paratopics.codebook import Codebook
+from paratopics.errors import fail
+from paratopics.corpus.records import ANNOTATION_SCHEMA_VERSION, ARTICLE_SCHEMA_VERSION
 
 if sys.version_info >= (3, 11):
     import tomllib

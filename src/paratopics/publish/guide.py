@@ -11,9 +11,9 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .annotations import RULE, RULE_TEXT
-from .codebook import Codebook, Node
-from .store import atomic_write
+from paratopics.codebook import Codebook, Node
+from paratopics.corpus.store import atomic_write
+from paratopics.release.judgements import RULE, RULE_TEXT
 
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 

@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import fail
-from .store import Corpus
+from paratopics.corpus.store import Corpus
+from paratopics.errors import fail
 
 if TYPE_CHECKING:
     from datasets import Features
 
-    from .codebook import Codebook
+    from paratopics.codebook import Codebook
 
 CONFIGS = ("paragraphs", "articles", "annotations")
 DEFAULT_CONFIG = "paragraphs"

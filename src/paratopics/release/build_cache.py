@@ -8,10 +8,10 @@ building it again, checking its sha256 on the way. Judgement files are kept
 parsed (as Arrow) under the sha256 of their bytes.
 
 The cache lives in `$PARATOPICS_CACHE/build-<fingerprint>/` (default
-`~/.cache/paratopics`), never in the corpus. The fingerprint covers the
-building code and the pyarrow version, so a change to either starts a fresh
-cache. It is safe to delete: the next build is then built from scratch, to
-the same bytes. A damaged entry is treated as missing.
+`~/.cache/paratopics`), never in the corpus. The fingerprint covers every
+module of the package, the schemas and the pyarrow version (paratopics.fingerprint),
+so a change to any of them starts a fresh cache. It is safe to delete: the next
+build is then built from scratch, to the same bytes. A damaged entry is treated as missing.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .errors import ParatopicsError
-from .store import atomic_write
+from paratopics.corpus.store import atomic_write
+from paratopics.errors import ParatopicsError
+from paratopics.fingerprint import fingerprint as code_fingerprint
 
 _COPY_CHUNK = 1 << 20
 #: Schema metadata key of a cached judgement table: its per-article digests.
@@ -34,14 +35,9 @@ _DIGESTS_KEY = b"paratopics.article_digests"
 
 
 def fingerprint() -> str:
-    """The building code and the Parquet writer: what a shard's bytes depend on
-    besides its inputs (which are in its key)."""
-    here = Path(__file__)
-    digest = hashlib.sha256()
-    for name in ("release.py", "annotations.py", "records.py", "build_cache.py"):
-        digest.update(here.with_name(name).read_bytes())
-    digest.update(pa.__version__.encode())
-    return digest.hexdigest()[:16]
+    """What a shard's bytes depend on besides its inputs (which are in its key): all
+    of the package's code, the schemas and the Parquet writer."""
+    return code_fingerprint(("pyarrow",))
 
 
 @dataclass(frozen=True)

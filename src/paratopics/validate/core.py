@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import importlib.metadata
 import io
 import itertools
 import json
@@ -26,14 +25,22 @@ import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from . import codebook as codebook_module
-from .codebook import Codebook, load_json_resource, schema_dir
-from .corpus_config import codebook_for
-from .errors import ParatopicsError, Problem, problem
-from .fastschema import Check, compile_schema
-from .normalize import is_normalized, sha256_text
-from .records import BODY_SEPARATOR, Annotation, Article
-from .store import Corpus, atomic_write, folder_inside, inside, load_json, sha256_file
+from paratopics import codebook as codebook_module
+from paratopics.codebook import Codebook, load_json_resource
+from paratopics.corpus.config import codebook_for
+from paratopics.corpus.records import BODY_SEPARATOR, Annotation, Article
+from paratopics.corpus.store import (
+    Corpus,
+    atomic_write,
+    folder_inside,
+    inside,
+    load_json,
+    sha256_file,
+)
+from paratopics.errors import ParatopicsError, Problem, problem
+from paratopics.fingerprint import fingerprint as code_fingerprint
+from paratopics.ingest.normalize import is_normalized, sha256_text
+from paratopics.validate.fastschema import Check, compile_schema
 
 #: Annotation lines longer than this are reported and skipped unread.
 MAX_ANNOTATION_LINE_BYTES = 1024 * 1024
@@ -508,17 +515,9 @@ def _kept(path: Path | None, known: Mapping[str, _Entry], new: Mapping[str, _Ent
 
 
 def cache_fingerprint() -> str:
-    """Names the article cache: the schema and the code deciding a record's validity."""
-    digest = hashlib.sha256()
-    code = Path(__file__)
-    for part in (schema_dir() / "article.schema.json", code, code.with_name("normalize.py"),
-                 code.with_name("fastschema.py"), code.with_name("store.py")):
-        digest.update(part.read_bytes())
-    import ftfy
-
-    digest.update(ftfy.__version__.encode())
-    digest.update(importlib.metadata.version("jsonschema").encode())
-    return digest.hexdigest()[:16]
+    """Names the article cache: all of the package's code and schemas, and the
+    libraries deciding a record's validity."""
+    return code_fingerprint(("ftfy", "jsonschema"))
 
 
 def cache_dir() -> Path:

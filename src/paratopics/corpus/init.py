@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from . import __version__
-from .corpus_config import (
+from paratopics import __version__
+from paratopics.corpus.config import (
     DEFAULT_FOLDER,
     MARKER,
     SHIPPED_CODEBOOK,
     read_codebook_file,
     render_marker,
 )
-from .errors import UsageError
-from .store import atomic_write
+from paratopics.errors import UsageError
+from paratopics.corpus.store import atomic_write
 
 #: Where this project lives: the hook's `repo` and the action's `uses` point here.
 PROJECT_URL = "https://github.com/paratopics/paratopics"

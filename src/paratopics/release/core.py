@@ -41,18 +41,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import annotations as annotations_module
-from .build_cache import BuildCache, ShardEntry
-from .codebook import Codebook, load_json_resource
-from .errors import fail
-from .records import (
+from paratopics.codebook import Codebook, load_json_resource
+from paratopics.corpus.records import (
     ANNOTATION_SCHEMA_VERSION,
     ARTICLE_SCHEMA_VERSION,
     Annotation,
     Article,
     article_body,
 )
-from .release_layout import (
+from paratopics.corpus.store import (
+    Corpus,
+    atomic_write,
+    dump_json,
+    fsync_dir,
+    load_json,
+    sha256_file,
+    sha256_files,
+)
+from paratopics.errors import fail
+from paratopics.release import judgements as annotations_module
+from paratopics.release.build_cache import BuildCache, ShardEntry
+from paratopics.release.layout import (
     CONFIGS,
     DEFAULT_CONFIG,
     SPLITS,
@@ -65,16 +74,7 @@ from .release_layout import (
     release_dir,
     split_names,
 )
-from .store import (
-    Corpus,
-    atomic_write,
-    dump_json,
-    fsync_dir,
-    load_json,
-    sha256_file,
-    sha256_files,
-)
-from .validate import Summary, cache_dir, validate_corpus
+from paratopics.validate.core import Summary, cache_dir, validate_corpus
 
 SPLIT_SALT = "paratopics-split-v1:"
 #: Rows per Parquet row group: a few MB of text, small enough to stream.
@@ -1300,7 +1300,7 @@ def diff(corpus: Corpus, old: str, new: str) -> dict[str, object]:
 
 
 def diff_text(result: dict[str, object]) -> str:
-    from .report import table
+    from paratopics.report import table
 
     arts = result["articles"]
     lines = [f"paratopics v{result['from']} -> v{result['to']}", ""]
@@ -1324,7 +1324,7 @@ def diff_text(result: dict[str, object]) -> str:
 
 
 def stats_text(manifest: dict[str, object]) -> str:
-    from .report import table
+    from paratopics.report import table
 
     counts = [[config, split, n] for config, info in manifest["configs"].items()  # type: ignore[attr-defined]
               for split, n in info["rows"].items()]

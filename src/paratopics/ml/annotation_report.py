@@ -12,13 +12,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .annotations import RULE, RULE_TEXT, Agreement, Gold, gold_labels, iter_corpus
-from .codebook import Codebook
-from .errors import Problem
-from .records import Annotation
-from .report import table
-from .store import Corpus
-from .validate import validate_corpus
+from paratopics.codebook import Codebook
+from paratopics.corpus.records import Annotation
+from paratopics.corpus.store import Corpus
+from paratopics.errors import Problem
+from paratopics.release.judgements import RULE, RULE_TEXT, Agreement, Gold, gold_labels, iter_corpus
+from paratopics.report import table
+from paratopics.validate.core import validate_corpus
 
 
 @dataclass

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .records import Annotation
-from .store import Corpus
+from paratopics.corpus.records import Annotation
+from paratopics.corpus.store import Corpus
 
 RULE = "adjudicator-else-strict-majority"
 RULE_TEXT = (

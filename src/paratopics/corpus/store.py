@@ -21,9 +21,9 @@ from typing import Any
 
 import orjson
 
-from .corpus_config import find_corpus as find_corpus
-from .errors import fail
-from .records import Article
+from paratopics.corpus.config import find_corpus as find_corpus
+from paratopics.errors import fail
+from paratopics.corpus.records import Article
 
 #: A lock older than this whose owner cannot be checked is taken over.
 STALE_LOCK_SECONDS = 3600

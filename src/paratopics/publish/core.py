@@ -28,13 +28,13 @@ from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from . import croissant as croissant_module
-from . import loader as loader_module
-from . import release as release_module
-from .codebook import Codebook
-from .corpus_config import read_config
-from .errors import UsageError, fail
-from .store import Corpus, atomic_write, sha256_file
+from paratopics import loader as loader_module
+from paratopics.codebook import Codebook
+from paratopics.corpus.config import read_config
+from paratopics.corpus.store import Corpus, atomic_write, sha256_file
+from paratopics.errors import UsageError, fail
+from paratopics.publish import croissant as croissant_module
+from paratopics.release import core as release_module
 
 LICENSE = "cc-by-4.0"
 TAGS = ["news", "iptc-media-topics", "paragraph-classification", "security", "multi-label"]

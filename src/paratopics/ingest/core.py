@@ -22,16 +22,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from .errors import CATALOG, ParatopicsError, Problem, fail, problem
-from .normalize import normalize_document, normalize_paragraph, sha256_text
-from .records import (
+from paratopics.corpus.records import (
     ARTICLE_SCHEMA_VERSION,
     BODY_SEPARATOR,
     Article,
     Paragraph,
     Provenance,
 )
-from .store import Corpus, atomic_write, check_inside, check_name, inside, sync_filesystem
+from paratopics.corpus.store import (
+    Corpus,
+    atomic_write,
+    check_inside,
+    check_name,
+    inside,
+    sync_filesystem,
+)
+from paratopics.errors import CATALOG, ParatopicsError, Problem, fail, problem
+from paratopics.ingest.normalize import normalize_document, normalize_paragraph, sha256_text
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -530,7 +537,7 @@ def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
     This is the expensive part of ingest and it depends on nothing but the
     file, so `ingest_files` runs it in worker processes.
     """
-    from .store import dump_json
+    from paratopics.corpus.store import dump_json
 
     prepared = Prepared(path)
     try:
@@ -563,7 +570,7 @@ def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
 
 @functools.lru_cache(maxsize=1)
 def _article_validator() -> Draft202012Validator:
-    from .validate import make_validator
+    from paratopics.validate.core import make_validator
 
     return make_validator("article.schema.json")
 
@@ -647,7 +654,7 @@ def identity_index(corpus: Corpus) -> dict[str, str]:
 
 
 def _with_id(data: bytes, article_id: str) -> bytes:
-    from .store import dump_json
+    from paratopics.corpus.store import dump_json
 
     record = json.loads(data)
     record["article_id"] = article_id
