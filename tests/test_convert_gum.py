@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import ROOT, run_cli
 
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
 
 SPEC = importlib.util.spec_from_file_location("convert_gum", ROOT / "scripts" / "convert_gum.py")
 assert SPEC is not None and SPEC.loader is not None

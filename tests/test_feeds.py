@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from paratopics.corpus.store import Corpus
 from paratopics.feed_ingest import ingest_feeds
 from paratopics.feeds import Block, html_blocks, parse_feed
-from paratopics.ingest import ingest_files
-from paratopics.store import Corpus
+from paratopics.ingest.core import ingest_files
 
 STATE = "https://www.state.gov"
 WH = "https://www.whitehouse.gov/briefing-room"

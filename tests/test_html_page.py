@@ -11,8 +11,8 @@ from pathlib import Path
 
 from conftest import run_cli
 
-from paratopics.ingest import ingest_files
-from paratopics.store import Corpus
+from paratopics.corpus.store import Corpus
+from paratopics.ingest.core import ingest_files
 
 BODY = [
     "The city council voted on Tuesday to rebuild the old harbour bridge, closed since a "

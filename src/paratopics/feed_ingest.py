@@ -21,9 +21,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ParatopicsError, Problem, problem
-from .feeds import ItemResult, channel_built, item_result, parse_feed
-from .ingest import (
+from paratopics.corpus.records import Provenance
+from paratopics.corpus.store import (
+    Corpus,
+    atomic_write,
+    check_name,
+    dump_json,
+    inside,
+    sync_filesystem,
+)
+from paratopics.errors import ParatopicsError, Problem, problem
+from paratopics.feeds import ItemResult, channel_built, item_result, parse_feed
+from paratopics.ingest.core import (
     MAX_FILE_BYTES,
     Change,
     Draft,
@@ -39,8 +48,6 @@ from .ingest import (
     record_problems,
     source_folder_name,
 )
-from .records import Provenance
-from .store import Corpus, atomic_write, check_name, dump_json, inside, sync_filesystem
 
 FEED_SUFFIXES = frozenset((".rss", ".atom", ".xml"))
 

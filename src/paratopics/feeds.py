@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .normalize import normalize_paragraph
+from paratopics.ingest.normalize import normalize_paragraph
 
 #: Elements whose content is never article text.
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "form",

@@ -14,11 +14,11 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .errors import fail
-from .normalize import normalize_paragraph
+from paratopics.errors import fail
+from paratopics.ingest.normalize import normalize_paragraph
 
 if TYPE_CHECKING:
-    from .ingest import Draft
+    from paratopics.ingest.core import Draft
 
 HTML_SUFFIXES = frozenset((".html", ".htm", ".xhtml"))
 _LANG = re.compile(rb"<html[^>]*?\slang=[\"']?([a-zA-Z]{2,3})\b")
@@ -56,7 +56,7 @@ def parse_html_page(raw: bytes, file: str, source: str | None = None) -> Draft:
     import lxml.etree
     import trafilatura
 
-    from .ingest import Draft
+    from paratopics.ingest.core import Draft
 
     extracted = trafilatura.extract(raw, output_format="xml", with_metadata=True,
                                     include_comments=False, include_tables=True,

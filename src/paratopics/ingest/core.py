@@ -406,7 +406,7 @@ def parse_json(text: str, file: str, fmt: str, source: str | None = None,
 def parse(raw: bytes, file: str, fmt: str = "auto", source: str | None = None,
           max_line_bytes: int = MAX_LINE_BYTES) -> Parsed:
     """Bytes of one file to drafts. Raises ParatopicsError if the whole file is bad."""
-    from .html_page import is_html_page, parse_html_page
+    from paratopics.html_page import is_html_page, parse_html_page
 
     if is_html_page(file, fmt):
         try:  # binary, not UTF-8, empty: refused as for any door; markup is expected here
@@ -765,7 +765,7 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
     the raw copy is written before its records, each by atomic rename, and one
     file-system sync at the end makes the batch durable.
     """
-    from .feed_ingest import FeedReport, ingest_feeds, is_feed
+    from paratopics.feed_ingest import FeedReport, ingest_feeds, is_feed
 
     report = FeedReport()
     seen: dict[str, str] = {}
