@@ -122,3 +122,25 @@ def test_two_empty_sets_agree_instead_of_crashing(seeded: Corpus) -> None:
     records = [judgement(art, 0, [], "x"), judgement(art, 0, [], "y"),
                judgement(art, 1, [A], "x"), judgement(art, 1, [A], "y")]
     assert agreement(records).alpha == pytest.approx(1.0)  # type: ignore[arg-type]
+
+
+def test_per_level1_alpha_matches_the_hand_computation(seeded: Corpus) -> None:
+    """Two judges, three paragraphs; A and B share a level-1 topic, E has its own.
+
+    Restricted to conflict (A, B): {A}|{B}, {A}|{A}, {}|{} -> values A x3, B, {} x2, n = 6;
+    Do = (1/6)(1 + 1) = 1/3; De = (3*1*2 + 3*2*2 + 1*2*2) / (6*5) = 22/30;
+    alpha = 1 - (1/3)/(22/30) = 6/11. Restricted to economy (E): {}|{}, {}|{}, {E}|{}:
+    Do = 1/3, De = (1*5*2)/30 = 1/3, alpha = 0.
+    """
+    e = "medtop:20000344"
+    art = the_article(seeded)
+    units = [([A], [B]), ([A], [A]), ([e], [])]
+    records = [judgement(art, i, labels, who)
+               for i, pair in enumerate(units) for labels, who in zip(pair, "xy", strict=True)]
+    result = agreement(records, BOOK.level1)  # type: ignore[arg-type]
+    per_top = {la.label: (la.alpha, la.chosen) for la in result.per_level1}
+    assert set(per_top) == {BOOK.level1(A), BOOK.level1(e)}
+    assert per_top[BOOK.level1(A)][0] == pytest.approx(6 / 11, abs=1e-9)
+    assert per_top[BOOK.level1(e)][0] == pytest.approx(0.0, abs=1e-9)
+    assert {k: v[1] for k, v in per_top.items()} == {BOOK.level1(A): 4, BOOK.level1(e): 1}
+    assert agreement(records).per_level1 == []  # not asked for

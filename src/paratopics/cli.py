@@ -279,7 +279,7 @@ def cmd_agreement(args: argparse.Namespace) -> int:
     checked = _checked_judgements(corpus, book, "agreement")
     if checked is None:
         return EXIT_INVALID
-    result = annotations_module.agreement(checked.records)
+    result = annotations_module.agreement(checked.records, book.level1)
     return _report(args.format, lambda: annotation_report_module.agreement_data(result, book),
                    lambda: annotation_report_module.agreement_text(result, book))
 

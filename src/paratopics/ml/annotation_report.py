@@ -73,6 +73,11 @@ def agreement_data(result: Agreement, codebook: Codebook) -> dict[str, object]:
              "chosen": la.chosen}
             for la in result.per_label
         ],
+        "per_level1": [
+            {"topic": la.label, "name": _name(codebook, la.label), "alpha": la.alpha,
+             "chosen": la.chosen}
+            for la in result.per_level1
+        ],
     }
 
 
@@ -100,6 +105,12 @@ def agreement_text(result: Agreement, codebook: Codebook) -> str:
         align="lr",
     )
     parts = [f"agreement: {agreement_verdict(result)}", "", overview]
+    if result.per_level1:
+        rows = [[la.label, _name(codebook, la.label), _fmt_alpha(la.alpha), la.chosen]
+                for la in result.per_level1]
+        parts += ["", "per level-1 topic (MASI alpha over the labels under the topic, "
+                  "every unit; chosen: judgements with a label under it)",
+                  "", table(["topic", "name", "alpha", "chosen"], rows, align="llrr")]
     if result.per_label:
         rows = [[la.label, _name(codebook, la.label), _fmt_alpha(la.alpha), la.chosen]
                 for la in result.per_label]
