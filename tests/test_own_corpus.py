@@ -334,3 +334,42 @@ def test_a_broken_card_is_named_and_a_fixed_one_follows_the_release(
     assert card["configs"][0]["data_files"][0]["path"].startswith("data/paragraphs/")
     assert "\n# Card news v1.0.0\n" in published
     assert "Annotations: `other` (this card's `license`)" in published
+
+
+def test_label_studio_round_trip_uses_the_corpus_codebook(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "sea"
+    assert main(["init", str(root), "--codebook", str(own_codebook(tmp_path / "cb.json"))]) == 0
+    source = tmp_path / "tanker.json"
+    source.write_text(json.dumps(ARTICLE), encoding="utf-8")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PARATOPICS_CORPUS", raising=False)
+    assert run(capsys, "ingest", source)[0] == 0
+    code, config, _ = run(capsys, "tasks", "config", "--tool", "label-studio")
+    assert code == 0 and f'alias="{OWN_LABEL}"' in config
+    assert 'alias="medtop:20000082"' not in config  # crime: not in this codebook
+    tasks = tmp_path / "tasks.json"
+    assert run(capsys, "tasks", "export", "--tool", "label-studio", "--out", tasks)[0] == 0
+    exported = json.loads(tasks.read_text(encoding="utf-8"))
+    mapping = tmp_path / "people.tsv"
+    mapping.write_text("1\tsea-team\n", encoding="utf-8")
+    picked = {"from_name": "topics", "to_name": "paragraph", "type": "taxonomy",
+              "value": {"taxonomy": [[PARENT, OWN_LABEL]]}, "origin": "manual", "id": "r1"}
+    done = [{"id": n, "data": t["data"], "predictions": [], "drafts": [], "project": 1,
+             "created_at": "2026-12-01T09:00:00Z",
+             "annotations": [{"id": 10 + n, "completed_by": 1, "result": [picked],
+                              "was_cancelled": False, "ground_truth": False,
+                              "created_at": "2026-12-01T10:00:00Z",
+                              "updated_at": "2026-12-01T10:05:00Z", "task": n}]}
+            for n, t in enumerate(exported, start=1)]
+    export_file = tmp_path / "export.json"
+    export_file.write_text(json.dumps(done), encoding="utf-8")
+    out = root / "corpus" / "annotations" / "sea-team.jsonl"
+    code, _, err = run(capsys, "annotations", "import", "--tool", "label-studio", export_file,
+                       "--out", out, "--annotators", mapping)
+    assert code == 0, err
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == len(ARTICLE["paragraphs"])
+    assert all(x["labels"] == [OWN_LABEL] for x in lines)
+    assert run(capsys, "validate")[0] == 0

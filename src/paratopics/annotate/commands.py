@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from paratopics import codebook as codebook_module
 from paratopics.annotate import label_studio
-from paratopics.corpus.store import Corpus, corpus_lock
+from paratopics.corpus.config import codebook_for
+from paratopics.corpus.store import Corpus, corpus_lock, find_corpus
 from paratopics.errors import UsageError, format_text, problem
 
 TOOLS = (label_studio.TOOL,)
@@ -21,8 +23,18 @@ def _corpus(args: argparse.Namespace) -> Corpus:
     return find(args)
 
 
+def _codebook_here(args: argparse.Namespace) -> codebook_module.Codebook:
+    """The codebook of the corpus here, if there is one; else the shipped codebook.
+
+    `tasks config` is useful before any corpus exists, so it never insists on one.
+    """
+    chosen = getattr(args, "corpus", None) or os.environ.get("PARATOPICS_CORPUS")
+    root = Path(chosen) if chosen else find_corpus()
+    return codebook_for(root) if root is not None and root.is_dir() else codebook_module.load()
+
+
 def cmd_tasks_config(args: argparse.Namespace) -> int:
-    sys.stdout.write(label_studio.labeling_config(codebook_module.load()))
+    sys.stdout.write(label_studio.labeling_config(_codebook_here(args)))
     return 0
 
 
@@ -43,7 +55,7 @@ def cmd_tasks_export(args: argparse.Namespace) -> int:
     request = export.Request(args.select, args.limit, args.seed,
                              args.version.lstrip("v") if args.version else None,
                              tuple(args.exclude_annotator or ()), model)
-    result = export.export_tasks(corpus, out, request, codebook_module.load())
+    result = export.export_tasks(corpus, out, request, codebook_for(corpus.root))
     source = f"release v{request.version}" if request.version else "the working corpus"
     predicted = f", with predictions of {result.model_version}" if result.model_version else ""
     print(f"tasks export: {result.tasks:,} task(s) written to {out} ({args.select}: "
@@ -68,7 +80,8 @@ def cmd_annotations_import(args: argparse.Namespace) -> int:
         people = importer.read_map(mapping)
     corpus = _corpus(args)
     with corpus_lock(corpus, "annotations import"):
-        report = importer.import_export(source, out, corpus, codebook_module.load(), people)
+        report = importer.import_export(source, out, corpus, codebook_for(corpus.root),
+                                         people)
     for found in report.problems:
         print(format_text(found), file=sys.stderr)
     if report.more:
