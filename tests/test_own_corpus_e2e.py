@@ -16,21 +16,16 @@ cache folder).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-import venv
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, Installed, sh
 
 ARTICLE = {"source": "harbour.example", "title": "Customs officers seize smuggled rifles",
            "url": "https://harbour.example/rifles", "published": "2024-03-04",
@@ -39,92 +34,6 @@ ARTICLE = {"source": "harbour.example", "title": "Customs officers seize smuggle
                           "Two dock workers were arrested and the shipping agent was "
                           "questioned, the police said."]}
 GOOD_LABEL = "medtop:20000082"  # crime
-FIXED_DATE = "2024-01-01T00:00:00+00:00"
-#: What pre-commit needs of the hook repository: the hook and an installable package.
-HOOK_FILES = (".pre-commit-hooks.yaml", "pyproject.toml", "README.md", "LICENSE", "src",
-              "schema")
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "paratopics-tests"
-
-
-def sh(*args: str | Path, cwd: Path, env: dict[str, str], check: bool = True,
-       ) -> subprocess.CompletedProcess[str]:
-    run = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
-                         text=True, timeout=600)
-    if check and run.returncode != 0:
-        raise AssertionError(f"{args} exited {run.returncode}:\n{run.stdout}\n{run.stderr}")
-    return run
-
-
-@dataclass(frozen=True)
-class Installed:
-    """A fresh environment with the wheel, and what the commands below run with."""
-
-    venv: Path
-    hook_repo: Path
-    hook_rev: str
-    env: dict[str, str]
-
-    @property
-    def bin(self) -> Path:
-        return self.venv / "bin"
-
-
-def base_env(venv_bin: Path, tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"PARATOPICS_CORPUS", "VIRTUAL_ENV", "PYTHONPATH"}
-           and not k.startswith(("GITHUB_", "GIT_"))}
-    return {**env, "PATH": f"{venv_bin}{os.pathsep}{env.get('PATH', '')}",
-            "PRE_COMMIT_HOME": str(cache_root() / "pre-commit"),
-            "HF_HOME": str(tmp / "hf"), "HF_DATASETS_OFFLINE": "1",
-            # bytecode for every file of datasets, pyarrow, pandas...: a third of an install
-            "PIP_NO_COMPILE": "1",
-            "GIT_CONFIG_GLOBAL": str(tmp / "gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"}
-
-
-def snapshot_checkout(target: Path, env: dict[str, str]) -> str:
-    """The checkout's files as git sees them (uncommitted edits included), committed
-    in `target` with fixed names and dates: the same files give the same revision."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard", "--", *HOOK_FILES],
-                            cwd=ROOT, capture_output=True, check=True)
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    for name in sorted(filter(None, listed.stdout.decode().split("\0"))):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
-    fixed = {**env, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
-             "GIT_AUTHOR_DATE": FIXED_DATE, "GIT_COMMITTER_DATE": FIXED_DATE}
-    sh("git", "init", "-q", "-b", "main", cwd=target, env=fixed)
-    sh("git", "add", "-A", cwd=target, env=fixed)
-    sh("git", "commit", "-q", "--no-verify", "-m", "snapshot", cwd=target, env=fixed)
-    return sh("git", "rev-parse", "HEAD", cwd=target, env=fixed).stdout.strip()
-
-
-@pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
-    tmp = tmp_path_factory.mktemp("own-corpus-e2e")
-    (tmp / "gitconfig").write_text("[user]\n\tname = Ann Otator\n\temail = ann@example.org\n"
-                                   "[init]\n\tdefaultBranch = main\n", encoding="utf-8")
-    dist = tmp / "dist"
-    # the wheel, built by the test extra's hatchling (no network, no isolation)
-    sh(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-       "-w", dist, ROOT, cwd=tmp, env=dict(os.environ))
-    wheel = next(dist.glob("paratopics-*.whl"))
-    where = tmp / "venv"
-    venv.create(where, with_pip=True)
-    env = base_env(where / "bin", tmp)
-    sh(where / "bin" / "python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp, env=env)
-    key = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
-    hook_repo = cache_root() / f"hook-repo-{key}"
-    rev = snapshot_checkout(hook_repo, env)
-    yield Installed(where, hook_repo, rev, env)
 
 
 def init_repository(installed: Installed, root: Path, *args: str) -> Path:

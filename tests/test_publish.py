@@ -281,6 +281,11 @@ def test_cli_dry_run_lists_the_upload_without_network(corpus: Corpus, tmp_path: 
 def test_cli_usage_errors(corpus: Corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_TOKEN", raising=False)
+    # and no token stored by `hf auth login` either: huggingface_hub reads the paths
+    # it computed at import
+    from huggingface_hub import constants
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-tokens"))
     out = tmp_path / "hub"
     cases = [
         (["--out", out, "--dry-run"], "--dry-run shows what a push"),

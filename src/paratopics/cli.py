@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import io
 import json
 import os
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
+from paratopics import __version__
 from paratopics import codebook as codebook_module
 from paratopics import stats as stats_module
 from paratopics.annotate import commands as annotate_commands
@@ -22,6 +24,7 @@ from paratopics.corpus import init as corpus_init
 from paratopics.corpus.config import codebook_for
 from paratopics.corpus.store import Corpus, atomic_write, corpus_lock, find_corpus
 from paratopics.errors import (
+    MissingExtra,
     ParatopicsError,
     Problem,
     UsageError,
@@ -64,6 +67,13 @@ def _corpus(args: argparse.Namespace) -> Corpus:
                          f"{', '.join(s + '/' for s in layout)}); pass a corpus or an empty "
                          "folder")
     return Corpus(root)
+
+
+def _require(command: str, module: str, package: str, extra: str) -> None:
+    """Stop before any work when `command` needs an extra this install lacks: a
+    core install has neither scikit-learn nor matplotlib."""
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtra(command, package, extra)
 
 
 def _codebook(corpus: Corpus) -> codebook_module.Codebook:
@@ -148,6 +158,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    if args.plot:
+        _require("stats --plot", "matplotlib", "matplotlib", "plot")
     release = _release()
     corpus = _corpus(args)
     book = _codebook(corpus)
@@ -330,6 +342,7 @@ def _level(text: str) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    _require("evaluate", "sklearn", "scikit-learn", "train")
     from paratopics.ml import evaluate as evaluate_module
 
     corpus = _corpus(args)
@@ -344,6 +357,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    _require("train", "sklearn", "scikit-learn", "train")
     from paratopics.ml import baseline as baseline
 
     corpus = _corpus(args)
@@ -356,6 +370,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    _require("predict", "sklearn", "scikit-learn", "train")
     from paratopics.ml import baseline as baseline
     from paratopics.ml import evaluate as evaluate_module
 
@@ -437,15 +452,25 @@ def _positive(text: str) -> int:
     return value
 
 
+_FORMAT = "text for people, json for machines (default: %(default)s)"
+_SPLIT = ("the split to score: train, validation or test; a release of one small article "
+          "has only train (default: %(default)s)")
+_LEVEL = ("2: IPTC level-2 and project labels; 1: their IPTC level-1 parents "
+          "(default: %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", metavar="DIR",
-                        help="corpus folder (default: the checkout's corpus/, or "
-                        "$PARATOPICS_CORPUS)")
+                        help="corpus folder (default: $PARATOPICS_CORPUS, else the corpus "
+                        "marked by the nearest paratopics.toml at or above this folder, else "
+                        "the corpus/ of the checkout around it)")
     parser = argparse.ArgumentParser(
         prog="paratopics",
         description="Build, check and serve the paratopics corpus.",
         epilog="Exit codes: 0 success, 1 invalid data, 2 usage error.")
+    parser.add_argument("--version", action="version", version=f"paratopics {__version__}",
+                        help="print the package's version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str,
@@ -455,7 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     ingest = add("ingest", cmd_ingest, "read raw articles into normalized article records")
-    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument("paths", nargs="+", metavar="PATH",
+                        help="raw files to read (a shell glob like folder/* names many)")
     ingest.add_argument("--format", choices=ingest_module.FORMATS, default="auto",
                         help="input format (default: detected from name and content)")
     ingest.add_argument("--source", help="source name for JSON records that lack one")
@@ -469,7 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
                         help="worker processes (default: all cores, %(default)s); the result "
                         "is the same for any number")
-    ingest.add_argument("-v", "--verbose", action="store_true")
+    ingest.add_argument("-v", "--verbose", action="store_true",
+                        help="also name every updated article, not only new ones")
     ingest.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
                         help="if another command holds the corpus, wait up to SECONDS for it "
                         "(default: stop at once)")
@@ -478,7 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "check article records and annotation files against schema and meaning")
     validate.add_argument("paths", nargs="*", metavar="PATH",
                           help="files to check (default: the whole corpus)")
-    validate.add_argument("--format", choices=("text", "github", "json"), default="text")
+    validate.add_argument("--format", choices=("text", "github", "json"), default="text",
+                          help="text for people, github for workflow annotations on a pull "
+                          "request's lines, json for machines (default: %(default)s)")
     validate.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
                           help="processes for article records (default: all cores, "
                           "%(default)s); the report is the same for any number")
@@ -489,7 +518,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = add("stats", cmd_stats, "counts and label distribution of the corpus and a release")
     stats.add_argument("--version", help="release to describe (default: the latest)")
-    stats.add_argument("--plot", metavar="PNG", help="also write a bar chart of the labels")
+    stats.add_argument("--plot", metavar="PNG",
+                       help="also write a bar chart of the labels to PNG (needs the plot "
+                       'extra: pip install "paratopics[plot]")')
 
     build = add("build", cmd_build, "validate, then write release VERSION as Parquet")
     build.add_argument("--version", required=True, help="semantic version X.Y.Z")
@@ -505,47 +536,61 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--all", action="store_true", help="check every release")
 
     diff = add("diff", cmd_diff, "what changed between two releases")
-    diff.add_argument("old", metavar="A")
-    diff.add_argument("new", metavar="B")
-    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.add_argument("old", metavar="A", help="the earlier release, X.Y.Z (a leading v "
+                      "is allowed)")
+    diff.add_argument("new", metavar="B", help="the later release, X.Y.Z")
+    diff.add_argument("--format", choices=("text", "json"), default="text", help=_FORMAT)
 
     agreement = add("agreement", cmd_agreement,
                     "inter-annotator agreement: Krippendorff's alpha (MASI), overall and per "
                     "label")
-    agreement.add_argument("--format", choices=("text", "json"), default="text")
+    agreement.add_argument("--format", choices=("text", "json"), default="text",
+                           help=_FORMAT)
 
     adjudicate = add("adjudicate", cmd_adjudicate,
                      "gold labels per paragraph by the adjudication rule, with ties and "
                      "disagreements")
-    adjudicate.add_argument("--format", choices=("text", "json"), default="text")
+    adjudicate.add_argument("--format", choices=("text", "json"), default="text",
+                            help=_FORMAT)
 
     guide = add("guide", cmd_guide, "write the annotation guide generated from the codebook")
     guide.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
 
-    evaluate = add("evaluate", cmd_evaluate, "score a predictions file against gold labels")
+    evaluate = add("evaluate", cmd_evaluate,
+                   "score a predictions file against gold labels (needs the train extra)")
     evaluate.add_argument("--predictions", required=True, metavar="FILE",
                           help="JSON Lines: paragraph_id, labels, optional scores")
     evaluate.add_argument("--version", help="release (default: the latest)")
-    evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--level", type=_level, default=2, help="label level, 1 or 2")
+    evaluate.add_argument("--split", default="test", help=_SPLIT)
+    evaluate.add_argument("--level", type=_level, default=2, help=_LEVEL)
     evaluate.add_argument("--lenient", action="store_true",
                           help="count unknown, missing and duplicate ids and unknown labels "
                           "instead of stopping at the first")
-    evaluate.add_argument("--format", choices=("text", "json"), default="text")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text",
+                          help=_FORMAT)
 
-    train = add("train", cmd_train, "train the TF-IDF + logistic regression baseline")
+    train = add("train", cmd_train, "train the TF-IDF + logistic regression baseline (needs "
+                'the train extra: pip install "paratopics[train]")')
     train.add_argument("--version", help="release (default: the latest)")
-    train.add_argument("--level", type=_level, default=2, help="label level, 1 or 2")
-    train.add_argument("--out", required=True, metavar="DIR")
+    train.add_argument("--level", type=_level, default=2, help=_LEVEL)
+    train.add_argument("--out", required=True, metavar="DIR",
+                       help="folder to write the model and its card (README.md, model.json) "
+                       "to")
 
-    predict = add("predict", cmd_predict, "write predictions of a trained model")
-    predict.add_argument("--model", required=True, metavar="DIR")
+    predict = add("predict", cmd_predict,
+                  "write predictions of a trained model (needs the train extra)")
+    predict.add_argument("--model", required=True, metavar="DIR",
+                         help="a model folder written by `paratopics train`")
     predict.add_argument("--input", metavar="JSONL",
                          help="texts to label (paragraph_id or id, text); default: a release "
                          "split")
     predict.add_argument("--version", help="release (default: the latest)")
-    predict.add_argument("--split", default="test")
-    predict.add_argument("--out", required=True, metavar="FILE")
+    predict.add_argument("--split", default="test",
+                         help="the release split to label when no --input is given "
+                         "(default: %(default)s)")
+    predict.add_argument("--out", required=True, metavar="FILE",
+                         help="JSON Lines to write: paragraph_id, labels, scores (the input "
+                         "of `paratopics evaluate`)")
 
     publish = add("publish", cmd_publish,
                   "write a release as a Hub-ready folder (card, data, Croissant); push it")
@@ -554,7 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="folder to write (an empty one, or one written by publish)")
     publish.add_argument("--repo-id", metavar="ORG/NAME",
                          help="push to this Hub dataset repository, tagged vX.Y.Z (token "
-                         "from $HF_TOKEN)")
+                         "from $HF_TOKEN, else the one `hf auth login` stored)")
     publish.add_argument("--dry-run", action="store_true",
                          help="with --repo-id: list what would be uploaded, upload nothing")
     publish.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
@@ -578,6 +623,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     try:
         return int(args.func(args))
+    except MissingExtra as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     except UsageError as exc:
         parser.print_usage(sys.stderr)
         print(f"paratopics {args.command}: error: {exc}", file=sys.stderr)

@@ -449,6 +449,18 @@ class UsageError(Exception):
     """The command was called wrongly; exit code 2."""
 
 
+class MissingExtra(UsageError):
+    """A command needs an optional dependency this install lacks; exit code 2.
+
+    Said in one line naming the extra to install, without the usage text: the
+    command was called right, the installation is what is short."""
+
+    def __init__(self, command: str, package: str, extra: str) -> None:
+        super().__init__(f"paratopics {command} needs {package}, which this installation "
+                         f'lacks: pip install "paratopics[{extra}]"')
+        self.extra = extra
+
+
 def fail(code: str, **fields: Any) -> ParatopicsError:
     return ParatopicsError(problem(code, **fields))
 

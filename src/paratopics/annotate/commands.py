@@ -141,14 +141,16 @@ def register(sub: argparse._SubParsersAction,
         "print the tool's labeling config made from the codebook")
     export = add(tasks, "export", cmd_tasks_export,
                  "write paragraphs to label as the tool's import file")
-    export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument("--out", required=True, metavar="FILE",
+                        help="the tool's import file to write (JSON)")
     export.add_argument("--select", choices=("unjudged", "stale", "disagreements", "ties",
                                              "uncertain"), default="unjudged",
                         help="which paragraphs (default: %(default)s)")
     export.add_argument("--limit", type=_positive, metavar="N",
                         help="at most N tasks (a seeded sample; `uncertain`: the N least "
                         "certain)")
-    export.add_argument("--seed", type=_integer, default=0, help="seed of the sample")
+    export.add_argument("--seed", type=_integer, default=0,
+                        help="seed of the sample (default: %(default)s)")
     export.add_argument("--version", help="take paragraphs and judgements from this release "
                         "(default: the working corpus)")
     export.add_argument("--exclude-annotator", action="append", metavar="NAME",
@@ -161,6 +163,7 @@ def register(sub: argparse._SubParsersAction,
                    "read the tool's export into an annotation file")
     imported.add_argument("export", metavar="EXPORT",
                           help="the JSON export, or the folder of the target storage")
-    imported.add_argument("--out", required=True, metavar="FILE.jsonl")
+    imported.add_argument("--out", required=True, metavar="FILE.jsonl",
+                          help="the annotation file to write (corpus/annotations/NAME.jsonl)")
     imported.add_argument("--annotators", metavar="MAP",
                           help="TSV: Label Studio user id or e-mail, tab, public annotator id")

@@ -654,10 +654,14 @@ class HubApi(Protocol):
 
 
 def hub_token() -> str:
-    """The Hub token from $HF_TOKEN; never printed."""
-    token = os.environ.get("HF_TOKEN", "").strip()
+    """The Hub token as `huggingface_hub` finds it: $HF_TOKEN, else the one `hf auth
+    login` stored. Never printed."""
+    from huggingface_hub import get_token
+
+    token = (get_token() or "").strip()
     if not token:
-        raise UsageError("pushing needs a Hugging Face token with write access in $HF_TOKEN")
+        raise UsageError("pushing needs a Hugging Face token with write access: run "
+                         "`hf auth login`, or set $HF_TOKEN")
     return token
 
 

@@ -218,10 +218,20 @@ def _class_ids(features: Mapping[str, Features], column: str) -> list[str] | Non
     return None
 
 
-def cite_as(version: str) -> str:
+#: Who the corpus is credited to, where it lives, and the year of its first release:
+#: the same as CITATION.cff at the top of the repository.
+AUTHORS = "The paratopics maintainers"
+PROJECT_URL = "https://github.com/paratopics/paratopics"
+FIRST_YEAR = "2026"
+
+
+def cite_as(version: str, year: str = FIRST_YEAR) -> str:
+    """The BibTeX entry of release `version`; `year` is its publication year when known
+    (publish --date), else the year of the first release, never the clock's."""
     return ("@misc{paratopics,\n  title = {paratopics: news paragraphs with IPTC Media "
-            f"Topics labels}},\n  version = {{{version}}},\n  note = {{Dataset, release "
-            f"v{version}}}\n}}")
+            f"Topics labels}},\n  author = {{{{{AUTHORS}}}}},\n  year = {{{year}}},\n"
+            f"  version = {{{version}}},\n  url = {{{PROJECT_URL}}},\n"
+            f"  note = {{Dataset, release v{version}}}\n}}")
 
 
 def description(manifest: Mapping[str, Any]) -> str:
@@ -274,7 +284,7 @@ def croissant(manifest: Mapping[str, Any], codebook: Codebook,
         "description": description(manifest),
         "license": LICENSE_URL,
         "version": version,
-        "citeAs": cite_as(version),
+        "citeAs": cite_as(version, date_published[:4] if date_published else FIRST_YEAR),
         "keywords": ["news", "topic classification", "multi-label", "IPTC Media Topics"],
         "inLanguage": "en",
         "isBasedOn": IPTC_URL,

@@ -1,0 +1,197 @@
+"""A user's first hour: the installed package, its commands' help, extras and citation.
+
+The tests of an installed package run in the fresh environment the wheel of this
+checkout is installed in (the `installed` fixture of conftest): a core install,
+without scikit-learn or matplotlib, in folders outside the checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, Installed, sh
+
+import paratopics
+from paratopics.cli import build_parser
+from paratopics.publish import croissant as croissant_module
+from paratopics.release import layout as release_layout
+
+SEED_ARTICLE = "russia-pakistan-agree-to-boost-military-9fb302f7a1"
+
+
+# -- the wheel ---------------------------------------------------------------------------
+
+
+def test_the_wheel_ships_types_declares_its_imports_and_tells_its_version(
+        installed: Installed, tmp_path: Path) -> None:
+    code = ("import importlib.metadata as m, importlib.resources as r, json\n"
+            "print(json.dumps({'typed': r.files('paratopics').joinpath('py.typed').is_file(),\n"
+            "                  'requires': m.requires('paratopics'),\n"
+            "                  'version': m.version('paratopics')}))\n")
+    found = yaml.safe_load(sh(installed.bin / "python", "-c", code, cwd=tmp_path,
+                              env=installed.env).stdout)
+    assert found["typed"] is True
+    required = {re.split(r"[<>=!~; \[]", r, maxsplit=1)[0].lower().replace("_", "-")
+                for r in found["requires"] if "extra ==" not in r}
+    # publish imports both directly; they must not come only as some other package's deps
+    assert {"huggingface-hub", "pyyaml", "datasets", "pyarrow"} <= required, required
+    shown = sh(installed.bin / "paratopics", "--version", cwd=tmp_path, env=installed.env)
+    assert shown.stdout.strip() == f"paratopics {found['version']}"
+    assert found["version"] == paratopics.__version__
+
+
+@pytest.mark.parametrize(("command", "extra", "package"), [
+    (["train", "--out", "model"], "train", "scikit-learn"),
+    (["predict", "--model", "model", "--out", "predictions.jsonl"], "train", "scikit-learn"),
+    (["evaluate", "--predictions", "predictions.jsonl"], "train", "scikit-learn"),
+    (["stats", "--plot", "labels.png"], "plot", "matplotlib"),
+])
+def test_a_core_install_names_the_extra_a_command_needs_in_one_line(
+        installed: Installed, tmp_path: Path, command: list[str], extra: str,
+        package: str) -> None:
+    missing = sh(installed.bin / "python", "-c", "import importlib.util as u; "
+                 "print(u.find_spec('sklearn') is None and u.find_spec('matplotlib') is None)",
+                 cwd=tmp_path, env=installed.env)
+    assert missing.stdout.strip() == "True", "the wheel's environment is not a core install"
+    run = sh(installed.bin / "paratopics", *command, cwd=tmp_path, env=installed.env,
+             check=False)
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == ""
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, run.stderr
+    assert f'pip install "paratopics[{extra}]"' in lines[0] and package in lines[0], lines
+    assert "Traceback" not in run.stderr
+    assert not list(tmp_path.iterdir()), "nothing is written before the extra is checked"
+
+
+def _pipeline_checkout(target: Path, env: dict[str, str]) -> None:
+    """A clone of this checkout's job as a user has it: the script, the card, and a
+    corpus of the seed article with its committed release (the whole corpus's 543
+    feed snapshots would take minutes to ingest)."""
+    corpus = ROOT / "corpus"
+    files = [Path("scripts/pipeline.sh"), Path("README.md"), Path("pyproject.toml"),
+             Path("corpus/paratopics.toml"), Path("corpus/annotations/globalsecurity-seed.jsonl"),
+             Path(f"corpus/articles/{SEED_ARTICLE}.json"),
+             *(p.relative_to(ROOT) for p in (corpus / "sources" / "globalsecurity.org").glob(
+                 "000_*")),
+             *(p.relative_to(ROOT) for p in (corpus / "releases").rglob("*") if p.is_file())]
+    for name in files:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    fixed = {**env, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    sh("git", "init", "-q", cwd=target, env=fixed)
+    sh("git", "add", "-A", cwd=target, env=fixed)
+    sh("git", "commit", "-q", "--no-verify", "-m", "clone", cwd=target, env=fixed)
+
+
+def test_the_pipeline_runs_on_a_core_install_and_leaves_nothing_behind(
+        installed: Installed, tmp_path: Path) -> None:
+    checkout, scratch = tmp_path / "paratopics", tmp_path / "tmp"
+    scratch.mkdir()
+    _pipeline_checkout(checkout, installed.env)
+    env = {**installed.env, "TMPDIR": str(scratch),
+           "PARATOPICS_CACHE": str(tmp_path / "cache")}
+    run = subprocess.run(["bash", "scripts/pipeline.sh"], cwd=checkout, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    last = run.stdout.rstrip().splitlines()[-1]
+    assert last == ("pipeline: OK: v1.0.0 rebuilt identical and verified; 27 paragraphs loaded "
+                    'and published; label chart skipped (core install; pip install '
+                    '"paratopics[plot]" to draw it)'), last
+    status = sh("git", "status", "--porcelain", "--untracked-files=all", cwd=checkout,
+                env=installed.env).stdout
+    assert status == "", status
+    assert not list(scratch.iterdir()), "a temporary folder was left behind"
+
+
+# -- help, version, ignores, citation ------------------------------------------------------
+
+
+def _parsers(parser: argparse.ArgumentParser, name: str = "paratopics",
+             ) -> list[tuple[str, argparse.ArgumentParser]]:
+    found = [(name, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                found += _parsers(sub, f"{name} {sub_name}")
+    return found
+
+
+def test_every_option_of_every_command_is_described_with_its_default() -> None:
+    parsers = _parsers(build_parser())
+    assert len(parsers) > 15
+    for name, parser in parsers:
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            shown = "/".join(action.option_strings) or action.metavar or action.dest
+            assert action.help and action.help.strip(), f"{name} {shown}: no help"
+            default = action.default
+            if action.option_strings and default not in (None, False, argparse.SUPPRESS):
+                assert "default" in action.help, f"{name} {shown}: default {default!r} unsaid"
+    help_of = {name: parser.format_help() for name, parser in parsers}
+    for command in ("paratopics evaluate", "paratopics predict"):
+        assert re.search(r"--split SPLIT\s.*\(default:\s+test\)", help_of[command], re.S)
+    for command in ("paratopics evaluate", "paratopics train"):
+        assert re.search(r"--level LEVEL\s.*\(default:\s+2\)", help_of[command], re.S)
+
+
+def test_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"paratopics {paratopics.__version__}"
+    assert importlib.metadata.version("paratopics") == paratopics.__version__
+
+
+def test_the_readme_commands_outputs_are_ignored_by_git() -> None:
+    for path in ("model/model.json", "model/README.md", "predictions.jsonl", "pred.jsonl"):
+        run = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
+        assert run.returncode == 0, f"{path} is not in .gitignore"
+
+
+def _bibtex_fields(entry: str) -> dict[str, str]:
+    return {k: v.strip("{}") for k, v in re.findall(r"^\s*(\w+) = (\{.*\}),?$", entry, re.M)}
+
+
+def test_citation_cff_readme_and_release_metadata_agree() -> None:
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0"
+    for key in ("title", "authors", "version", "date-released", "url", "license", "message"):
+        assert cff.get(key), key
+    latest = release_layout.list_versions(paratopics.Corpus(ROOT / "corpus"))[-1]
+    assert cff["version"] == latest, (
+        "CITATION.cff and the README's BibTeX name the latest committed release: update "
+        f"both to {latest}")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    entry = readme.split("<!-- citation -->\n```bibtex\n", 1)[1].split("```", 1)[0].strip()
+    assert entry == croissant_module.cite_as(latest, str(cff["date-released"])[:4])
+    fields = _bibtex_fields(entry)
+    assert fields["author"] == cff["authors"][0]["name"]
+    assert fields["url"] == cff["url"] and fields["version"] == cff["version"]
+    assert fields["year"] == str(cff["date-released"])[:4]
+    assert fields["title"] == cff["title"]
+
+
+def test_the_token_hf_auth_login_stored_is_taken_for_a_push(tmp_path: Path) -> None:
+    """`hf auth login` stores the token as $HF_HOME/token; without $HF_TOKEN it is used."""
+    home = tmp_path / "hf"
+    home.mkdir()
+    (home / "token").write_text("hf_stored_secret", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in {"HF_TOKEN", "HF_TOKEN_PATH"}}
+    code = ("import sys\nfrom paratopics.publish.core import hub_token\n"
+            "sys.exit(0 if hub_token() == 'hf_stored_secret' else 3)\n")
+    run = subprocess.run([sys.executable, "-c", code], env={**env, "HF_HOME": str(home)},
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
