@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -94,3 +95,25 @@ def test_guide_command_prints_or_writes_the_guide(cli: Any, tmp_path: Path) -> N
     assert printed.stdout == GUIDE
     assert written.returncode == 0, written.stderr
     assert out.read_text(encoding="utf-8") == GUIDE
+
+
+def test_hard_cases_quote_real_paragraphs_of_the_corpus_with_active_labels() -> None:
+    assert BOOK.cases, "the shipped codebook's hard cases are the guide's decisions"
+    for case in BOOK.cases:
+        example = case["example"]
+        record = json.loads((ROOT / "corpus" / "articles" / f"{example['article_id']}.json")
+                            .read_text(encoding="utf-8"))
+        assert record["paragraphs"][example["paragraph_index"]]["text"] == example["text"]
+        assert f"> {example['text']}" in GUIDE
+        assert case["question"] in GUIDE
+    assert codebook.tree_problems(BOOK) == []
+
+
+def test_a_hard_case_with_an_unknown_or_level1_label_is_a_tree_problem() -> None:
+    data = json.loads((ROOT / "schema" / "codebook.json").read_text(encoding="utf-8"))
+    data["cases"][0]["labels"] = ["medtop:99999999", "medtop:16000000"]
+    problems = codebook.tree_problems(codebook.from_dict(data))
+    assert problems == ["hard case 1: medtop:99999999 is not an active label",
+                        "hard case 1: medtop:16000000 is not an active label"]
+    data.pop("cases")
+    assert "## Hard cases" not in guide_markdown(codebook.from_dict(data))

@@ -33,6 +33,21 @@ class Node(TypedDict, total=False):
     replaced_by: str
 
 
+class CaseExample(TypedDict):
+    article_id: str
+    paragraph_index: int
+    text: str
+
+
+class Case(TypedDict):
+    """A hard case of the guide: a question judges met, its decision, a real paragraph."""
+
+    question: str
+    decision: str
+    labels: list[str]
+    example: CaseExample
+
+
 def schema_dir() -> Path:
     """schema/ inside an installed package, else the checkout's schema/."""
     packaged = resources.files("paratopics") / "schema"
@@ -51,6 +66,7 @@ class Codebook:
     version: str
     nodes: tuple[Node, ...]
     credit: str = ""
+    cases: tuple[Case, ...] = ()
     by_id: dict[str, Node] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -101,7 +117,10 @@ def from_dict(data: dict[str, object]) -> Codebook:
     credit = str(vocabulary.get("credit", "")) if isinstance(vocabulary, dict) else ""
     nodes = data["nodes"]
     assert isinstance(nodes, list)
-    return Codebook(version=str(data["codebook_version"]), nodes=tuple(nodes), credit=credit)
+    cases = data.get("cases") or []
+    assert isinstance(cases, list)
+    return Codebook(version=str(data["codebook_version"]), nodes=tuple(nodes), credit=credit,
+                    cases=tuple(cases))
 
 
 def load(path: Path | None = None) -> Codebook:
@@ -135,6 +154,11 @@ def tree_problems(codebook: Codebook) -> list[str]:
             replacement not in codebook.by_id or codebook.is_retired(replacement)
         ):
             problems.append(f"{code}: replaced_by {replacement} is not an active node")
+    for number, case in enumerate(codebook.cases, start=1):
+        for label in case["labels"]:
+            if label not in codebook.by_id or codebook.by_id[label]["level"] != 2 \
+                    or codebook.is_retired(label):
+                problems.append(f"hard case {number}: {label} is not an active label")
     return problems
 
 

@@ -128,6 +128,26 @@ def topics_section(codebook: Codebook) -> list[str]:
     return lines
 
 
+def cases_section(codebook: Codebook) -> list[str]:
+    """Decisions on the cases judges found hardest, each shown on a real paragraph.
+
+    Definitions alone left judges split on the same questions; a decision with a
+    paragraph from the corpus settles them the same way for everyone after.
+    """
+    if not codebook.cases:
+        return []
+    lines = ["## Hard cases", "",
+             "Questions judges met on real paragraphs, and how to decide them.", ""]
+    for number, case in enumerate(codebook.cases, start=1):
+        example = case["example"]
+        labels = ", ".join(f"`{code}` {codebook.name(code)}" for code in case["labels"])
+        lines += [f"### {number}. {case['question']}", "", case["decision"], "",
+                  f"*Example* (`{example['article_id']}`, paragraph "
+                  f"{example['paragraph_index']}):", "", f"> {example['text']}", "",
+                  f"*Labels:* {labels or '`[]` (no topic)'}", ""]
+    return lines
+
+
 def quick_reference(codebook: Codebook) -> list[str]:
     lines = ["## Quick reference", "", "| label | name | under |", "|---|---|---|"]
     for node in codebook.nodes:
@@ -182,6 +202,7 @@ def guide_markdown(codebook: Codebook) -> str:
         "",
     ]
     lines += how_to_annotate()
+    lines += cases_section(codebook)
     lines += quick_reference(codebook)
     lines += topics_section(codebook)
     lines += retired_section(codebook)
