@@ -9,6 +9,14 @@ each other's verdicts. Three steps, each deterministic for the same inputs:
     python scripts/evalset.py batches --work WORK --judges 4  # WORK/batches/*.md, WORK/assign.json
     python scripts/evalset.py collect --work WORK --created 2026-12-03T09:00:00Z
                                      # corpus/annotations/evalset-<judge>.jsonl
+    python scripts/evalset.py disputes --work WORK --adjudicators 2
+                                     # WORK/disputes/*.md: both judges' labels, unnamed
+    python scripts/evalset.py collect --work WORK --stage adjudicate --created ...
+                                     # corpus/annotations/evalset-<adjudicator>.jsonl
+
+Adjudication follows the manifest's rule: with two judges a label is gold only when both
+chose it, so every paragraph they disagree on goes to an adjudicator (who sees both
+label sets, not who gave them) and the adjudicator's judgement is the gold label set.
 
 A verdict file is WORK/verdicts/<judge>/<batch>.jsonl, one line per paragraph key:
 ``{"key": "b07-p003", "labels": ["medtop:20000638"], "note": "optional"}``.
@@ -160,11 +168,83 @@ def cmd_batches(args: argparse.Namespace) -> int:
     return 0
 
 
+def disputed(work: Path, annotations: Path) -> list[tuple[Item, list[list[str]]]]:
+    """Sampled paragraphs whose judges chose different label sets, with both sets."""
+    chosen: dict[tuple[str, int], list[list[str]]] = defaultdict(list)
+    for path in sorted(annotations.glob("evalset-llm-judge-*.jsonl")):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            line = json.loads(raw)
+            chosen[(line["article_id"], line["paragraph_index"])].append(line["labels"])
+    out = []
+    for item in load_sample(work):
+        sets = chosen.get((item.article_id, item.paragraph_index), [])
+        if len(sets) == 2 and set(sets[0]) != set(sets[1]):
+            out.append((item, sorted(sets)))  # sorted: the order says nothing of who
+    return out
+
+
+def _named(labels: list[str], book: codebook_mod.Codebook) -> str:
+    return ", ".join(f"{code} ({book.name(code)})" for code in labels) or "[] (no topic)"
+
+
+def render_dispute(number: int, found: list[tuple[Item, list[list[str]]]],
+                   book: codebook_mod.Codebook) -> str:
+    lines = [f"# Dispute batch {number:02d}", "",
+             "Two judges disagreed on each paragraph below. Decide its gold labels following "
+             "the annotation guide; the judges' label sets are shown in no particular order.",
+             ""]
+    for k, (item, sets) in enumerate(found):
+        heading = f" (under the heading: {item.heading})" if item.heading else ""
+        lines += [f"## [d{number:02d}-p{k:03d}] {item.title}{heading}", "", item.text, "",
+                  f"- one judge: {_named(sets[0], book)}",
+                  f"- the other: {_named(sets[1], book)}",
+                  ""]
+    return "\n".join(lines)
+
+
+def cmd_disputes(args: argparse.Namespace) -> int:
+    work = Path(args.work)
+    found = disputed(work, Path(args.annotations))
+    book = codebook_mod.load()
+    folder = work / "disputes"
+    folder.mkdir(exist_ok=True)
+    size = -(-len(found) // (args.adjudicators * 2)) or 1  # two batches per adjudicator
+    parts = [found[i:i + size] for i in range(0, len(found), size)]
+    names = [f"llm-adjudicator-{a + 1}" for a in range(args.adjudicators)]
+    assign: dict[str, list[int]] = {name: [] for name in names}
+    for n, part in enumerate(parts, start=1):
+        (folder / f"dispute-{n:02d}.md").write_text(render_dispute(n, part, book), encoding="utf-8")
+        assign[f"llm-adjudicator-{(n - 1) % args.adjudicators + 1}"].append(n)
+    (work / "disputes-assign.json").write_text(json.dumps(assign, indent=1) + "\n",
+                                              encoding="utf-8")
+    print(f"{len(found)} disputed paragraphs in {len(parts)} batches: {assign}")
+    return 0
+
+
+def dispute_keys(work: Path, annotations: Path, adjudicators: int) -> dict[int, dict[str, Item]]:
+    found = disputed(work, annotations)
+    size = -(-len(found) // (adjudicators * 2)) or 1
+    parts = [found[i:i + size] for i in range(0, len(found), size)]
+    return {n: {f"d{n:02d}-p{k:03d}": item for k, (item, _) in enumerate(part)}
+            for n, part in enumerate(parts, start=1)}
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     work = Path(args.work)
-    items = load_sample(work)
-    bs = batches(items)
+    if args.stage == "adjudicate":
+        assign = json.loads((work / "disputes-assign.json").read_text(encoding="utf-8"))
+        expected_of = dispute_keys(work, Path(args.out), len(assign))
+        return collect(args, assign, expected_of, "disputes-verdicts", "dispute", "adjudicator")
+    bs = batches(load_sample(work))
     assign = json.loads((work / "assign.json").read_text(encoding="utf-8"))
+    expected_of = {n: keys(n, bs[n - 1]) for n in range(1, len(bs) + 1)}
+    return collect(args, assign, expected_of, "verdicts", "batch", "annotator")
+
+
+def collect(args: argparse.Namespace, assign: dict[str, list[int]],
+            expected_of: dict[int, dict[str, Item]], verdicts: str, prefix: str,
+            role: str) -> int:
+    work = Path(args.work)
     book = codebook_mod.load()
     valid = {c for c in book.label_ids if not book.is_retired(c)}
     out_dir = Path(args.out)
@@ -172,8 +252,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     for judge, numbers in sorted(assign.items()):
         lines = []
         for n in numbers:
-            path = work / "verdicts" / judge / f"batch-{n:02d}.jsonl"
-            expected = keys(n, bs[n - 1])
+            path = work / verdicts / judge / f"{prefix}-{n:02d}.jsonl"
+            expected = expected_of[n]
             if not path.exists():
                 print(f"{judge}: batch {n:02d} missing ({path})", file=sys.stderr)
                 problems += 1
@@ -204,6 +284,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
                     "labels": sorted(set(verdict.get("labels", [])), key=book.label_ids.index),
                     "annotator": judge, "created": args.created,
                 }
+                if role == "adjudicator":
+                    line["role"] = role
                 if verdict.get("note"):
                     line["note"] = str(verdict["note"])[:2000]
                 lines.append(line)
@@ -226,13 +308,21 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("batches", help="write the judges' batches and who judges which")
     b.add_argument("--work", required=True, help="work folder of `sample`")
     b.add_argument("--judges", type=int, default=4, help="number of judges (default 4)")
+    d = sub.add_parser("disputes", help="write the paragraphs the judges disagree on")
+    d.add_argument("--work", required=True, help="work folder of `sample`")
+    d.add_argument("--adjudicators", type=int, default=2, help="number of adjudicators")
+    d.add_argument("--annotations", default=str(ROOT / "corpus" / "annotations"),
+                   help="folder of the judges' annotation files")
     c = sub.add_parser("collect", help="turn verdicts into annotation files")
+    c.add_argument("--stage", choices=("judge", "adjudicate"), default="judge",
+                   help="the judges' verdicts or the adjudicators' (default: judge)")
     c.add_argument("--work", required=True, help="work folder of `sample`")
     c.add_argument("--created", required=True, help="RFC 3339 time the judging was done")
     c.add_argument("--out", default=str(ROOT / "corpus" / "annotations"),
                    help="annotation folder (default corpus/annotations)")
     args = parser.parse_args(argv)
-    commands = {"sample": cmd_sample, "batches": cmd_batches, "collect": cmd_collect}
+    commands = {"sample": cmd_sample, "batches": cmd_batches, "disputes": cmd_disputes,
+                "collect": cmd_collect}
     return commands[args.command](args)
 
 

@@ -124,3 +124,47 @@ def test_pairs_are_all_distinct(judges: int) -> None:
     pairs = evalset().pairs(judges)
     assert len(pairs) == judges * (judges - 1) // 2
     assert all(a != b for a, b in pairs)
+
+
+def test_only_disagreements_go_to_adjudication_and_come_back_as_adjudicator_lines(
+        tmp_path: Path, folder: Path) -> None:
+    es = evalset()
+    work, out = tmp_path / "w", tmp_path / "annotations"
+    out.mkdir()
+    es.main(["sample", "--out", str(work), "--articles", str(folder)])
+    es.main(["batches", "--work", str(work), "--judges", "2"])
+    batches = es.batches(es.load_sample(work))
+    assign = json.loads((work / "assign.json").read_text())
+    first, second = codebook.load().label_ids[:2]
+    for judge, numbers in assign.items():
+        (work / "verdicts" / judge).mkdir(parents=True)
+        for n in numbers:
+            # the judges disagree on every third paragraph only
+            lines = [json.dumps({"key": k, "labels": [second] if judge.endswith("2")
+                                 and i % 3 == 0 else [first]})
+                     for i, k in enumerate(es.keys(n, batches[n - 1]))]
+            (work / "verdicts" / judge / f"batch-{n:02d}.jsonl").write_text("\n".join(lines))
+    assert es.main(["collect", "--work", str(work), "--created", "2026-12-03T09:00:00Z",
+                    "--out", str(out)]) == 0
+    assert es.main(["disputes", "--work", str(work), "--adjudicators", "2",
+                    "--annotations", str(out)]) == 0
+    expected = {(i.article_id, i.paragraph_index)
+                for n, b in enumerate(batches, 1) for k, i in enumerate(b) if k % 3 == 0}
+    keyed = es.dispute_keys(work, out, 2)
+    assert {(i.article_id, i.paragraph_index) for d in keyed.values() for i in d.values()} \
+        == expected
+    text = "".join(p.read_text() for p in sorted((work / "disputes").glob("*.md")))
+    assert "llm-judge" not in text  # the adjudicator is not told who chose what
+    adjudicators = json.loads((work / "disputes-assign.json").read_text())
+    for who, numbers in adjudicators.items():
+        (work / "disputes-verdicts" / who).mkdir(parents=True)
+        for n in numbers:
+            lines = [json.dumps({"key": k, "labels": [second]}) for k in keyed[n]]
+            (work / "disputes-verdicts" / who / f"dispute-{n:02d}.jsonl").write_text(
+                "\n".join(lines))
+    assert es.main(["collect", "--stage", "adjudicate", "--work", str(work), "--created",
+                    "2026-12-03T10:00:00Z", "--out", str(out)]) == 0
+    decided = [json.loads(x) for p in sorted(out.glob("evalset-llm-adjudicator-*.jsonl"))
+               for x in p.read_text().splitlines()]
+    assert {(d["article_id"], d["paragraph_index"]) for d in decided} == expected
+    assert all(d["role"] == "adjudicator" and d["labels"] == [second] for d in decided)
