@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_seed, read_article, run_cli, seed_path
 
-from paratopics.corpus.store import STALE_LOCK_SECONDS, Corpus, corpus_lock
+from paratopics.corpus.store import STALE_LOCK_SECONDS, Corpus, corpus_lock, raw_copy_name
 from paratopics.errors import ParatopicsError
 from paratopics.ingest.core import ingest_files
 
@@ -230,7 +230,12 @@ def test_corrected_version_same_name_updates_and_names_paragraph(seeded: Corpus,
     assert "in 2011" in new["paragraphs"][EDITED_INDEX]["text"]  # type: ignore[index]
     raw = seeded.root / new["ingested_from"]["path"]  # type: ignore[index]
     assert raw.read_bytes() == fixed.read_bytes()
-    assert new["ingested_from"]["path"] == old["ingested_from"]["path"]  # type: ignore[index]
+    # the earlier raw copy is never overwritten: the correction is kept beside it,
+    # under its name with its content hash
+    kept = seeded.root / old["ingested_from"]["path"]  # type: ignore[index]
+    assert kept.read_bytes() == seed_path().read_bytes()
+    assert raw.parent == kept.parent and raw.name == raw_copy_name(
+        kept.name, new["ingested_from"]["sha256"])  # type: ignore[index]
 
 
 def test_replace_lets_another_file_name_replace(seeded: Corpus, tmp_path: Path) -> None:

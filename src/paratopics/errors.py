@@ -129,6 +129,15 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Rename the snapshot (e.g. with its fetch time) and ingest it again.",
     ),
     ErrorType(
+        "raw-name-taken",
+        "Raw copy name taken",
+        "{other} and {hashed} already hold other files",
+        "Raw copies are never overwritten: a file whose plain name is taken by other bytes "
+        "is kept under its name with its content hash added, and that name is taken too "
+        "(a raw copy was edited by hand).",
+        "Restore the raw copies from version control, or rename the input and ingest it again.",
+    ),
+    ErrorType(
         "unsafe-path",
         "Unsafe path",
         "{detail}",

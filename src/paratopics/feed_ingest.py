@@ -12,6 +12,7 @@ so every item is accounted for.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -26,8 +27,11 @@ from paratopics.corpus.store import (
     Corpus,
     atomic_write,
     check_name,
+    claim_raw_copy,
     dump_json,
     inside,
+    raw_copy_name,
+    raw_copy_origin,
     sync_filesystem,
 )
 from paratopics.errors import ParatopicsError, Problem, problem
@@ -165,7 +169,11 @@ def _stored_rank(corpus: Corpus, record: dict[str, object], cache: dict[str, str
                 cache[rel] = channel_built(handle.read(65536))
         except OSError:
             cache[rel] = ""
-    return (cache[rel], rel.rsplit("/", 1)[-1])
+    try:
+        digest = str(record["ingested_from"]["sha256"])  # type: ignore[index]
+    except (KeyError, TypeError):
+        digest = ""
+    return (cache[rel], raw_copy_origin(rel.rsplit("/", 1)[-1], digest))
 
 
 def _ledger_path(corpus: Corpus, source: str) -> Path:
@@ -223,14 +231,21 @@ def already_stored(corpus: Corpus, path: Path) -> bool:
         folders = [f for f in sources.iterdir() if f.is_dir() and not f.is_symlink()]
     except OSError:
         return False
+    raw: bytes | None = None
     for folder in folders:
-        stored = folder / path.name
-        try:
-            if stored.is_file() and stored.stat().st_size == size and \
-                    stored.read_bytes() == path.read_bytes():
-                return True
-        except OSError:
-            continue
+        for name in (path.name, None):
+            try:
+                if name is None:  # the content-addressed name of a snapshot whose name was taken
+                    raw = path.read_bytes() if raw is None else raw
+                    name = raw_copy_name(path.name, hashlib.sha256(raw).hexdigest())
+                stored = folder / name
+                if stored.is_file() and not stored.is_symlink() and \
+                        stored.stat().st_size == size:
+                    raw = path.read_bytes() if raw is None else raw
+                    if stored.read_bytes() == raw:
+                        return True
+            except OSError:
+                continue
     return False
 
 
@@ -280,6 +295,8 @@ def ingest_feeds(corpus: Corpus, paths: list[Path], max_bytes: int = MAX_FILE_BY
 def _store_winners(corpus: Corpus, winners: dict[str, _Winner], report: FeedReport) -> None:
     index = identity_index(corpus)
     ranks: dict[str, str] = {}
+    claimed: dict[str, str] = {}  # raw copies chosen in this batch, not yet written
+    copies: dict[tuple[Path, str], str | Problem] = {}
     # per raw file: the records to write, so each file is written before its records
     plan: dict[Path, list[tuple[str, bytes | None, bytes]]] = {}
     rels: dict[Path, str] = {}
@@ -289,7 +306,18 @@ def _store_winners(corpus: Corpus, winners: dict[str, _Winner], report: FeedRepo
         if not isinstance(draft, Draft):
             continue
         file = winner.file
-        rel = f"sources/{source_folder_name(draft.source)}/{file.path.name}"
+        folder = source_folder_name(draft.source)
+        if (file.path, folder) not in copies:
+            try:
+                copies[file.path, folder] = claim_raw_copy(corpus.root, folder, file.path.name,
+                                                           file.sha256, claimed)
+            except ParatopicsError as exc:
+                copies[file.path, folder] = dataclasses.replace(exc.problem,
+                                                                file=str(file.path))
+                report.problems.append(copies[file.path, folder])  # type: ignore[arg-type]
+        rel = copies[file.path, folder]
+        if not isinstance(rel, str):
+            continue
         article = make_article(draft, Provenance(path=rel, sha256=file.sha256,
                                                  format=file.kind, record=draft.record))
         found = record_problems(article, str(file.path), draft.record)

@@ -31,8 +31,9 @@ from paratopics.corpus.records import Annotation
 from paratopics.corpus.store import Corpus, atomic_write
 from paratopics.errors import Problem, fail, problem
 
-ANNOTATOR_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+#: `\Z`, not `$`: `$` also matches before a final newline ("annotator-01\n").
+ANNOTATOR_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
+SHA_RE = re.compile(r"^[0-9a-f]{64}\Z")
 MAX_PROBLEMS = 100  # listed; the rest are counted
 FIELD_ORDER = ("article_id", "paragraph_index", "paragraph_sha256", "labels", "annotator",
                "role", "created", "confidence", "note")

@@ -170,10 +170,9 @@ def read_config(root: Path) -> CorpusConfig:
 
 def codebook_errors(data: object) -> list[str]:
     """What keeps `data` from being a codebook: the schema first, then the tree."""
-    from jsonschema import Draft202012Validator
+    from paratopics.schema_check import validator_for
 
-    schema = codebook_module.load_json_resource("codebook.schema.json")
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = validator_for(codebook_module.load_json_resource("codebook.schema.json"))
     found = [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
              for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))]
     if found or not isinstance(data, dict):

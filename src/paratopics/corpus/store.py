@@ -141,6 +141,69 @@ def check_inside(root: Path, path: Path) -> Path:
     return path
 
 
+#: Hex digits of the content hash added to a raw copy's name when its plain name is taken.
+RAW_HASH_CHARS = 16
+
+
+def raw_copy_name(name: str, digest: str) -> str:
+    """`name` with the content hash before its suffix: `story.json` -> `story.<hash>.json`.
+
+    Used when the plain name already holds other bytes (a file of the same name from
+    another folder, or a source that folds to the same folder), so that no raw copy
+    ever replaces another one that a stored record names.
+    """
+    suffix = os.path.splitext(name)[1]
+    stem = name[: len(name) - len(suffix)]
+    tag = f".{digest[:RAW_HASH_CHARS]}{suffix}"
+    while stem and len((stem + tag).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return f"{stem or 'file'}{tag}"
+
+
+def raw_copy_origin(name: str, digest: str) -> str:
+    """The input file name a raw copy stands for: `name` without its content hash."""
+    tag = f".{digest[:RAW_HASH_CHARS]}"
+    at = name.rfind(tag)
+    if at <= 0:
+        return name
+    rest = name[at + len(tag):]
+    return name[:at] + rest if rest == "" or rest.startswith(".") else name
+
+
+def claim_raw_copy(root: Path, folder: str, name: str, digest: str,
+                   claimed: dict[str, str] | None = None) -> str:
+    """The corpus-relative path where the raw bytes with sha256 `digest` are (to be) kept.
+
+    The plain name `sources/<folder>/<name>` when it is free or already holds these
+    bytes, else the name with the content hash (`raw_copy_name`). `claimed` maps paths
+    chosen earlier in the same batch, not yet written, to their digests. Never returns
+    a path that holds other bytes: a raw copy is never overwritten.
+    """
+    tried = []
+    for candidate in (name, raw_copy_name(name, digest)):
+        rel = f"sources/{folder}/{candidate}"
+        tried.append(rel)
+        target = root / rel
+        if target.is_symlink() or not inside(root, target):
+            raise fail("unsafe-path", detail=f"{rel} is a symlink or leads out of the "
+                       "corpus; nothing was written")
+        held = (claimed or {}).get(rel)
+        if held is not None:
+            if held == digest:
+                return rel
+            continue
+        if not os.path.lexists(target):
+            if claimed is not None:
+                claimed[rel] = digest
+            return rel
+        try:
+            if target.is_file() and sha256_file(target) == digest:
+                return rel
+        except OSError:
+            continue
+    raise fail("raw-name-taken", other=tried[0], hashed=tried[1])
+
+
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write `data` to a temporary file beside `path`, then rename it over `path`.
 

@@ -10,6 +10,7 @@ Only `read_raw` and the writers in `store` do I/O.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -34,7 +35,8 @@ from paratopics.corpus.store import (
     atomic_write,
     check_inside,
     check_name,
-    inside,
+    claim_raw_copy,
+    raw_copy_origin,
     sync_filesystem,
 )
 from paratopics.errors import CATALOG, ParatopicsError, Problem, fail, problem
@@ -609,6 +611,23 @@ def _recorded_path(record: bytes) -> str:
         return "an unreadable record (pass --replace to overwrite it)"
 
 
+def same_input(record: bytes, rel: str, digest: str) -> bool:
+    """Whether a stored record came from a file of the same name in the same source
+    folder as the raw copy `rel` (with sha256 `digest`): a corrected version of that
+    file, which may update the record. Raw copies kept under their content-addressed
+    name (`raw_copy_name`) count under the name they were ingested by."""
+    parsed = _parsed(record)
+    try:
+        old_rel = str(parsed["ingested_from"]["path"])  # type: ignore[index]
+        old_sha = str(parsed["ingested_from"]["sha256"])  # type: ignore[index]
+    except (KeyError, TypeError):
+        return False
+    old_folder, _, old_name = old_rel.rpartition("/")
+    folder, _, name = rel.rpartition("/")
+    return old_folder == folder and \
+        raw_copy_origin(old_name, old_sha) == raw_copy_origin(name, digest)
+
+
 def _existing(corpus: Corpus, article_id: str) -> bytes | None:
     path = corpus.article_path(article_id)
     return path.read_bytes() if path.is_file() else None
@@ -661,13 +680,32 @@ def _with_id(data: bytes, article_id: str) -> bytes:
     return dump_json(record)
 
 
+def _with_path(data: bytes, rel: str) -> bytes:
+    from paratopics.corpus.store import dump_json
+
+    record = json.loads(data)
+    record["ingested_from"]["path"] = rel
+    return dump_json(record)
+
+
 def _store(corpus: Corpus, prepared: Prepared, replace: bool, seen: dict[str, str],
            report: IngestReport, index: dict[str, str]) -> None:
     """Decide and write one prepared file's records; runs in the main process only."""
     path = prepared.path
     report.problems.extend(prepared.problems)
+    if not prepared.records:
+        return
+    digest = hashlib.sha256(prepared.raw).hexdigest()
+    folder, _, name = prepared.rel[len("sources/"):].rpartition("/")
+    try:
+        rel = claim_raw_copy(corpus.root, folder, name, digest)
+    except ParatopicsError as exc:
+        report.problems.append(dataclasses.replace(exc.problem, file=str(path)))
+        return
     accepted: list[tuple[str, bytes | None, bytes]] = []
     for aid, record, data in prepared.records:
+        if rel != prepared.rel:
+            data = _with_path(data, rel)
         where = f"{path}:{record}" if record else str(path)
         identity = identity_of(aid)
         if identity in seen:
@@ -678,24 +716,17 @@ def _store(corpus: Corpus, prepared: Prepared, replace: bool, seen: dict[str, st
         if stored_id is not None and stored_id != aid:
             aid, data = stored_id, _with_id(data, stored_id)
         old = _existing(corpus, aid)
-        if old is not None and not replace:
-            old_rel = _recorded_path(old)
-            if old_rel != prepared.rel:
-                report.problems.append(problem("duplicate-article", file=str(path), line=record,
-                                               article_id=aid, other=old_rel))
-                continue
+        if old is not None and not replace and not same_input(old, rel, digest):
+            report.problems.append(problem("duplicate-article", file=str(path), line=record,
+                                           article_id=aid, other=_recorded_path(old)))
+            continue
         seen[identity] = where
         index[identity] = aid
         accepted.append((aid, old, data))
     if not accepted:
         return
-    target = corpus.root / prepared.rel
-    if target.is_symlink() or not inside(corpus.root, target):
-        report.problems.append(problem("unsafe-path", file=str(path),
-                                       detail=f"{prepared.rel} is a symlink or leads out of "
-                                       "the corpus; nothing was written"))
-        return
-    previous = target.read_bytes() if target.is_file() else None
+    target = corpus.root / rel
+    previous = prepared.raw if target.is_file() else None  # (claim_raw_copy checked it)
     # (path, bytes before) of everything written for this file, to undo on failure
     written: list[tuple[Path, bytes | None]] = []
     changes: list[Change] = []

@@ -69,7 +69,9 @@ def how_to_annotate() -> list[str]:
         "",
         "- `article_id`: the article's id (the file name in `corpus/articles/` without "
         "`.json`).",
-        "- `paragraph_index`: the paragraph's `index` in the article record, from 0.",
+        "- `paragraph_index`: the paragraph's `index` in the article record, from 0, written "
+        "as an integer (`2`, not `2.0` or `2e0`: JSON Schema alone would accept those, "
+        "paratopics refuses them).",
         "- `paragraph_sha256`: the paragraph's `sha256` in the article record: it records "
         "which text you judged, so that a later correction of the text marks your judgement "
         "as stale instead of silently keeping it.",

@@ -1234,10 +1234,9 @@ def read_config(corpus: Corpus, version: str, config: str) -> dict[str, pa.Table
 
 
 def manifest_schema_problems(manifest: dict[str, object]) -> list[str]:
-    from jsonschema import Draft202012Validator
+    from paratopics.schema_check import validator_for
 
-    schema = load_json_resource("manifest.schema.json")
-    validator = Draft202012Validator(schema)
+    validator = validator_for(load_json_resource("manifest.schema.json"), formats=False)
     return [f"{'/'.join(map(str, e.absolute_path)) or '/'}: {e.message}"
             for e in validator.iter_errors(manifest)]
 

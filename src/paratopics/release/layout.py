@@ -25,7 +25,8 @@ DEFAULT_CONFIG = "paragraphs"
 SPLITS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
 #: Paragraphs (and articles) that nobody has judged go here, never into the above.
 UNLABELED = "unlabeled"
-VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+#: `\Z`, not `$` (which also matches before a final newline); ASCII digits only.
+VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)\Z")
 
 
 def split_names() -> tuple[str, ...]:

@@ -19,6 +19,8 @@ from typing import Any
 
 from jsonschema import FormatChecker
 
+from paratopics.schema_check import ecma_search
+
 Check = Callable[[Any], bool]
 
 #: Keywords with no effect on validity.
@@ -184,7 +186,8 @@ def _emit_keyword(src: _Source, keyword: str, value: Any, node: dict[str, Any], 
     elif keyword == "pattern":
         if not isinstance(value, str):
             raise Unsupported("pattern")
-        search = src.constant(re.compile(value).search, "search")  # jsonschema: re.search
+        # the validator's own ECMA 262 meaning (schema_check): `$` is the end of input
+        search = src.constant(ecma_search(value), "search")
         # the last string that matched: consecutive lines mostly repeat ids and names
         last = src.constant([None], "last")
         src.emit(depth, f"if {_guard('string', v, known)}{v} != {last}[0]:")
