@@ -25,6 +25,7 @@ A verdict file is WORK/verdicts/<judge>/<batch>.jsonl, one line per paragraph ke
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import random
 import sys
@@ -229,6 +230,14 @@ def dispute_keys(work: Path, annotations: Path, adjudicators: int) -> dict[int, 
             for n, part in enumerate(parts, start=1)}
 
 
+def created_at(given: str, verdicts: Path) -> str:
+    """`given`, or with `mtime` the time the verdict file was written: when it was judged."""
+    if given != "mtime":
+        return given
+    stamp = dt.datetime.fromtimestamp(int(verdicts.stat().st_mtime), tz=dt.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     work = Path(args.work)
     if args.stage == "adjudicate":
@@ -282,7 +291,7 @@ def collect(args: argparse.Namespace, assign: dict[str, list[int]],
                     "article_id": item.article_id, "paragraph_index": item.paragraph_index,
                     "paragraph_sha256": item.paragraph_sha256,
                     "labels": sorted(set(verdict.get("labels", [])), key=book.label_ids.index),
-                    "annotator": judge, "created": args.created,
+                    "annotator": judge, "created": created_at(args.created, path),
                 }
                 if role == "adjudicator":
                     line["role"] = role
@@ -317,7 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--stage", choices=("judge", "adjudicate"), default="judge",
                    help="the judges' verdicts or the adjudicators' (default: judge)")
     c.add_argument("--work", required=True, help="work folder of `sample`")
-    c.add_argument("--created", required=True, help="RFC 3339 time the judging was done")
+    c.add_argument("--created", required=True,
+                   help="RFC 3339 time the judging was done, or `mtime`: each verdict "
+                   "file's modification time")
     c.add_argument("--out", default=str(ROOT / "corpus" / "annotations"),
                    help="annotation folder (default corpus/annotations)")
     args = parser.parse_args(argv)
