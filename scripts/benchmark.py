@@ -443,7 +443,7 @@ elif mode == "bare":  # the same files and splits, straight to datasets
     built = datasets.load_dataset("parquet", data_files=splits, cache_dir=str(scratch))
     rows = sum(d.num_rows for d in built.values())
 else:
-    rows = sum(d.num_rows for d in load(version, corpus=corpus).values())
+    rows = sum(d.num_rows for d in load(version=version, corpus=corpus).values())
 seconds = time.perf_counter() - started
 shutil.rmtree(scratch, ignore_errors=True)
 print(json.dumps({"seconds": seconds, "rows": rows}))

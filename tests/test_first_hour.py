@@ -195,3 +195,130 @@ def test_the_token_hf_auth_login_stored_is_taken_for_a_push(tmp_path: Path) -> N
     run = subprocess.run([sys.executable, "-c", code], env={**env, "HF_HOME": str(home)},
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
+
+
+# -- loading, anywhere -----------------------------------------------------------------------
+
+LOAD_ANYWHERE = '''
+import json, os, sys
+from pathlib import Path
+
+import datasets
+import paratopics
+from paratopics import codebook
+from paratopics.corpus.config import render_marker
+from paratopics.corpus.store import Corpus
+from paratopics.release import core as release
+from paratopics.synthetic import generate
+
+datasets.disable_progress_bars()
+repo = Path(sys.argv[1])
+corpus = Corpus(repo / "corpus")
+generate(corpus, 12, 3)
+(repo / "corpus" / "paratopics.toml").write_text(render_marker("harbour"), encoding="utf-8")
+release.build(corpus, "1.0.0", codebook.load())
+cache = sys.argv[3]
+
+
+def rows(ds):
+    return {split: ds[split].num_rows for split in ds}
+
+
+def error(call):
+    try:
+        call()
+    except Exception as exc:  # the type and message a user sees
+        return [type(exc).__name__, str(exc)]
+    return None
+
+
+out = {
+    "dir": [name for name in ("load", "label_map", "label_names") if name in dir(paratopics)],
+    "module": paratopics.__file__,
+    "checkout": rows(paratopics.load(corpus=str(repo), cache_dir=cache)),
+    "corpus_folder": rows(paratopics.load(corpus=repo / "corpus", cache_dir=cache)),
+    "articles": rows(paratopics.load("articles", corpus=repo, cache_dir=cache)),
+    "version_as_config": error(lambda: paratopics.load("1.0.0", corpus=repo)),
+    "publish_is_there": (Path(sys.argv[2]) / "croissant.json").is_file(),
+}
+os.chdir(repo / "corpus" / "articles")  # the rule the command line follows: found from here
+out["found"] = rows(paratopics.load(version="1.0.0", cache_dir=cache))
+print(json.dumps(out))
+'''
+
+LOAD_PUBLISHED = '''
+import json, sys
+import datasets, paratopics
+
+datasets.disable_progress_bars()
+folder, cache = sys.argv[1], sys.argv[2]
+
+
+def error(call):
+    try:
+        call()
+    except Exception as exc:
+        return [type(exc).__name__, str(exc)]
+    return None
+
+
+ds = paratopics.load(corpus=folder, cache_dir=cache)
+labels = paratopics.label_map(ds)
+out = {
+    "published": {split: ds[split].num_rows for split in ds},
+    "annotations": {s: n.num_rows for s, n in paratopics.load(
+        "annotations", corpus=folder, version="v1.0.0", cache_dir=cache).items()},
+    "first_label": labels.id(0),
+    "wrong_version": error(lambda: paratopics.load(corpus=folder, version="2.0.0")),
+    "hub_offline": error(lambda: paratopics.load(repo_id="harbour/news", revision="v1.0.0")),
+    "hub_disagree": error(lambda: paratopics.load(repo_id="harbour/news", version="1.0.0",
+                                                  revision="v2.0.0")),
+    "revision_without_hub": error(lambda: paratopics.load(corpus=folder, revision="v1.0.0")),
+}
+print(json.dumps(out))
+'''
+
+
+def test_the_installed_package_loads_a_checkout_a_corpus_and_a_publish_folder(
+        installed: Installed, tmp_path: Path) -> None:
+    repo, published, cache = tmp_path / "harbour", tmp_path / "published", tmp_path / "hf"
+    repo.mkdir()
+    env = {**installed.env, "HF_HUB_OFFLINE": "1"}
+    script = tmp_path / "load_anywhere.py"
+    script.write_text(LOAD_ANYWHERE, encoding="utf-8")
+    run = sh(installed.bin / "python", script, repo, published, cache, cwd=tmp_path, env=env)
+    found = yaml.safe_load(run.stdout.splitlines()[-1])
+    manifest = yaml.safe_load((repo / "corpus/releases/v1.0.0/manifest.json").read_text())
+    expected = {split: n for split, n in manifest["configs"]["paragraphs"]["rows"].items() if n}
+    assert found["dir"] == ["load", "label_map", "label_names"]
+    assert Path(found["module"]).is_relative_to(installed.venv)
+    assert found["checkout"] == found["corpus_folder"] == found["found"] == expected
+    assert found["articles"] == {split: n for split, n in
+                                 manifest["configs"]["articles"]["rows"].items() if n}
+    kind, message = found["version_as_config"]
+    assert kind == "ValueError" and "pass version='1.0.0'" in message, message
+
+    # the command line finds the same corpus from the same folder, and publishes it
+    inside = repo / "corpus" / "articles"
+    stats = sh(installed.bin / "paratopics", "stats", cwd=inside, env=env)
+    assert f"corpus {repo / 'corpus'}" in stats.stdout
+    sh(installed.bin / "paratopics", "publish", "--corpus", repo, "--out", published,
+       cwd=tmp_path, env=env)
+    script = tmp_path / "load_published.py"
+    script.write_text(LOAD_PUBLISHED, encoding="utf-8")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    run = sh(installed.bin / "python", script, published, cache, cwd=outside, env=env)
+    loaded = yaml.safe_load(run.stdout.splitlines()[-1])
+    assert loaded["published"] == expected
+    assert loaded["annotations"] == {split: n for split, n in
+                                     manifest["configs"]["annotations"]["rows"].items() if n}
+    assert loaded["first_label"].startswith(("medtop:", "paratopics:"))
+    kind, message = loaded["wrong_version"]
+    assert kind == "ParatopicsError" and "holds v1.0.0" in message, message
+    kind, message = loaded["hub_offline"]
+    assert kind == "ConnectionError" and "harbour/news at v1.0.0" in message, message
+    kind, message = loaded["hub_disagree"]
+    assert kind == "ValueError" and "disagree" in message, message
+    kind, message = loaded["revision_without_hub"]
+    assert kind == "ValueError" and "repo_id" in message, message

@@ -33,7 +33,7 @@ def paragraph_files(root: Path) -> list[Path]:
 
 def test_floor_writes_what_a_first_load_writes(tmp_path: Path) -> None:
     files = paragraph_files(tmp_path)
-    loaded = load("1.0.0", corpus=tmp_path / "corpus", cache_dir=str(tmp_path / "hf"))
+    loaded = load(version="1.0.0", corpus=tmp_path / "corpus", cache_dir=str(tmp_path / "hf"))
     cached = sorted((tmp_path / "hf").rglob("*.arrow"))
     assert cached, "load_dataset wrote no Arrow cache"
 
@@ -87,7 +87,7 @@ if sys.argv[1] == "blocked":
 import datasets
 from paratopics.loader import load
 before = "scipy.io" in sys.modules
-loaded = load("1.0.0", corpus=sys.argv[2], cache_dir=sys.argv[3])
+loaded = load(version="1.0.0", corpus=sys.argv[2], cache_dir=sys.argv[3])
 print(json.dumps({"before": before, "after": "scipy.io" in sys.modules,
                   "rows": sum(split.num_rows for split in loaded.values())}))
 """

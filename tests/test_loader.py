@@ -106,7 +106,7 @@ def test_latest_release_by_default_with_every_split_typed(built: Corpus, cache: 
 
 
 def test_an_older_version_a_v_prefix_and_one_split(built: Corpus, cache: str) -> None:
-    older = load("v1.0.0", corpus=built.root, split="train", cache_dir=cache)
+    older = load(version="v1.0.0", corpus=built.root, split="train", cache_dir=cache)
     assert isinstance(older, Dataset)
     assert older.num_rows == manifest_rows(built, "1.0.0", "paragraphs")["train"]
     assert older.num_rows < load(corpus=built.root, split="train", cache_dir=cache).num_rows
@@ -133,7 +133,7 @@ def test_articles_and_annotations_configs(built: Corpus, cache: str) -> None:
 
 def test_a_missing_version_names_the_available_ones(built: Corpus) -> None:
     with pytest.raises(ParatopicsError) as caught:
-        load("2.0.0", corpus=built.root)
+        load(version="2.0.0", corpus=built.root)
     assert caught.value.problem.code == "release-missing"
     assert "no release v2.0.0 (available: 1.0.0, 1.1.0)" in str(caught.value)
 

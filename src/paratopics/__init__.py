@@ -26,6 +26,12 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'paratopics' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The module's names and the loader's, so that `dir()` and completion show them
+    before they are first used."""
+    return sorted({*globals(), *_LOADER})
+
+
 __all__ = [
     "CATALOG",
     "Annotation",

@@ -21,8 +21,8 @@ from paratopics import codebook as codebook_module
 from paratopics import stats as stats_module
 from paratopics.annotate import commands as annotate_commands
 from paratopics.corpus import init as corpus_init
-from paratopics.corpus.config import codebook_for
-from paratopics.corpus.store import Corpus, atomic_write, corpus_lock, find_corpus
+from paratopics.corpus.config import codebook_for, locate_corpus
+from paratopics.corpus.store import Corpus, atomic_write, corpus_lock
 from paratopics.errors import (
     MissingExtra,
     ParatopicsError,
@@ -52,13 +52,14 @@ def _release() -> ModuleType:
 
 
 def _corpus(args: argparse.Namespace) -> Corpus:
-    chosen = args.corpus or os.environ.get("PARATOPICS_CORPUS")
-    root = Path(chosen) if chosen else find_corpus()
-    if root is None:
+    located = locate_corpus(args.corpus)
+    if located is None:
         raise UsageError("no corpus found here: run inside a paratopics checkout or pass "
                          "--corpus DIR")
+    root = located.root
     if not root.is_dir():
-        raise UsageError(f"--corpus {root}: no such folder")
+        shown = "--corpus" if located.origin == "given" else located.origin
+        raise UsageError(f"{shown} {root}: no such folder")
     layout = ("sources", "articles", "annotations", "releases")
     if not any((root / sub).is_dir() for sub in layout) and any(
             not p.name.startswith(".") for p in root.iterdir()):
@@ -309,8 +310,8 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
 
 def cmd_guide(args: argparse.Namespace) -> int:
     # the guide of the corpus here, if there is one; else of the shipped codebook
-    chosen = args.corpus or os.environ.get("PARATOPICS_CORPUS")
-    root = Path(chosen) if chosen else find_corpus()
+    located = locate_corpus(args.corpus)
+    root = located.root if located is not None else None
     book = codebook_for(root) if root is not None and root.is_dir() else codebook_module.load()
     if args.out is None:
         sys.stdout.write(guide_module.guide_markdown(book))

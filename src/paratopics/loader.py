@@ -7,7 +7,7 @@ release keeps the class names it was built with even after the codebook grows.
 
 Class index, codebook id and name::
 
-    ds = paratopics.load(split="train")
+    ds = paratopics.load(split="train")         # or load("articles", version="1.0.0")
     labels = paratopics.label_map(ds)           # for the "labels" column
     labels.id(3), labels.name(3)                 # "medtop:20000082", "..."
     labels.index("medtop:20000082")              # 3 (an id or a name)
@@ -19,11 +19,12 @@ codebook ids in class order; `paratopics.load_codebook()` says what they mean.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import pyarrow.parquet as pq
 from datasets import (
@@ -37,45 +38,50 @@ from datasets import (
 )
 
 from paratopics import codebook as codebook_module
-from paratopics.corpus.store import Corpus, find_corpus
+from paratopics.corpus.config import CORPUS_ENV, locate_corpus
+from paratopics.corpus.store import Corpus
 from paratopics.errors import UsageError, fail
 from paratopics.release import layout as release_module
 
 AnyDataset: TypeAlias = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
-CORPUS_ENV = "PARATOPICS_CORPUS"
+#: Where a publish folder keeps the release's config folders (its manifest's paths).
+PUBLISH_DATA = "data"
 
 
 # -- which corpus, which release, which files ---------------------------------
 
 
 def default_corpus(cwd: Path | None = None) -> Corpus:
-    """$PARATOPICS_CORPUS, else the checkout around `cwd`, else the package's checkout.
+    """$PARATOPICS_CORPUS, else the corpus marked at or above `cwd` (or its checkout).
 
-    The environment comes first, as for the `paratopics` command, so that the
-    loader and the CLI always agree on which corpus they mean.
+    The same rule as the `paratopics` command's (`corpus.config.locate_corpus`),
+    so the loader and the command line always mean the same corpus.
     """
-    chosen = os.environ.get(CORPUS_ENV)
-    if chosen:
-        return _existing(Path(chosen), f"${CORPUS_ENV}")
-    found = find_corpus(cwd) or find_corpus(Path(__file__).parent)
-    if found is None:
-        raise UsageError("no paratopics corpus found: pass corpus=DIR, set "
-                         f"${CORPUS_ENV}, or run inside a paratopics checkout")
-    return Corpus(found)
+    located = locate_corpus(None, cwd)
+    if located is None:
+        raise UsageError("no paratopics corpus found: pass corpus=DIR (a checkout, a "
+                         "corpus folder or a `paratopics publish` folder), repo_id=ORG/NAME "
+                         f"for the Hub, set ${CORPUS_ENV}, or run inside a paratopics "
+                         "checkout")
+    return _existing(located.root, located.origin)
 
 
 def _existing(root: Path, what: str) -> Corpus:
     if not root.is_dir():
-        raise UsageError(f"{what} {root}: no such folder")
+        shown = "corpus" if what == "given" else what
+        raise UsageError(f"{shown} {root}: no such folder")
     return Corpus(root)
 
 
 def resolve_corpus(corpus: Corpus | str | os.PathLike[str] | None) -> Corpus:
+    """The corpus `corpus` names: itself, a corpus folder, or a checkout's corpus."""
     if corpus is None:
         return default_corpus()
     if isinstance(corpus, Corpus):
         return corpus
-    return _existing(Path(corpus), "corpus")
+    located = locate_corpus(corpus)
+    assert located is not None  # a given path is always located
+    return _existing(located.root, located.origin)
 
 
 def resolve_version(corpus: Corpus, version: str | None) -> str:
@@ -97,6 +103,51 @@ def resolve_version(corpus: Corpus, version: str | None) -> str:
         raise fail("release-missing", file=str(release_module.release_dir(corpus, wanted)),
                    detail=f"no release v{wanted} (available: {available})")
     return wanted
+
+
+@dataclass(frozen=True)
+class Release:
+    """A release on disk: its manifest, and the folder its manifest's paths are under
+    (the release folder of a corpus, or `data/` of a publish folder)."""
+
+    version: str
+    manifest: Mapping[str, object]
+    folder: Path
+
+
+def is_publish_folder(folder: Path) -> bool:
+    """A folder `paratopics publish --out` wrote: card, manifest, croissant.json, data/."""
+    return all((folder / name).is_file() for name in ("manifest.json", "croissant.json")) and (
+        folder / PUBLISH_DATA).is_dir()
+
+
+def published_release(folder: Path, version: str | None) -> Release:
+    """The release a publish folder holds; `version`, when given, must be it."""
+    where = folder / "manifest.json"
+    try:
+        manifest = json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise fail("release-corrupt", file=str(where),
+                   detail=f"the publish folder's manifest cannot be read: {exc}") from None
+    held = str(manifest.get("version", ""))
+    if version is not None and version.removeprefix("v") != held:
+        raise fail("release-missing", file=str(folder),
+                   detail=f"no release v{version.removeprefix('v')} in this publish folder "
+                   f"(it holds v{held})")
+    return Release(held, manifest, folder / PUBLISH_DATA)
+
+
+def find_release(corpus: Corpus | str | os.PathLike[str] | None,
+                 version: str | None) -> Release:
+    """The release `corpus` and `version` name: a publish folder's, or a corpus's."""
+    if corpus is not None and not isinstance(corpus, Corpus):
+        folder = Path(corpus).expanduser()
+        if is_publish_folder(folder):
+            return published_release(folder, version)
+    where = resolve_corpus(corpus)
+    chosen = resolve_version(where, version)
+    return Release(chosen, release_module.read_manifest(where, chosen),
+                   release_module.release_dir(where, chosen))
 
 
 def data_files(manifest: Mapping[str, object], config: str) -> dict[str, list[str]]:
@@ -131,36 +182,81 @@ def release_features(folder: Path, files: Iterable[str], config: str) -> Feature
     return release_module.features(config, codebook_module.load())
 
 
-def load(version: str | None = None, config: str = release_module.DEFAULT_CONFIG,
+def load(config: str = release_module.DEFAULT_CONFIG, *, version: str | None = None,
          split: str | None = None, streaming: bool = False,
          corpus: Corpus | str | os.PathLike[str] | None = None,
-         **kwargs: object) -> AnyDataset:
+         repo_id: str | None = None, revision: str | None = None,
+         **kwargs: Any) -> AnyDataset:
     """Release `version` (default: the latest) of `config` as a Hugging Face dataset.
+
+    Where from: `corpus`, a checkout, a corpus folder or a folder `paratopics
+    publish --out` wrote; else `repo_id`, a dataset repository on the Hub, at
+    `revision` (a tag `vX.Y.Z`; `version="X.Y.Z"` means that tag; default: its
+    main branch, the latest); else the corpus found by the command line's rule
+    ($PARATOPICS_CORPUS, else the nearest one at or above the working folder).
+    `config` is the only positional argument, so `load("articles")` is never
+    taken for a version.
 
     Returns a DatasetDict of every split present, or one Dataset when `split` is
     given, in `datasets`' split syntax ("train", "train[:1000]", "train+validation");
     Iterable variants with `streaming=True`. Extra keyword arguments go to
     `datasets.load_dataset` (for example `cache_dir`, `num_proc`).
     """
-    where = resolve_corpus(corpus)
-    chosen = resolve_version(where, version)
-    manifest = release_module.read_manifest(where, chosen)
-    by_split = data_files(manifest, config)
+    if config not in release_module.CONFIGS:
+        hint = (f"; to load release {config}, pass version={config!r}"
+                if release_module.VERSION_RE.match(config.removeprefix("v")) else "")
+        raise ValueError(f"unknown config {config!r}: choose one of "
+                         f"{', '.join(release_module.CONFIGS)}{hint}")
+    if repo_id is not None:
+        if corpus is not None:
+            raise ValueError("give corpus= (a folder) or repo_id= (the Hub), not both")
+        return load_from_hub(repo_id, config, version=version, revision=revision, split=split,
+                             streaming=streaming, **kwargs)
+    if revision is not None:
+        raise ValueError("revision= is a Hub revision: give it with repo_id=ORG/NAME (for a "
+                         "local release, pass version=)")
+    release = find_release(corpus, version)
+    by_split = data_files(release.manifest, config)
     if not by_split:
-        raise ValueError(f"v{chosen} has no rows in {config}")
+        raise ValueError(f"v{release.version} has no rows in {config}")
     if split is not None:
         wanted = split_names_in(split)
         missing = [name for name in wanted if name not in by_split]
         if missing:
-            raise ValueError(f"v{chosen} has no {missing[0]!r} split in {config} "
+            raise ValueError(f"v{release.version} has no {missing[0]!r} split in {config} "
                              f"(available: {', '.join(by_split) or 'none'})")
         by_split = {name: by_split[name] for name in wanted}
-    folder = release_module.release_dir(where, chosen).resolve()
+    folder = release.folder.resolve()
     features = release_features(folder, next(iter(by_split.values())), config)
     files = {name: [str(folder / path) for path in paths] for name, paths in by_split.items()}
     dataset: AnyDataset = load_dataset(
         "parquet", data_files=files, features=features, split=split,
         streaming=streaming, **kwargs)
+    return dataset
+
+
+def hub_revision(version: str | None, revision: str | None) -> str | None:
+    """The Hub revision to load: `revision` as given, else the tag of `version`."""
+    tag = f"v{version.removeprefix('v')}" if version is not None else None
+    if revision is not None and tag is not None and revision != tag:
+        raise ValueError(f"version={version!r} and revision={revision!r} disagree: releases "
+                         "are tagged vX.Y.Z on the Hub; give one of them")
+    return revision if revision is not None else tag
+
+
+def load_from_hub(repo_id: str, config: str, *, version: str | None = None,
+                  revision: str | None = None, split: str | None = None,
+                  streaming: bool = False, **kwargs: Any) -> AnyDataset:
+    """A published release from its Hub dataset repository: the card's configs say
+    where each config's files are, as for any Hub dataset."""
+    chosen = hub_revision(version, revision)
+    try:
+        dataset: AnyDataset = load_dataset(repo_id, config, revision=chosen, split=split,
+                                           streaming=streaming, **kwargs)
+    except (ConnectionError, OSError) as exc:
+        at = f" at {chosen}" if chosen else ""
+        raise ConnectionError(f"cannot load {repo_id}{at} from the Hub: {exc} (offline, or "
+                              "no such repository or revision)") from exc
     return dataset
 
 

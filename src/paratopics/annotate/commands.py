@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from paratopics import codebook as codebook_module
 from paratopics.annotate import label_studio
-from paratopics.corpus.config import codebook_for
-from paratopics.corpus.store import Corpus, corpus_lock, find_corpus
+from paratopics.corpus.config import codebook_for, locate_corpus
+from paratopics.corpus.store import Corpus, corpus_lock
 from paratopics.errors import UsageError, format_text, problem
 
 TOOLS = (label_studio.TOOL,)
@@ -28,8 +27,8 @@ def _codebook_here(args: argparse.Namespace) -> codebook_module.Codebook:
 
     `tasks config` is useful before any corpus exists, so it never insists on one.
     """
-    chosen = getattr(args, "corpus", None) or os.environ.get("PARATOPICS_CORPUS")
-    root = Path(chosen) if chosen else find_corpus()
+    located = locate_corpus(getattr(args, "corpus", None))
+    root = located.root if located is not None else None
     return codebook_for(root) if root is not None and root.is_dir() else codebook_module.load()
 
 

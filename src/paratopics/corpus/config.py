@@ -103,6 +103,45 @@ def find_corpus(start: Path | None = None) -> Path | None:
     return find_legacy(start)
 
 
+#: The environment variable that names the corpus when none is given.
+CORPUS_ENV = "PARATOPICS_CORPUS"
+
+
+def corpus_in(folder: Path) -> Path:
+    """The corpus a folder given by name means: the folder itself, or, when it is the
+    root of a repository or checkout, the corpus/ in it (marked, or beside a
+    pyproject.toml). So `--corpus ~/paratopics` and `corpus="~/paratopics"` both
+    mean the checkout's corpus; a new or empty folder is itself."""
+    if (folder / MARKER).is_file():
+        return folder
+    inner = folder / DEFAULT_FOLDER
+    if (inner / MARKER).is_file() or (inner.is_dir() and (folder / "pyproject.toml").is_file()):
+        return inner
+    return folder
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where the corpus is, and what said so (for messages about a wrong path)."""
+
+    root: Path
+    origin: str  # "given" (an argument), or the environment variable's name, or "found"
+
+
+def locate_corpus(given: str | os.PathLike[str] | None = None,
+                  cwd: Path | None = None) -> Located | None:
+    """The one rule by which the command line and `paratopics.load()` pick a corpus:
+    the one given, else $PARATOPICS_CORPUS, else the nearest marker (or checkout)
+    at or above `cwd`. None when there is none; the path may not exist."""
+    if given is not None and str(given):
+        return Located(corpus_in(Path(given).expanduser()), "given")
+    chosen = os.environ.get(CORPUS_ENV)
+    if chosen:
+        return Located(corpus_in(Path(chosen).expanduser()), f"${CORPUS_ENV}")
+    found = find_corpus(cwd)
+    return Located(found, "found") if found is not None else None
+
+
 # -- reading the marker ---------------------------------------------------------
 
 
