@@ -7,6 +7,13 @@ inputs, and the next build whose shard has the same key copies it instead of
 building it again, checking its sha256 on the way. Judgement files are kept
 parsed (as Arrow) under the sha256 of their bytes.
 
+Every entry is sealed: a shard's metadata and a judgement table each start with a
+line holding the sha256 of the rest, and a shard's Parquet bytes are checked
+against the sha256 in its (sealed) metadata. An entry whose seal does not match (a
+flipped bit, a torn or edited file) is never decoded: it is missing, and the build
+makes it again. Before seals, a flipped bit in a cached judgement table could put
+changed rows into a release whose manifest then vouched for them.
+
 The cache lives in `$PARATOPICS_CACHE/build-<fingerprint>/` (default
 `~/.cache/paratopics`), never in the corpus. The fingerprint covers every
 module of the package, the schemas and the pyarrow version (paratopics.fingerprint),
@@ -30,6 +37,24 @@ from paratopics.errors import ParatopicsError
 from paratopics.fingerprint import fingerprint as code_fingerprint
 
 _COPY_CHUNK = 1 << 20
+#: First bytes of a sealed cache file; a tab, the sha256 of the rest and a newline follow.
+_SEAL = b"paratopics-build-cache"
+
+
+def seal(body: bytes) -> bytes:
+    """`body` behind a line holding its sha256 (what `unseal` checks)."""
+    return _SEAL + b"\t" + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def unseal(data: bytes) -> memoryview | None:
+    """The body of a sealed file, without a copy; None unless its sha256 matches."""
+    end = data.find(b"\n", 0, len(_SEAL) + 66)
+    if end < 0:
+        return None
+    body = memoryview(data)[end + 1:]
+    if data[:end] != _SEAL + b"\t" + hashlib.sha256(body).hexdigest().encode():
+        return None
+    return body
 #: Schema metadata key of a cached judgement table: its per-article digests.
 _DIGESTS_KEY = b"paratopics.article_digests"
 
@@ -82,7 +107,10 @@ class BuildCache:
             return None
         meta = self._path("shards", f"{key}.json")
         try:
-            entry = ShardEntry(**json.loads(meta.read_bytes()))
+            body = unseal(meta.read_bytes())
+            if body is None:
+                return None
+            entry = ShardEntry(**json.loads(bytes(body)))
             if entry.rows == 0:
                 return entry
             if copy_hashed(self._path("shards", f"{key}.parquet"), target) == entry.sha256:
@@ -107,7 +135,7 @@ class BuildCache:
                     partial.unlink()
                     return
                 os.replace(partial, data)
-            atomic_write(meta, json.dumps(entry.__dict__, sort_keys=True).encode(),
+            atomic_write(meta, seal(json.dumps(entry.__dict__, sort_keys=True).encode()),
                          durable=False)
 
     # -- judgement files --------------------------------------------------------
@@ -117,12 +145,19 @@ class BuildCache:
         if self.root is None:
             return None
         try:
-            with pa.memory_map(str(self._path("judgements", f"{digest}.arrow"))) as source:
-                table = pa.ipc.open_file(source).read_all()
-            digests = json.loads((table.schema.metadata or {})[_DIGESTS_KEY])
-            return table.replace_schema_metadata(None), digests
-        except (OSError, ValueError, KeyError, pa.ArrowException):
+            body = unseal(self._path("judgements", f"{digest}.arrow").read_bytes())
+        except OSError:
             return None
+        if body is None:
+            return None
+        try:
+            table = pa.ipc.open_file(pa.py_buffer(body)).read_all()
+            digests = json.loads((table.schema.metadata or {})[_DIGESTS_KEY])
+        except (ValueError, KeyError, TypeError, pa.ArrowException):
+            return None
+        if not isinstance(digests, dict):
+            return None
+        return table.replace_schema_metadata(None), digests
 
     def store_judgements(self, digest: str, table: pa.Table, digests: dict[str, str]) -> None:
         if self.root is None:
@@ -134,4 +169,4 @@ class BuildCache:
         with pa.ipc.new_file(sink, tagged.schema, options=options) as writer:
             writer.write_table(tagged)
         with contextlib.suppress(OSError, ParatopicsError):
-            atomic_write(path, sink.getvalue().to_pybytes(), durable=False)
+            atomic_write(path, seal(sink.getvalue().to_pybytes()), durable=False)
