@@ -191,3 +191,31 @@ def test_empty_split_says_so_plainly(tmp_path: Path) -> None:
                      "--split", empty[0])
     assert result.returncode == 1
     assert "nothing to score" in result.stderr and "nothing-to-score" in result.stderr
+
+
+@pytest.mark.parametrize("scores", ['NaN', 'Infinity', '"0.5"', 'null', 'true'])
+def test_scores_that_are_not_finite_numbers_are_refused(released: Corpus, tmp_path: Path,
+                                                        scores: str) -> None:
+    """A NaN score used to pass into average precision (json reads NaN; float(None)
+    was a traceback)."""
+    gold = _gold(released)
+    path = _predictions(tmp_path / "p.jsonl", gold)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    label = sorted(gold.labels[first["paragraph_id"]] or {BOOK.label_ids[0]})[0]
+    lines[0] = lines[0][:-1] + f', "scores": {{"{label}": {scores}}}}}'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"{path}:1" in done.stderr or "line 1" in done.stderr, done.stderr
+
+
+def test_a_repeated_key_in_predictions_is_refused(released: Corpus, tmp_path: Path) -> None:
+    gold = _gold(released)
+    path = _predictions(tmp_path / "p.jsonl", gold)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0][:-1] + ', "labels": []}'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    assert done.returncode == 1 and "appears twice" in done.stderr, done.stderr

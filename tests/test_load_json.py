@@ -1,6 +1,8 @@
-"""store.load_json must be json.loads(raw.decode("utf-8")) exactly: the same value,
-with the same types and key order, or the same error. It decides what validate
-reports, so a difference would change a verdict or a message."""
+"""store.load_json must be json.loads(raw.decode("utf-8")) exactly, made strict: the
+same value, with the same types and key order, or the same error; and an error where
+RFC 8259 leaves the meaning open or forbids the token (a repeated key, NaN,
+Infinity, a number too large for a float). It decides what validate reports, so a
+difference would change a verdict or a message."""
 
 from __future__ import annotations
 
@@ -24,8 +26,31 @@ def outcome(read: Callable[[bytes], object], raw: bytes) -> tuple[str, str]:
         return "error", type(exc).__name__
 
 
+def _pairs(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ValueError("repeated key")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(name)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value
+
+
+def strict_loads(data: bytes) -> object:
+    """json.loads, refusing repeated keys, NaN, Infinity and overflowing numbers."""
+    return json.loads(data.decode("utf-8"), object_pairs_hook=_pairs,
+                      parse_constant=_no_constant, parse_float=_float)
+
+
 def reference(raw: bytes) -> tuple[str, str]:
-    return outcome(lambda data: json.loads(data.decode("utf-8")), raw)
+    return outcome(strict_loads, raw)
 
 
 def ours(raw: bytes) -> tuple[str, str]:
@@ -44,7 +69,9 @@ EDGES = [
     b'"\\ud800"',  # a lone surrogate escape: orjson refuses it
     b'"\xed\xa0\x80"',  # an encoded surrogate: not UTF-8 for either
     b'\xef\xbb\xbf{}',  # a byte-order mark
-    b'{"a": 1, "b": 2, "a": 3}',  # a repeated key: the last value, the first place
+    b'{"a": 1, "b": 2, "a": 3}',  # a repeated key: json keeps the last value; refused
+    b'{"a": {"b": 1, "b" : 2}}',  # the same, nested, with a space before the colon
+    b'{"a": "\\": x", "b": 1}',  # a key-like string value: no repeated key
     b'"a\x01b"',  # a raw control character
     b'{"a": "\xff"}',  # not UTF-8
     b"",
@@ -94,7 +121,7 @@ def test_deep_nesting_is_refused_exactly_where_json_refuses_it() -> None:
     for depth in depths:
         raw = b"[" * depth + b"]" * depth
         assert (refuses_as_too_deep(load_json, raw)
-                == refuses_as_too_deep(lambda data: json.loads(data.decode("utf-8")), raw)
+                == refuses_as_too_deep(strict_loads, raw)
                 ), depth
 
 
@@ -126,3 +153,11 @@ FRAGMENTS = st.sampled_from([
 @given(st.lists(FRAGMENTS | st.binary(max_size=3), max_size=24).map(b"".join))
 def test_any_bytes_read_as_json_reads_them(raw: bytes) -> None:
     assert ours(raw) == reference(raw)
+
+
+@pytest.mark.parametrize("raw", [b'{"a": 1, "a": 1}', b'{"c": NaN}', b'[Infinity]',
+                                 b'{"x": -Infinity}', b'[1e400]', b'[{"k": [], "k": {}}]'])
+def test_what_json_would_accept_is_refused(raw: bytes) -> None:
+    json.loads(raw)  # (the standard library reads each)
+    with pytest.raises(ValueError):
+        load_json(raw)

@@ -47,6 +47,7 @@ def _example(pattern: str) -> str:
         "^[0-9a-f]{64}$": "0" * 64,
         "^\\S(.*\\S)?$": "One paragraph.",
         "^[a-z0-9][a-z0-9._-]{0,63}$": "annotator-01",
+        r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$": "a note",
         "^(paragraphs|articles|annotations)/(train|validation|test|unlabeled)-\\d{5}-of-\\d{5}"
         "\\.parquet$": "paragraphs/train-00000-of-00001.parquet",
     }
@@ -68,6 +69,10 @@ def test_every_pattern_refuses_a_trailing_newline(pattern: str) -> None:
     fast = compile_schema(schema, validator.format_checker)  # type: ignore[arg-type]
     assert fast is not None
     assert validator.is_valid(good) and fast(good)
+    if "\\u000e-" in pattern:  # the note: free text, line breaks allowed, NUL and ESC not
+        for bad in (good + "\x00", "\x1b[31m" + good):
+            assert not validator.is_valid(bad) and not fast(bad), repr(bad)
+        return
     for bad in (good + "\n", good + "\r\n", "\n" + good):
         assert not validator.is_valid(bad), repr(bad)
         assert not fast(bad), repr(bad)

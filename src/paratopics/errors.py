@@ -220,6 +220,23 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Do not edit article records by hand: fix the source and re-ingest it.",
     ),
     ErrorType(
+        "hidden-characters",
+        "Hidden characters",
+        "'{field}' holds {detail}",
+        "A title, source, author or section holding a bidirectional override or a stray "
+        "zero-width character can look like another value than it is (a source made "
+        "only of U+200C looks empty).",
+        "Remove the character from the input and ingest it again.",
+    ),
+    ErrorType(
+        "date-out-of-range",
+        "Date out of range",
+        "'{field}' is {value}, {detail}",
+        "Dates must lie between 1800-01-01 and tomorrow (UTC): a publication date of "
+        "9999-12-31 or a judgement made next year is a typo or a placeholder.",
+        "Correct the date.",
+    ),
+    ErrorType(
         "not-normalized",
         "Text not normalized",
         "{where} is not in normalized form",
@@ -349,6 +366,16 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Annotation files are UTF-8 without a byte-order mark, with LF line endings, so "
         "that diffs and line numbers agree on every platform. The line was still checked.",
         "Save the file as UTF-8 without BOM and with LF endings (`dos2unix` does both).",
+    ),
+    ErrorType(
+        "annotation-misplaced",
+        "Annotation file not read",
+        "{detail}",
+        "Only files named *.jsonl directly in corpus/annotations/ are read by validate "
+        "and build; a judgement file in a subfolder or named .JSONL or .json would be "
+        "skipped without a word.",
+        "Move the file to corpus/annotations/ and name it <something>.jsonl (one JSON "
+        "object per line).",
     ),
     ErrorType(
         "annotation-outside",

@@ -14,6 +14,7 @@ than the spec: an `integer` must be written as one (1.0 and 1e0 are refused).
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -101,10 +102,18 @@ def _is_integer(checker: object, instance: object) -> bool:
     return type(instance) is int
 
 
-#: Draft 2020-12 with ECMA 262 `pattern` semantics and integers that are ints.
+def _is_number(checker: object, instance: object) -> bool:
+    """A finite int or float: NaN and Infinity are no JSON numbers (RFC 8259), and a
+    NaN passes every `minimum` and `maximum` (each comparison is False)."""
+    return type(instance) is int or (type(instance) is float and math.isfinite(instance))
+
+
+#: Draft 2020-12 with ECMA 262 `pattern` semantics, integers that are ints and
+#: numbers that are finite.
 EcmaValidator = validators.extend(
     Draft202012Validator, {"pattern": _pattern},
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"integer": _is_integer, "number": _is_number}))
 
 FORMAT_CHECKER = _format_checker()
 

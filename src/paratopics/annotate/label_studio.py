@@ -202,6 +202,11 @@ def read_result(items: object, codebook: Codebook, where: dict[str, Any]) -> Res
         if len(note) > NOTE_MAX:
             out.problems.append(problem("bad-field", field="note", detail=f"the note has "
                                         f"{len(note)} characters, over {NOTE_MAX}", **where))
+        control = next((ch for ch in note if (ord(ch) < 32 and ch not in "\t\n\r")
+                        or ord(ch) == 127), None)
+        if control is not None:
+            out.problems.append(problem("bad-field", field="note", detail=f"the note holds the "
+                                        f"control character U+{ord(control):04X}", **where))
         out.note = note
     return out
 

@@ -6,7 +6,28 @@ type checker. Records are plain dicts so that they serialize without glue.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TypedDict
+
+#: The earliest publication or judgement date accepted; the latest is tomorrow (UTC).
+EARLIEST_DATE = dt.date(1800, 1, 1)
+
+
+def date_out_of_range(day: str, today: dt.date | None = None) -> str | None:
+    """Why the YYYY-MM-DD date that `day` starts with is not plausible, else None.
+
+    Tomorrow, not today, bounds it so that a date in a time zone ahead of UTC passes;
+    a record valid today stays valid (the bound only moves later)."""
+    try:
+        date = dt.date.fromisoformat(day[:10])
+    except ValueError:
+        return None  # the schema's format check reports it
+    latest = (today or dt.datetime.now(dt.timezone.utc).date()) + dt.timedelta(days=1)
+    if date < EARLIEST_DATE:
+        return f"before {EARLIEST_DATE.isoformat()}"
+    if date > latest:
+        return f"after tomorrow ({latest.isoformat()}, UTC)"
+    return None
 
 ARTICLE_SCHEMA_VERSION = "1.0.0"
 ANNOTATION_SCHEMA_VERSION = "1.0.0"

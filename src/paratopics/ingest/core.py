@@ -29,6 +29,7 @@ from paratopics.corpus.records import (
     Article,
     Paragraph,
     Provenance,
+    date_out_of_range,
 )
 from paratopics.corpus.store import (
     Corpus,
@@ -37,10 +38,16 @@ from paratopics.corpus.store import (
     check_name,
     claim_raw_copy,
     raw_copy_origin,
+    strict_json,
     sync_filesystem,
 )
 from paratopics.errors import CATALOG, ParatopicsError, Problem, fail, problem
-from paratopics.ingest.normalize import normalize_document, normalize_paragraph, sha256_text
+from paratopics.ingest.normalize import (
+    hidden_character,
+    normalize_document,
+    normalize_paragraph,
+    sha256_text,
+)
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -382,12 +389,12 @@ def parse_json(text: str, file: str, fmt: str, source: str | None = None,
                                                limit=max_line_bytes))
                 continue
             try:
-                items.append((number, json.loads(line)))
+                items.append((number, strict_json(line)))
             except (ValueError, RecursionError) as exc:
                 parsed.problems.append(_json_problem(exc, file, number))
     else:
         try:
-            data = json.loads(text)
+            data = strict_json(text)
         except (ValueError, RecursionError) as exc:
             line = getattr(exc, "lineno", None)
             parsed.problems.append(_json_problem(exc, file, line))
@@ -585,12 +592,34 @@ def record_problems(article: Article, file: str, line: int | None) -> list[Probl
     proves their shape; checking all would triple the cost of ingest.
     """
     sample = {**article, "paragraphs": article["paragraphs"][:1]}
-    return [
+    found = [
         Problem("schema", f"{e.message} (fix the input field; the record was not written)",
                 file, line, "".join(f"/{p}" for p in e.absolute_path) or "/",
                 CATALOG["schema"].hint)
         for e in _article_validator().iter_errors(sample)
     ]
+    return found + metadata_problems(article, file, line)
+
+
+def metadata_problems(article: Article, file: str, line: int | None = None) -> list[Problem]:
+    """Hidden characters in the metadata people read, and an implausible date: what
+    the schema cannot say. Shared by ingest (before writing) and validate."""
+    found: list[Problem] = []
+    fields: list[tuple[str, object, bool]] = [
+        ("source", article.get("source"), False), ("title", article.get("title"), True),
+        ("section", article.get("section"), True),
+        *((f"authors/{i}", a, True) for i, a in enumerate(article.get("authors") or []))]
+    for name, value, joiners in fields:
+        hidden = hidden_character(value, joiners=joiners) if isinstance(value, str) else None
+        if hidden is not None:
+            found.append(problem("hidden-characters", file=file, line=line, pointer=f"/{name}",
+                                 field=name, detail=hidden))
+    published = article.get("published")
+    wrong = date_out_of_range(published) if isinstance(published, str) else None
+    if wrong is not None:
+        found.append(problem("date-out-of-range", file=file, line=line, pointer="/published",
+                             field="published", value=published, detail=wrong))
+    return found
 
 
 def _parsed(record: bytes) -> Article | None:

@@ -135,5 +135,33 @@ def is_normalized(text: str) -> bool:
     return normalize_paragraph(text) == text
 
 
+#: Characters that reorder how text is shown (bidirectional embeddings, overrides,
+#: isolates and marks): in a title or a source they can make one string look like
+#: another, so metadata holding them is refused.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+#: Zero-width (non-)joiners: meaningful between two letters of some scripts, and
+#: nowhere else in metadata.
+JOINERS = frozenset("\u200c\u200d")
+
+
+def hidden_character(text: str, *, joiners: bool) -> str | None:
+    """A description of the first character of `text` that hides or reorders what
+    is shown, else None. With `joiners`, a zero-width (non-)joiner between two
+    letters (Persian, Indic scripts) is allowed; without, every one is refused.
+    Other invisible characters are already removed by normalization."""
+    for at, ch in enumerate(text):
+        if ch in BIDI_CONTROLS:
+            return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'bidirectional control')}) " \
+                   f"at character {at}"
+        if ch in JOINERS:
+            between = (joiners and 0 < at < len(text) - 1
+                       and unicodedata.category(text[at - 1])[0] in "LM"
+                       and unicodedata.category(text[at + 1])[0] in "LM")
+            if not between:
+                return f"U+{ord(ch):04X} ({unicodedata.name(ch)}) at character {at}"
+    return None
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -16,6 +16,7 @@ being counted as zero.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from paratopics.codebook import Codebook
-from paratopics.corpus.store import Corpus
+from paratopics.corpus.store import Corpus, strict_json
 from paratopics.errors import fail
 from paratopics.release import core as release_module
 
@@ -115,19 +116,26 @@ def read_predictions(path: Path, gold: Gold, level: int, codebook: Codebook,
             if not text.strip():
                 continue
             try:
-                record = json.loads(text)
+                record = strict_json(text)
             except json.JSONDecodeError as exc:
                 raise fail("json-syntax", file=str(path), line=number, detail=exc.msg) from None
+            except (ValueError, RecursionError) as exc:  # NaN, a repeated key, too deep
+                raise fail("json-syntax", file=str(path), line=number,
+                           detail=str(exc) or "nested too deeply") from None
             pid = record.get("paragraph_id") if isinstance(record, dict) else None
-            if pid not in gold.labels:
+            if not isinstance(pid, str) or pid not in gold.labels:
                 problem("paragraph_id", number, f"{pid!r} is not a paragraph of the "
                         f"{gold.split} split of v{gold.version}")
                 continue
             if pid in labels:
                 problem("duplicate", number, f"{pid!r} is predicted twice")
                 continue
+            given = record.get("labels", [])
+            if not isinstance(given, list):
+                problem("labels", number, f"{given!r} is not a list of labels")
+                continue
             resolved = []
-            for value in record.get("labels", []):
+            for value in given:
                 code = resolve_label(value, codebook, names)
                 if code is None:
                     problem("labels", number, f"{value!r} is not a codebook id, class index "
@@ -140,6 +148,11 @@ def read_predictions(path: Path, gold: Gold, level: int, codebook: Codebook,
                 mapped: dict[str, float] = {}
                 for key, value in raw_scores.items():
                     code = resolve_label(key, codebook, names)
+                    if not isinstance(value, int | float) or isinstance(value, bool) \
+                            or not math.isfinite(value):
+                        problem("scores", number, f"the score of {key!r} is {value!r}, "
+                                "not a finite number")
+                        continue
                     if code is not None:
                         target = code if level == 2 else codebook.level1(code)
                         mapped[target] = max(mapped.get(target, 0.0), float(value))

@@ -9,6 +9,7 @@ one enormous line is checked in bounded memory.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import errno
 import hashlib
 import io
@@ -28,7 +29,7 @@ from jsonschema.exceptions import ValidationError
 from paratopics import codebook as codebook_module
 from paratopics.codebook import Codebook, load_json_resource
 from paratopics.corpus.config import codebook_for
-from paratopics.corpus.records import BODY_SEPARATOR, Annotation, Article
+from paratopics.corpus.records import BODY_SEPARATOR, EARLIEST_DATE, Annotation, Article
 from paratopics.corpus.store import (
     Corpus,
     atomic_write,
@@ -39,6 +40,7 @@ from paratopics.corpus.store import (
 )
 from paratopics.errors import ParatopicsError, Problem, problem
 from paratopics.fingerprint import fingerprint as code_fingerprint
+from paratopics.ingest.core import metadata_problems
 from paratopics.ingest.normalize import is_normalized, sha256_text
 from paratopics.schema_check import validator_for
 from paratopics.validate.fastschema import Check, compile_schema
@@ -48,6 +50,7 @@ MAX_ANNOTATION_LINE_BYTES = 1024 * 1024
 #: Problems of one code listed per annotation file; the rest are only counted.
 MAX_LISTED_PER_CODE = 1000
 _CHUNK = 1 << 16
+EARLIEST_DAY = EARLIEST_DATE.isoformat()
 
 
 def make_validator(schema_name: str) -> Draft202012Validator:
@@ -128,6 +131,9 @@ class Checker:
     source_states: dict[str, str] = field(default_factory=dict)
     #: article record files parsed as JSON this run (the cache spares the others)
     records_parsed: int = 0
+    #: the latest judgement date accepted (tomorrow, UTC), fixed for the run
+    latest_day: str = field(default_factory=lambda: (
+        dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)).isoformat())
 
     #: ids a label may be: a class of the paragraphs config (level 2 or a project
     #: node) that is not retired; level-1 topics are derived, never labelled
@@ -180,6 +186,7 @@ def article_problems(article: Article, file: str, checker: Checker,
         value = article[where]
         if value is not None and not is_normalized(value):
             found.append(problem("not-normalized", file=file, pointer=f"/{where}", where=where))
+    found += metadata_problems(article, file)
     offset = 0
     for position, para in enumerate(article["paragraphs"]):
         pointer = f"/paragraphs/{position}"
@@ -881,11 +888,12 @@ def check_annotation_file(path: Path, corpus: Corpus, checker: Checker, index: A
     """Every problem of the annotation file at `path`; every byte read also goes into
     `digest` if given, so that a cache entry names exactly the bytes checked."""
     file = display_path(path)
-    if not inside(corpus.annotations, path):
+    if not inside(corpus.annotations, path) or not inside(corpus.root, path):
         yield problem("annotation-outside", file=file,
                       detail=f"annotation file is not in {display_path(corpus.annotations)}/")
-        if path.is_symlink():  # a link out of the corpus: never read what it points to
-            return
+        linked = os.path.abspath(path).startswith(os.path.abspath(corpus.root) + os.sep)
+        if path.is_symlink() or (linked and not inside(corpus.root, path)):
+            return  # a link (or a linked folder) out of the corpus: never read through it
     opened = path.open("rb") if digest is None else io.BufferedReader(
         _Hashing(io.FileIO(path, "rb"), digest), buffer_size=_CHUNK)
     with opened as handle:
@@ -951,14 +959,21 @@ def _check_line(raw: bytes | int, ended: bool, number: int, file: str, checker: 
             "nested too deeply" if isinstance(exc, RecursionError) else str(exc))
         if not ended:
             detail += " (the last line is incomplete: was the file truncated?)"
+        column = getattr(exc, "colno", None)
         found.append(problem("json-syntax", file=file, line=number,
-                             detail=f"{detail} at column {getattr(exc, 'colno', '?')}"))
+                             detail=f"{detail} at column {column}" if column else detail))
         return found
     if not checker.annotation_valid(record):
         schema_found = schema_problems(checker.annotation_schema, record, file, number)
         if schema_found:
             return found + schema_found
     meaning = annotation_problems(record, file, number, checker, index, state)
+    day = record["created"][:10]  # the schema made it an RFC 3339 date-time
+    if not EARLIEST_DAY <= day <= checker.latest_day:
+        meaning.append(problem(
+            "date-out-of-range", file=file, line=number, pointer="/created", field="created",
+            value=record["created"], detail=f"before {EARLIEST_DAY}" if day < EARLIEST_DAY
+            else f"after tomorrow ({checker.latest_day}, UTC)"))
     return found + meaning if found else meaning
 
 
@@ -1300,7 +1315,16 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
     all_articles = corpus.article_paths()
     if paths is None:
         article_paths: list[Path] | list[str] = all_articles
-        annotation_paths = corpus.annotation_files()
+        try:
+            annotation_paths = corpus.annotation_files()
+        except ParatopicsError as exc:
+            summary.problems.append(exc.problem)
+            annotation_paths = []
+        summary.problems += [
+            problem("annotation-misplaced", file=display_path(path), detail=(
+                "in a subfolder of annotations/: never read" if path.parent != corpus.annotations
+                else f"named {path.suffix}, not .jsonl: never read"))
+            for path in corpus.stray_annotations()]
     else:
         article_paths = [p for p in paths if p.suffix == ".json"]
         annotation_paths = [p for p in paths if p.suffix == ".jsonl"]

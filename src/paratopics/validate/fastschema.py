@@ -40,7 +40,8 @@ _TYPE_TESTS = {
     "array": "isinstance({v}, list)",
     "string": "isinstance({v}, str)",
     "integer": "type({v}) is int",  # not bool; a subclass of int: unsure, as a float is
-    "number": "(type({v}) is int or type({v}) is float)",
+    # finite only, as schema_check's validator: NaN - NaN and inf - inf are NaN
+    "number": "(type({v}) is int or (type({v}) is float and {v} - {v} == 0))",
     "boolean": "isinstance({v}, bool)",
     "null": "{v} is None",
 }
