@@ -58,7 +58,8 @@ def test_uses_the_standard_context_and_required_properties(folder: Path) -> None
     assert doc["@type"] == "sc:Dataset"
     assert doc["conformsTo"] == "http://mlcommons.org/croissant/1.0"
     assert doc["version"] == VERSION
-    assert doc["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert doc["license"] == ["https://creativecommons.org/licenses/by/4.0/",
+                              "https://github.com/paratopics/paratopics#licence"]
     assert doc["url"] == "https://huggingface.co/datasets/org/paratopics"
     assert "@misc{paratopics" in doc["citeAs"]
     sets = {d["@id"]: d for d in doc["distribution"]}
@@ -73,8 +74,9 @@ def test_uses_the_standard_context_and_required_properties(folder: Path) -> None
     assert fields["text"]["dataType"] == "sc:Text"
     assert fields["paragraph_index"]["dataType"] == "sc:Integer"
     assert fields["published"]["dataType"] == "sc:Date"
-    assert fields["labels"]["dataType"] == "sc:Integer" and fields["labels"]["repeated"]
-    assert fields["labels"]["source"]["extract"] == {"column": "labels"}
+    index = fields["labels"]["subField"][0]
+    assert index["dataType"] == "sc:Integer" and fields["labels"]["repeated"]
+    assert index["source"]["extract"] == {"column": "labels"}
 
 
 @pytest.mark.parametrize("config", release_module.CONFIGS)
@@ -98,6 +100,8 @@ def test_records_match_the_parquet_files(dataset: mlc.Dataset, corpus: Corpus,
     for ident, row in expected.items():
         record = seen[ident]
         labels = record[f"{config}/labels"]
+        if config != "annotations":  # class indexes, each item referencing its class
+            labels = [item[f"{config}/labels/index"] for item in labels]
         assert [text(v) for v in labels] == list(row["labels"])
         if config == "paragraphs":
             assert text(record["paragraphs/text"]) == row["text"]
@@ -127,7 +131,8 @@ def test_derived_from_the_release_alone(corpus: Corpus, folder: Path) -> None:
     def render() -> bytes:
         return croissant_module.dumps(croissant_module.croissant(
             manifest, codebook_module.load(), features, manifest_sha256=digest,
-            url="https://huggingface.co/datasets/org/paratopics", date_published="2026-02-01"))
+            url="https://huggingface.co/datasets/org/paratopics", date_published="2026-02-01",
+            codebook_sha256=hashlib.sha256((folder / "codebook.jsonld").read_bytes()).hexdigest()))
 
     assert render() == render() == (folder / "croissant.json").read_bytes()
 
@@ -145,3 +150,37 @@ def test_without_a_date_only_the_recommendation_is_missing(corpus: Corpus,
     issues = mlc.Dataset(jsonld=out / "croissant.json").metadata.ctx.issues
     assert not issues.errors, issues.report()
     assert all("datePublished" in w for w in issues.warnings), issues.report()
+
+
+def test_labels_reference_their_classes_which_carry_concept_uris(folder: Path) -> None:
+    doc = json.loads((folder / "croissant.json").read_text(encoding="utf-8"))
+    sets = {r["@id"]: r for r in doc["recordSet"]}
+    for config in ("paragraphs", "articles"):
+        fields = {f["name"]: f for f in sets[config]["field"]}
+        for column, classes in croissant_module.CLASS_SETS.items():
+            [index] = fields[column]["subField"]
+            assert index["references"] == {"field": {"@id": f"{classes}/index"}}
+            assert sets[classes]["key"] == {"@id": f"{classes}/index"}
+    book = codebook_module.load()
+    rows = sets["label_classes"]["data"]
+    assert [r["label_classes/id"] for r in rows] == list(book.label_ids)
+    by_id = {r["label_classes/id"]: r["label_classes/uri"] for r in rows}
+    assert by_id["medtop:20000638"] == "http://cv.iptc.org/newscodes/mediatopic/20000638"
+    assert by_id["paratopics:insurgency"].endswith("#paratopics:insurgency")
+    assert len(set(by_id.values())) == len(by_id)
+
+
+def test_creator_citation_rai_and_the_codebook_file(folder: Path) -> None:
+    doc = json.loads((folder / "croissant.json").read_text(encoding="utf-8"))
+    assert doc["creator"]["name"] == croissant_module.AUTHORS
+    assert doc["datePublished"] == "2026-02-01"
+    cite = doc["citeAs"]
+    for part in ("author = {{The paratopics maintainers}}", "year = {2026}",
+                 f"version = {{{VERSION}}}", f"url = {{{croissant_module.PROJECT_URL}}}"):
+        assert part in cite, cite
+    for key in ("rai:dataCollection", "rai:dataAnnotationProtocol", "rai:dataLimitations",
+                "rai:dataBiases", "rai:personalSensitiveInformation", "rai:dataUseCases"):
+        assert isinstance(doc.get(key), str) and doc[key], key
+    entry = next(d for d in doc["distribution"] if d["@id"] == "codebook.jsonld")
+    assert entry["sha256"] == hashlib.sha256((folder / "codebook.jsonld").read_bytes()).hexdigest()
+    assert entry["encodingFormat"] == "application/ld+json"

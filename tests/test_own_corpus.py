@@ -334,6 +334,10 @@ def test_a_broken_card_is_named_and_a_fixed_one_follows_the_release(
     assert card["configs"][0]["data_files"][0]["path"].startswith("data/paragraphs/")
     assert "\n# Card news v1.0.0\n" in published
     assert "Annotations: `other` (this card's `license`)" in published
+    # what paratopics says of itself is not said of a corpus of one's own: marked gaps
+    assert "license_name" not in card and "Voice of America" not in published
+    for section in ("### Curation rationale", "### Annotation process", "## Maintainers"):
+        assert published.split(section, 1)[1].lstrip().startswith("_Not written yet:"), section
 
 
 def test_label_studio_round_trip_uses_the_corpus_codebook(

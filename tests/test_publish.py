@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def test_folder_holds_card_manifest_croissant_and_checked_data(corpus: Corpus,
                                                                folder: Path) -> None:
     manifest = release_module.read_manifest(corpus, VERSION)
     source = release_module.release_dir(corpus, VERSION)
-    expected = {"README.md", "manifest.json", "croissant.json",
+    expected = {"README.md", "manifest.json", "croissant.json", "codebook.jsonld",
                 *(f"data/{f['path']}" for f in manifest["files"])}  # type: ignore[attr-defined]
     assert {path for path, _ in folder_files(folder)} == expected
     assert (folder / "manifest.json").read_bytes() == (source / "manifest.json").read_bytes()
@@ -131,7 +132,8 @@ def test_a_corrupt_release_file_is_refused(corpus: Corpus, tmp_path: Path) -> No
 def test_a_release_of_another_codebook_is_refused(corpus: Corpus, tmp_path: Path) -> None:
     book = codebook_module.load()
     other = Codebook(version="2.0.0", nodes=book.nodes, credit=book.credit)
-    with pytest.raises(ParatopicsError, match=r"built with codebook 1\.0\.0"):
+    with pytest.raises(ParatopicsError, match=f"built with codebook {re.escape(book.version)}, "
+                       "but this package ships 2.0.0"):
         publish_folder(corpus, VERSION, tmp_path / "out", other)
 
 
@@ -143,7 +145,9 @@ def test_card_validates_offline_and_round_trips(corpus: Corpus, folder: Path) ->
     assert card_problems(text, folder) == []
     card = DatasetCard.load(folder / "README.md")
     data = card.data.to_dict()
-    assert data["license"] == "cc-by-4.0"
+    assert data["license"] == "other"
+    assert data["license_name"] == "cc-by-4.0-annotations-and-source-terms-text"
+    assert data["license_link"].startswith("https://")
     assert data["task_categories"] == ["text-classification"]
     assert "multi-label-classification" in data["task_ids"]
     assert data["pretty_name"] == "paratopics"
@@ -161,7 +165,7 @@ def test_card_validates_offline_and_round_trips(corpus: Corpus, folder: Path) ->
 def test_card_problems_catches_broken_cards(folder: Path) -> None:
     text = (folder / "README.md").read_text(encoding="utf-8")
     assert card_problems("# no front matter\n") == ["no YAML front matter"]
-    broken = text.replace("license: cc-by-4.0\n", "").replace("- n<1K\n", "- tiny\n")
+    broken = text.replace("license: other\n", "").replace("- n<1K\n", "- tiny\n")
     found = card_problems(broken, folder)
     assert "missing key: license" in found
     assert any("size_categories: 'tiny'" in p for p in found)
@@ -174,10 +178,30 @@ def test_card_problems_catches_broken_cards(folder: Path) -> None:
 def test_card_body_explains_the_release(corpus: Corpus, folder: Path) -> None:
     text = (folder / "README.md").read_text(encoding="utf-8")
     manifest = release_module.read_manifest(corpus, VERSION)
-    for heading in ("## Load", "## Rows per config and split", "## Columns",
-                    "## Labels and codebook", "## Splits", "## Annotation and adjudication",
-                    "## Train and evaluate", "## Versions", "## Licence and citation"):
-        assert f"\n{heading}\n" in text, heading
+    # the sections Hub users look for, in this order
+    headings = ["## Dataset summary", "## Supported tasks", "## Languages", "## Load",
+                "## Dataset structure", "### Rows per config and split", "### Fields",
+                "### Labels and codebook", "### Splits", "## Dataset creation",
+                "### Curation rationale", "### Source data", "### Annotation process",
+                "### Personal and sensitive information", "## Bias, risks and limitations",
+                "## Train and evaluate", "## Versions", "## Files",
+                "## Licensing information", "## Citation", "## Maintainers"]
+    places = [text.find(f"\n{heading}\n") for heading in headings]
+    missing = [h for h, p in zip(headings, places, strict=True) if p < 0]
+    assert not missing, missing
+    assert places == sorted(places)
+    assert "${" not in text
+    # how the labels were made is the release owner's to state: a marked draft until then
+    assert "<!-- ANNOTATION PROCESS:" in text and "Draft, to be confirmed" in text
+    # every part's terms, and where the articles come from
+    licensing = text.split("## Licensing information", 1)[1].split("## Citation", 1)[0]
+    for part in ("Annotations", "Codebook codes and names", "Article text", "CC BY 4.0",
+                 "own terms"):
+        assert part in licensing, part
+    sources = release_rows(corpus, VERSION, "articles")
+    counted = Counter(row["source"] for rows in sources.values() for row in rows)
+    assert ", ".join(f"{name} ({n})" for name, n in sorted(
+        counted.items(), key=lambda kv: (-kv[1], kv[0]))) in text
     assert f'load_dataset("{REPO}", "paragraphs", revision="v{VERSION}")' in text
     assert "IPTC (International Press Telecommunications Council)" in text
     assert "CC BY 4.0" in text
@@ -185,6 +209,9 @@ def test_card_body_explains_the_release(corpus: Corpus, folder: Path) -> None:
     assert manifest["adjudication"]["rule"] in text  # type: ignore[index]
     rows = manifest_rows(corpus, VERSION, "paragraphs")
     assert f"| `paragraphs` | {rows.get('train', 0)} | {rows.get('validation', 0)} |" in text
+    # label classes carry their concept URIs, IPTC's for IPTC nodes
+    assert re.search(r"\| \[`medtop:(\d+)`\]\(http://cv\.iptc\.org/newscodes/mediatopic/\1\) \|",
+                     text)
 
 
 def test_card_train_snippet_runs_on_the_published_data(folder: Path, tmp_path: Path) -> None:

@@ -308,6 +308,24 @@ def cmd_adjudicate(args: argparse.Namespace) -> int:
                    lambda: annotation_report_module.adjudication_text(result))
 
 
+def cmd_codebook(args: argparse.Namespace) -> int:
+    from paratopics.publish import skos as skos_module
+
+    located = locate_corpus(args.corpus)
+    root = located.root if located is not None else None
+    book = codebook_for(root) if root is not None and root.is_dir() else codebook_module.load()
+    data = skos_module.dumps(skos_module.skos(book))
+    if args.out is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return EXIT_OK
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder, not a file")
+    atomic_write(out, data)
+    print(f"codebook: wrote {out} ({len(book.nodes)} concepts, SKOS JSON-LD)", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_guide(args: argparse.Namespace) -> int:
     # the guide of the corpus here, if there is one; else of the shipped codebook
     located = locate_corpus(args.corpus)
@@ -334,6 +352,17 @@ def _iso_date(text: str) -> str:
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date")
+
+
+def _today() -> str:
+    """The publication date when none is given: reproducible builds' $SOURCE_DATE_EPOCH,
+    else the clock's (read here, at the edge; the publishing code never reads it)."""
+    import datetime as dt
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    moment = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch.isdigit()
+              else dt.datetime.now(dt.timezone.utc))
+    return moment.date().isoformat()
 
 
 def _level(text: str) -> int:
@@ -411,7 +440,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="paratopics-publish-") as scratch:
         out = Path(args.out) if args.out else Path(scratch) / "paratopics"
         published = publish_module.publish_folder(corpus, version, out, _codebook(corpus),
-                                                  repo_id=args.repo_id, date=args.date)
+                                                  repo_id=args.repo_id,
+                                                  date=args.date or _today())
         total = sum(size for _, size in published.files)
         hint = (f"; load it with datasets.load_dataset({str(out)!r}, 'paragraphs')"
                 if args.out else "")
@@ -557,6 +587,12 @@ def build_parser() -> argparse.ArgumentParser:
     guide = add("guide", cmd_guide, "write the annotation guide generated from the codebook")
     guide.add_argument("--out", metavar="FILE", help="write to FILE (default: standard output)")
 
+    codebook = add("codebook", cmd_codebook,
+                   "the codebook as SKOS JSON-LD (IPTC concept URIs, broader concepts, "
+                   "definitions), for thesaurus tools")
+    codebook.add_argument("--out", metavar="FILE",
+                          help="write to FILE (default: standard output)")
+
     evaluate = add("evaluate", cmd_evaluate,
                    "score a predictions file against gold labels (needs the train extra)")
     evaluate.add_argument("--predictions", required=True, metavar="FILE",
@@ -604,7 +640,9 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--dry-run", action="store_true",
                          help="with --repo-id: list what would be uploaded, upload nothing")
     publish.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
-                         help="datePublished for croissant.json (default: none)")
+                         help="datePublished of croissant.json and the year of the citation "
+                         "(default: the date of $SOURCE_DATE_EPOCH, else today in UTC; give it "
+                         "to publish the same bytes again another day)")
     corpus_init.add_parser(sub)
     annotate_commands.register(sub, common)
     return parser

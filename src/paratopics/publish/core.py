@@ -34,9 +34,10 @@ from paratopics.corpus.config import read_config
 from paratopics.corpus.store import Corpus, atomic_write, sha256_file
 from paratopics.errors import UsageError, fail
 from paratopics.publish import croissant as croissant_module
+from paratopics.publish import skos as skos_module
 from paratopics.release import core as release_module
 
-LICENSE = "cc-by-4.0"
+LICENSE = "other"
 TAGS = ["news", "iptc-media-topics", "paragraph-classification", "security", "multi-label"]
 
 
@@ -81,6 +82,8 @@ def card_data(manifest: dict[str, object], codebook: Codebook, prefix: str) -> D
         pretty_name="paratopics",
         language=["en"],
         license=LICENSE,
+        license_name=LICENSE_NAME,
+        license_link=LICENSE_LINK,
         task_categories=["text-classification"],
         task_ids=["multi-label-classification", "topic-classification"],
         size_categories=[size_category(paragraphs)],
@@ -138,7 +141,10 @@ def merged_card_data(header: str, generated: DatasetCardData, where: str = "READ
                    detail=f"the dataset card's front matter cannot be read "
                    f"({detail}); fix the YAML between the --- lines of the README") from None
     kept = {key: value for key, value in theirs.items() if key not in RELEASE_KEYS}
-    return DatasetCardData(**{**generated.to_dict(), **kept})
+    base = generated.to_dict()
+    if "license" in kept:  # their licence, with their details, never paratopics'
+        base = {k: v for k, v in base.items() if k not in ("license_name", "license_link")}
+    return DatasetCardData(**{**base, **kept})
 
 
 def update_readme(corpus: Corpus, codebook: Codebook) -> bool:
@@ -172,7 +178,8 @@ def update_readme(corpus: Corpus, codebook: Codebook) -> bool:
 DATA_DIR = "data"
 HUB_DATASETS = "https://huggingface.co/datasets/"
 #: What a pushed repository may hold that a new version replaces or removes.
-MANAGED_PATTERNS = (f"{DATA_DIR}/**", "README.md", "manifest.json", "croissant.json")
+MANAGED_PATTERNS = (f"{DATA_DIR}/**", "README.md", "manifest.json", "croissant.json",
+                    "codebook.jsonld")
 REQUIRED_CARD_KEYS = ("license", "language", "pretty_name", "task_categories", "task_ids",
                       "size_categories", "configs", "dataset_info")
 
@@ -223,7 +230,8 @@ def _labels_section(manifest: Mapping[str, Any], limit: int = 40) -> str:
     dist = manifest["labels"]["distribution"]
     splits = [s for s in release_module.split_names() if s != release_module.UNLABELED]
     ranked = sorted(dist.items(), key=lambda kv: (-sum(kv[1]["paragraphs"].values()), kv[0]))
-    rows = [[f"`{code}`", info["name"], *(info["paragraphs"].get(s, 0) for s in splits),
+    rows = [[f"[`{code}`]({skos_module.concept_uri(code)})", info["name"],
+             *(info["paragraphs"].get(s, 0) for s in splits),
              sum(info["paragraphs"].values())] for code, info in ranked[:limit]]
     table = _md_table(["label", "name", *splits, "total"], rows) if rows else "(no gold labels)"
     more = (f"\n\n…and {len(ranked) - limit} more labels; `manifest.json` lists them all."
@@ -231,190 +239,175 @@ def _labels_section(manifest: Mapping[str, Any], limit: int = 40) -> str:
     return table + more
 
 
+#: The card's `license`: the parts of a release are under different terms (annotations
+#: and definitions CC BY 4.0, IPTC names CC BY 4.0, article text its source's), which the
+#: Hub's metadata says as `other` with a name and a link to the details.
+LICENSE_NAME = "cc-by-4.0-annotations-and-source-terms-text"
+LICENSE_LINK = croissant_module.PROJECT_URL + "#licence"
+CC_BY_URL = "https://creativecommons.org/licenses/by/4.0/"
+
+#: Who may use what, part by part: the card's licensing section for this corpus.
+LICENCE_TEXT = f"""The parts of this dataset are under different terms (`license: other`):
+
+- **Annotations** (`labels`, `labels_level1`, `annotators`, the `annotations` config) and the
+  codebook's **definitions, notes and examples**: [CC BY 4.0]({CC_BY_URL}), by the paratopics
+  maintainers.
+- **Codebook codes and names** of IPTC nodes: IPTC Media Topics, (c) IPTC (International
+  Press Telecommunications Council), [CC BY 4.0]({CC_BY_URL}).
+- **Article text and metadata** (`text`, `heading`, `title`, `body`, `paragraphs`,
+  `authors`, `url`): as published by each source (the `source` column), under that
+  source's own terms, which this dataset does not change. Reports of U.S. government
+  bodies (State Department, White House, Voice of America) are U.S. government works;
+  other sources' pages keep their publishers' terms. Check a source's terms before
+  redistributing its text.
+- The `paratopics` software that builds the dataset: MIT."""
+
+
+#: What the card says of how and why paratopics was made; a corpus of one's own gets
+#: marked gaps instead (OWN_TEXT), for its maintainers to fill.
+PROJECT_TEXT: dict[str, str] = {
+    "rationale": (
+        "Topic labels of news usually sit on whole articles, while one article mixes topics "
+        "paragraph by paragraph (a defence-cooperation report turns to a gas pipeline, then "
+        "to a vaccine). This corpus labels each paragraph against a public, versioned "
+        "codebook, so that classifiers can be trained and compared at that grain, with IPTC "
+        "Media Topics as the backbone that news organisations already use and a few project "
+        "nodes where security news needs finer topics."),
+    "annotation_process": (
+        "<!-- ANNOTATION PROCESS: the release owner states here, before publishing, how this\n"
+        "release's labels were made. Replace the draft below (and remove this comment); keep "
+        "it\ntrue of this release only. -->\n"
+        "> **Draft, to be confirmed for this release.** The paragraphs of the seed article\n"
+        "> (GlobalSecurity.org / Voice of America, 2021-04-07) were judged by their original\n"
+        "> annotators, the paratopics maintainers. The labels of the evaluation set are being\n"
+        "> produced by model-based judges that follow the annotation guide (`docs/guide.md` "
+        "in\n> the repository, generated from the codebook): two independent passes per "
+        "paragraph,\n> their disagreements adjudicated, and gold labels decided by the rule "
+        "recorded in the\n> manifest. Agreement of the two passes: to be reported here "
+        "(`paratopics agreement`)."),
+    "curators": (f"{croissant_module.AUTHORS} "
+                 f"([{croissant_module.PROJECT_URL}]({croissant_module.PROJECT_URL}))"),
+    "maintainers": (f"{croissant_module.AUTHORS}: [{croissant_module.PROJECT_URL}]"
+                    f"({croissant_module.PROJECT_URL}) (issues and pull requests)."),
+    **{key.removeprefix("rai:"): text for key, text in croissant_module.RAI.items()},
+}
+_GAP = "_Not written yet: {what} (the card's author fills this in)._"
+OWN_TEXT: dict[str, str] = {
+    "rationale": _GAP.format(what="why these articles were collected and labelled"),
+    "annotation_process": _GAP.format(
+        what="who judged the paragraphs, how (guide, tools), and their agreement"),
+    "curators": "the maintainers of this corpus",
+    "maintainers": _GAP.format(what="who maintains this corpus and where to reach them"),
+    "dataCollection": _GAP.format(what="where and how the articles were collected"),
+    "dataPreprocessingProtocol": ("paratopics normalization of every title, heading and "
+                                  "paragraph (line endings, mojibake, invisible characters, "
+                                  "Unicode spaces, NFC, whitespace)."),
+    "dataAnnotationProtocol": ("each paragraph is judged against the codebook: the topics "
+                               "it is about, or none."),
+    "personalSensitiveInformation": _GAP.format(
+        what="which people the texts name and what sensitive matters they touch"),
+    "dataLimitations": _GAP.format(what="the corpus's limitations"),
+    "dataBiases": _GAP.format(what="its known biases (sources, topics, annotators)"),
+    "dataUseCases": _GAP.format(what="the uses it is meant for, and not meant for"),
+}
+
+
+def _package_text(name: str) -> str:
+    """A text file shipped inside the package (the card template)."""
+    from importlib import resources
+
+    return (resources.files("paratopics.publish") / name).read_text(encoding="utf-8")
+
+
+def _sources_text(sources: Mapping[str, int] | None, articles: int) -> str:
+    if not sources:
+        return f"{articles} news articles; the `source` column names each one's publisher."
+    listed = ", ".join(f"{name} ({n})" for name, n in sorted(
+        sources.items(), key=lambda kv: (-kv[1], kv[0])))
+    return (f"{articles} news articles from {len(sources)} source(s), articles per source: "
+            f"{listed}. The `source` column names each one's publisher and `url` where it "
+            "was published.")
+
+
 def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
-              title: str = "paratopics", licence: str | None = None) -> str:
-    """The card's Markdown body: what the data is, how it was made, how to use it.
+              title: str = "paratopics", licence: str | None = None,
+              sources: Mapping[str, int] | None = None, year: str | None = None) -> str:
+    """The card's Markdown body, from the packaged template `card.md`: what the data is,
+    how it was made, its risks, how to use and cite it.
 
     `repo` is what `load_dataset` is given in the examples: a Hub id (pinned to
-    the release's tag) or a local path.
+    the release's tag) or a local path. `sources` counts articles per source.
     """
+    from string import Template
+
     version = str(manifest["version"])
     versions = manifest["versions"]
     inputs = manifest["inputs"]
     adjudication = manifest["adjudication"]
     splits = manifest["splits"]
-    shares = ", ".join(f"{round(share * 100)}% `{name}`"
-                       for name, share in splits["proportions"].items())
-    published = inputs["published"]
-    methods = ", ".join(f"{method} {n}" for method, n in adjudication["methods"].items()) or "none"
-    project_nodes = sum(1 for n in codebook.nodes if n.get("origin") == "project")
+    text = PROJECT_TEXT if licence is None else OWN_TEXT
     credit = codebook.credit or ("IPTC Media Topics, (c) IPTC (International Press "
                                  "Telecommunications Council), licensed under CC BY 4.0. "
                                  "Codes and names are IPTC's; definitions and notes are "
                                  "the project's.")
-    licence_text = ("Annotations and codebook definitions: CC BY 4.0. Codebook codes and "
-                    "names: IPTC Media\nTopics, CC BY 4.0. Article text: as published by its "
-                    "source." if licence is None else
-                    f"Annotations: `{licence}` (this card's `license`). Codebook codes and "
-                    "names: IPTC Media Topics,\nCC BY 4.0. Article text: as published by its "
-                    "source.")
+    licence_text = LICENCE_TEXT if licence is None else (
+        f"Annotations: `{licence}` (this card's `license`). Codebook codes and names: IPTC "
+        "Media Topics, CC BY 4.0. Article text: as published by its source, under its terms.")
     pin = f', revision="v{version}"' if "/" in repo and not repo.startswith((".", "/")) else ""
-    return f"""
-# {title} v{version}
-
-{croissant_module.description(manifest)}
-
-- Release `v{version}`: corpus {versions['corpus']}, article schema \
-{versions['article_schema']}, annotation schema {versions['annotation_schema']}, codebook \
-{versions['codebook']}.
-- {inputs['articles']} articles published from {published['first']} to {published['last']}; \
-{inputs['judgements']} judgements.
-- Task: multi-label topic classification of news paragraphs (`labels`, \
-{manifest['labels']['classes']} classes), or of their IPTC level-1 topics (`labels_level1`).
-
-## Load
-
-```python
-from datasets import load_dataset
-
-ds = load_dataset("{repo}", "paragraphs"{pin})  # or "articles", "annotations"
-labels = ds["train"].features["labels"].feature   # ClassLabel: class index <-> codebook id
-row = ds["train"][0]
-print(row["text"], [labels.int2str(i) for i in row["labels"]])
-```
-
-On the Hub every release is a tag of the dataset repository (`revision="v{version}"` pins
-this one) and the main branch holds the latest. `streaming=True` reads the Parquet files without
-downloading them first; for distributed training,
-`datasets.distributed.split_dataset_by_node(ds, rank=rank, world_size=world_size)` gives
-each worker a disjoint share. The files are plain Parquet carrying the Hugging Face
-features in their schema metadata, so pandas, Polars, DuckDB or `pyarrow` read the same
-columns. With the `paratopics` package installed, `paratopics.load(version="{version}")`
-loads a checkout's release and `paratopics.label_map(ds)` maps class index, codebook id and
-name. `croissant.json` describes the same files as
-[Croissant 1.0]({croissant_module.SPEC_URL}) record sets, for `mlcroissant` and other
-Croissant tools.
-
-## Rows per config and split
-
-{_counts_section(manifest)}
-
-## Columns
-
-{_columns_section(codebook)}
-
-## Labels and codebook
-
-Labels come from the paratopics codebook {versions['codebook']}: the
-[IPTC Media Topics]({croissant_module.IPTC_URL}) levels 1 and 2 with IPTC's codes and names,
-plus {project_nodes} project nodes (`paratopics:` ids) for recurring security-news topics
-that IPTC lacks at those levels, each under an IPTC level-1 parent. Every node has a
-definition, inclusion and exclusion notes and an example. `labels` holds class indexes of
-the {manifest['labels']['classes']} level-2 and project classes; `labels_level1` those of
-their level-1 parents. `features["labels"].feature.names[i]` is the codebook id of class
-`i`; class indexes follow codebook order and stay fixed within a codebook major version,
-and retired IPTC nodes keep their index so that old labels still resolve.
-
-{credit}
-
-Gold paragraphs per label and split (most frequent first):
-
-{_labels_section(manifest)}
-
-## Splits
-
-Each article's split is fixed by the {splits['by']} ({shares}): no article spans two
-splits, and an article keeps its split as the corpus grows, so a model trained on one
-release is never tested on its own training articles in the next. Paragraphs nobody has
-judged are in a separate `{splits['unlabeled']}` split (and articles with no judged
-paragraph, in `{splits['unlabeled']}` of `articles`): use them for pre-training or
-active learning, never for evaluation.
-
-## Annotation and adjudication
-
-Annotators judge each paragraph against the codebook; an empty label list means "judged:
-no topic". Several annotators may judge one paragraph; the `annotations` config keeps
-every raw judgement for agreement studies. The gold labels follow the rule
-`{adjudication['rule']}`: {adjudication['text']}
-
-In this release: paragraphs by how their gold was decided: {methods}; ties
-{adjudication['ties']}; disputed {adjudication['disputed']}.
-
-## Train and evaluate
-
-Train on `train`, tune thresholds and choose models on `validation`, report on `test`.
-The targets are label sets, so use a multi-label objective (for example one sigmoid per
-class) on multi-hot vectors:
-
-```python
-import numpy as np
-
-classes = ds["train"].features["labels"].feature.num_classes
-
-
-def multi_hot(batch):
-    targets = np.zeros((len(batch["labels"]), classes), dtype=np.float32)
-    for row, indexes in enumerate(batch["labels"]):
-        targets[row, indexes] = 1.0
-    return {{"targets": targets}}
-
-
-train = ds["train"].map(multi_hot, batched=True)
-```
-
-Report micro- and macro-averaged F1 over the test split (`sklearn.metrics.f1_score(y_true,
-y_pred, average="micro")` on multi-hot arrays), leaving out of the macro average the
-classes with no gold example in the split. The `paratopics` package ships the project's
-scorer and a reproducible baseline (TF-IDF with one-vs-rest logistic regression), so that
-numbers on this corpus are comparable; in a checkout:
-
-```bash
-paratopics train --version {version} --out model/
-paratopics predict --model model/ --version {version} --split test --out predictions.jsonl
-paratopics evaluate --predictions predictions.jsonl --version {version} --split test
-```
-
-## Versions
-
-Releases follow semantic versioning: major for breaking schema or codebook changes, minor
-for added articles or labels, patch for corrections. A release is immutable: the same
-version always means the same bytes, and `manifest.json` records every file's sha256 and
-row count, the versions of the schemas and the codebook, the split rule and the
-adjudication rule.
-
-## Files
-
-```
-README.md                                   this card
-manifest.json                               release manifest (checksums, counts, rules)
-croissant.json                              Croissant 1.0 metadata
-{DATA_DIR}/<config>/<split>-NNNNN-of-NNNNN.parquet  the data (zstd Parquet)
-```
-
-## Licence and citation
-
-{licence_text}
-
-```bibtex
-{croissant_module.cite_as(version)}
-```
-"""
+    fields = {
+        "title": title, "version": version, "description": croissant_module.description(
+            manifest),
+        "corpus_version": versions["corpus"], "article_schema": versions["article_schema"],
+        "annotation_schema": versions["annotation_schema"],
+        "codebook_version": versions["codebook"], "articles": inputs["articles"],
+        "first_published": inputs["published"]["first"],
+        "last_published": inputs["published"]["last"], "judgements": inputs["judgements"],
+        "curators": text["curators"], "maintainers": text["maintainers"],
+        "rationale": text["rationale"], "annotation_process": text["annotation_process"],
+        "classes": manifest["labels"]["classes"], "level1_classes": len(codebook.level1_ids),
+        "repo": repo, "pin": pin, "croissant_spec": croissant_module.SPEC_URL,
+        "counts": _counts_section(manifest), "columns": _columns_section(codebook),
+        "iptc_url": croissant_module.IPTC_URL,
+        "project_nodes": sum(1 for n in codebook.nodes if n.get("origin") == "project"),
+        "credit": credit, "labels_table": _labels_section(manifest),
+        "split_by": splits["by"], "unlabeled": splits["unlabeled"],
+        "shares": ", ".join(f"{round(share * 100)}% `{name}`"
+                            for name, share in splits["proportions"].items()),
+        "sources": _sources_text(sources, int(inputs["articles"])),
+        "collection": text["dataCollection"],
+        "preprocessing": text["dataPreprocessingProtocol"],
+        "protocol": text["dataAnnotationProtocol"],
+        "rule": adjudication["rule"], "rule_text": adjudication["text"],
+        "methods": ", ".join(f"{method} {n}" for method, n in
+                             adjudication["methods"].items()) or "none",
+        "ties": adjudication["ties"], "disputed": adjudication["disputed"],
+        "personal": text["personalSensitiveInformation"],
+        "limitations": text["dataLimitations"], "biases": text["dataBiases"],
+        "use_cases": text["dataUseCases"], "data_dir": DATA_DIR,
+        "licence": licence_text,
+        "citation": croissant_module.cite_as(version, year or croissant_module.FIRST_YEAR),
+    }
+    return Template(_package_text("card.md")).substitute(fields)
 
 
 def dataset_card(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
-                 header: str | None = None) -> str:
+                 header: str | None = None, sources: Mapping[str, int] | None = None,
+                 year: str | None = None) -> str:
     """The whole README.md of a published release: front matter and body; `header`
     is the corpus's own card header, whose author's keys (name, licence) it keeps."""
     data = card_data(dict(manifest), codebook, DATA_DIR)
     if header is not None:
         data = merged_card_data(header, data)
     if header is None:
-        return render_card(data, card_body(manifest, codebook, repo))
+        return render_card(data, card_body(manifest, codebook, repo, sources=sources,
+                                           year=year))
     own = data.to_dict()
     licence = str(own.get("license") or "unknown")
+    ours = licence == LICENSE and own.get("license_name") == LICENSE_NAME
     return render_card(data, card_body(manifest, codebook, repo,
                                        str(own.get("pretty_name") or "paratopics"),
-                                       None if licence == LICENSE else licence))
+                                       None if ours else licence,
+                                       sources=sources, year=year))
 
 
 def _resource(name: str) -> Any:
@@ -497,6 +490,18 @@ def release_features(corpus: Corpus, version: str,
     return out
 
 
+def source_counts(folder: Path, manifest: Mapping[str, Any]) -> dict[str, int]:
+    """Articles per source in a release, read from its `articles` files."""
+    import pyarrow.parquet as pq
+
+    counts: dict[str, int] = {}
+    for paths in loader_module.data_files(manifest, "articles").values():
+        for path in paths:
+            for name in pq.read_table(folder / path, columns=["source"]).column(0).to_pylist():
+                counts[str(name)] = counts.get(str(name), 0) + 1
+    return counts
+
+
 def check_codebook(manifest: Mapping[str, Any], codebook: Codebook) -> None:
     """Refuse to describe a release with a codebook other than the one it was built with."""
     built = manifest["versions"]["codebook"]
@@ -552,15 +557,20 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
             _copy_checked(source / entry["path"], tmp / DATA_DIR / entry["path"], entry)
         shutil.copyfile(source / "manifest.json", tmp / "manifest.json")
         repo = repo_id or str(out.resolve())
-        card = dataset_card(manifest, codebook, repo, corpus_card_header(corpus))
+        card = dataset_card(manifest, codebook, repo, corpus_card_header(corpus),
+                            sources=source_counts(source, manifest),
+                            year=date[:4] if date else None)
         problems = card_problems(card, tmp)
         if problems:
             raise RuntimeError("generated card is invalid: " + "; ".join(problems))
         (tmp / "README.md").write_text(card, encoding="utf-8")
+        (tmp / croissant_module.CODEBOOK_FILE).write_bytes(skos_module.dumps(
+            skos_module.skos(codebook)))
         doc = croissant_module.croissant(
             manifest, codebook, release_features(corpus, version, manifest),
             manifest_sha256=sha256_file(tmp / "manifest.json"), data_prefix=DATA_DIR,
-            url=hub_url(repo_id) if repo_id else None, date_published=date)
+            url=hub_url(repo_id) if repo_id else None, date_published=date,
+            codebook_sha256=sha256_file(tmp / croissant_module.CODEBOOK_FILE))
         (tmp / "croissant.json").write_bytes(croissant_module.dumps(doc))
         if out.exists():
             shutil.rmtree(out)

@@ -16,6 +16,7 @@ from typing import Any
 from datasets import ClassLabel, Features, LargeList, List, Value
 
 from paratopics.codebook import Codebook
+from paratopics.publish import skos as skos_module
 from paratopics.release import core as release_module
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
@@ -110,6 +111,8 @@ COLUMNS: dict[str, dict[str, str]] = {
 }
 
 CLASS_SETS = {"labels": "label_classes", "labels_level1": "label_classes_level1"}
+#: The SKOS export of the codebook in a publish folder.
+CODEBOOK_FILE = "codebook.jsonld"
 #: The column that identifies a row (annotations have none: one row per judgement).
 KEYS = {"paragraphs": "paragraph_id", "articles": "article_id"}
 
@@ -160,10 +163,21 @@ def field(config: str, column: str, feature: Any, description: str) -> dict[str,
             for name, sub in inner.items()
         ]
         return out
+    if isinstance(inner, ClassLabel) and column in CLASS_SETS:
+        # Each item is a class index that references the class record set. The reference
+        # sits on a sub-field: Croissant readers join a field's reference as a key, which
+        # a list cannot be, while an item of a repeated field is one value.
+        classes = CLASS_SETS[column]
+        out["description"] += (f" Each item's `index` is a class of the record set "
+                               f"`{classes}` (codebook id, name, concept URI).")
+        out["subField"] = [{
+            "@type": "cr:Field", "@id": f"{config}/{column}/index", "name": "index",
+            "description": f"A class index into `{classes}`.",
+            "dataType": "sc:Integer", "source": _source(config, column),
+            "references": {"field": {"@id": f"{classes}/index"}}}]
+        return out
     out["dataType"] = data_type(inner)
     out["source"] = _source(config, column)
-    if isinstance(inner, ClassLabel) and column in CLASS_SETS:
-        out["description"] += f" Names in the record set `{CLASS_SETS[column]}`."
     return out
 
 
@@ -194,9 +208,10 @@ def record_set(config: str, features: Features) -> dict[str, Any]:
 
 def class_record_set(set_id: str, ids: list[str], codebook: Codebook,
                      description: str) -> dict[str, Any]:
-    """An enumeration of one label column's classes: index, codebook id, name."""
-    columns = ("index", "id", "name")
-    types = ("sc:Integer", "sc:Text", "sc:Text")
+    """An enumeration of one label column's classes: index, codebook id, name, and the
+    concept's URI (IPTC's for IPTC nodes), as in the SKOS export of the codebook."""
+    columns = ("index", "id", "name", "uri")
+    types = ("sc:Integer", "sc:Text", "sc:Text", "sc:URL")
     return {
         "@type": "cr:RecordSet", "@id": set_id, "name": set_id,
         "description": description, "dataType": "sc:Enumeration",
@@ -204,7 +219,8 @@ def class_record_set(set_id: str, ids: list[str], codebook: Codebook,
         "field": [{"@type": "cr:Field", "@id": f"{set_id}/{c}", "name": c, "dataType": t}
                   for c, t in zip(columns, types, strict=True)],
         "data": [{f"{set_id}/index": i, f"{set_id}/id": code,
-                  f"{set_id}/name": codebook.name(code) if code in codebook else code}
+                  f"{set_id}/name": codebook.name(code) if code in codebook else code,
+                  f"{set_id}/uri": skos_module.concept_uri(code)}
                  for i, code in enumerate(ids)],
     }
 
@@ -242,10 +258,57 @@ def description(manifest: Mapping[str, Any]) -> str:
             "nodes for security topics). Multi-label paragraph topic classification.")
 
 
+#: Responsible-AI properties (Croissant RAI 1.0) that apply to this corpus; the dataset
+#: card says the same in its sections.
+RAI: dict[str, str] = {
+    "rai:dataCollection": (
+        "News articles as published by their sources (feeds, saved pages and text dumps of "
+        "public web pages), ingested unchanged into corpus/sources and normalized into "
+        "paragraphs (Unicode repair, NFC, whitespace); no text is written or rewritten."),
+    "rai:dataCollectionType": "Web scraping",
+    "rai:dataAnnotationProtocol": (
+        "Each paragraph is judged against the codebook following the annotation guide "
+        "(docs/guide.md): the level-2 IPTC or project topics it is about, or none. Gold "
+        "labels follow the rule in manifest.json (an adjudicator's judgement, else a "
+        "strict majority); every raw judgement is kept in the annotations config."),
+    "rai:dataAnnotationPlatform": (
+        "JSON Lines files reviewed in pull requests, checked by `paratopics validate`; "
+        "optionally Label Studio, through `paratopics tasks export` and `annotations "
+        "import`."),
+    "rai:dataPreprocessingProtocol": (
+        "Normalization of every title, heading and paragraph (line endings, mojibake, "
+        "invisible characters, Unicode spaces, NFC, whitespace); publisher chrome removed; "
+        "feed items that are not the publisher's own work are left out with their reason."),
+    "rai:dataUseCases": (
+        "Training and evaluating multi-label topic classifiers of news paragraphs at IPTC "
+        "level 2 (with project nodes) and level 1. Not validated for judging individuals "
+        "or for automated decisions about people."),
+    "rai:dataLimitations": (
+        "English only; a few sources, most of them U.S. government or security-news "
+        "sites, so topics and viewpoints are those of these publishers; label "
+        "distribution is skewed towards politics and conflict; small splits make "
+        "per-label scores of rare labels unreliable."),
+    "rai:dataBiases": (
+        "Source selection bias (security and government news); annotation reflects the "
+        "codebook's and the guide's reading of topics, and the judges' reading of the "
+        "guide."),
+    "rai:personalSensitiveInformation": (
+        "News text names real people (officials, public figures, sometimes private "
+        "persons in the news) and may mention political opinions, religion, health or "
+        "criminal matters as published; no further personal data is added."),
+    "rai:dataReleaseMaintenancePlan": (
+        "Releases are immutable and semantically versioned (major: breaking schema or "
+        "codebook changes; minor: added articles or labels; patch: corrections); each is "
+        "a tag vX.Y.Z with a manifest of checksums and a changelog entry."),
+    "rai:hasSyntheticData": "false",
+}
+
+
 def croissant(manifest: Mapping[str, Any], codebook: Codebook,
               features: Mapping[str, Features], manifest_sha256: str,
               data_prefix: str = "data", url: str | None = None,
-              date_published: str | None = None) -> dict[str, Any]:
+              date_published: str | None = None,
+              codebook_sha256: str | None = None) -> dict[str, Any]:
     """The Croissant document for a release whose configs sit under `data_prefix`.
 
     `features` maps each config present to its Hugging Face features;
@@ -282,18 +345,28 @@ def croissant(manifest: Mapping[str, Any], codebook: Codebook,
         "name": "paratopics",
         "conformsTo": CONFORMS_TO,
         "description": description(manifest),
-        "license": LICENSE_URL,
+        # annotations and codebook under CC BY 4.0; article text under each source's terms
+        "license": [LICENSE_URL, PROJECT_URL + "#licence"],
         "version": version,
         "citeAs": cite_as(version, date_published[:4] if date_published else FIRST_YEAR),
         "keywords": ["news", "topic classification", "multi-label", "IPTC Media Topics"],
         "inLanguage": "en",
         "isBasedOn": IPTC_URL,
+        "creator": {"@type": "sc:Organization", "name": AUTHORS, "url": PROJECT_URL},
+        **RAI,
     }
     if url:
         doc["url"] = url
     if date_published:
         doc["datePublished"] = date_published
-    doc["distribution"] = [manifest_file, *filesets]
+    extra = [{
+        "@type": "cr:FileObject", "@id": CODEBOOK_FILE, "name": CODEBOOK_FILE,
+        "description": "The codebook as SKOS (JSON-LD): every label's concept URI (IPTC's "
+                       "for IPTC nodes), name, definition, scope notes and broader concept.",
+        "contentUrl": CODEBOOK_FILE, "encodingFormat": "application/ld+json",
+        "sha256": codebook_sha256,
+    }] if codebook_sha256 else []
+    doc["distribution"] = [manifest_file, *extra, *filesets]
     doc["recordSet"] = [*(record_set(c, features[c]) for c in configs), *class_sets]
     return doc
 
