@@ -129,12 +129,20 @@ def test_a_corrupt_release_file_is_refused(corpus: Corpus, tmp_path: Path) -> No
     assert not (tmp_path / "out").exists()
 
 
-def test_a_release_of_another_codebook_is_refused(corpus: Corpus, tmp_path: Path) -> None:
+def test_a_release_of_a_codebook_with_other_classes_is_refused(
+        corpus: Corpus, tmp_path: Path) -> None:
     book = codebook_module.load()
-    other = Codebook(version="2.0.0", nodes=book.nodes, credit=book.credit)
-    with pytest.raises(ParatopicsError, match=f"built with codebook {re.escape(book.version)}, "
-                       "but this package ships 2.0.0"):
-        publish_folder(corpus, VERSION, tmp_path / "out", other)
+    # another version with the same classes (guidance added, say) describes the release
+    same = Codebook(version="9.0.0", nodes=book.nodes, credit=book.credit)
+    publish_folder(corpus, VERSION, tmp_path / "same", same)
+    assert (tmp_path / "same" / "README.md").is_file()
+    fewer = Codebook(version="9.0.0", nodes=tuple(n for n in book.nodes
+                                                  if n["id"] != book.label_ids[-1]),
+                     credit=book.credit)
+    with pytest.raises(ParatopicsError, match=rf"built with codebook {book.version}, whose "
+                       r"label classes differ from those of codebook 9\.0\.0"):
+        publish_folder(corpus, VERSION, tmp_path / "out", fewer)
+    assert not (tmp_path / "out").exists()
 
 
 # -- the card ------------------------------------------------------------------------

@@ -502,13 +502,25 @@ def source_counts(folder: Path, manifest: Mapping[str, Any]) -> dict[str, int]:
     return counts
 
 
-def check_codebook(manifest: Mapping[str, Any], codebook: Codebook) -> None:
-    """Refuse to describe a release with a codebook other than the one it was built with."""
+def check_codebook(manifest: Mapping[str, Any], codebook: Codebook,
+                   features: Mapping[str, Features]) -> None:
+    """Refuse to describe a release with a codebook whose label classes are not its own.
+
+    The classes, in order, are the data's contract: every Parquet file stores class
+    indexes into them. A codebook version that only adds guidance (hard cases,
+    clearer notes) keeps them, and may describe the release; any other may not.
+    """
     built = manifest["versions"]["codebook"]
-    if built != codebook.version:
-        raise fail("codebook", detail=f"v{manifest['version']} was built with codebook "
-                   f"{built}, but this package ships {codebook.version}; publish it with a "
-                   f"paratopics version that ships codebook {built}")
+    if built == codebook.version:
+        return
+    paragraphs = features.get("paragraphs")
+    names = list(paragraphs["labels"].feature.names) if paragraphs is not None else None
+    if names == list(codebook.label_ids):
+        return
+    raise fail("codebook", detail=f"v{manifest['version']} was built with codebook "
+               f"{built}, whose label classes differ from those of codebook "
+               f"{codebook.version} that this package ships; publish it with a "
+               f"paratopics version that ships codebook {built}")
 
 
 def is_publish_folder(folder: Path) -> bool:
@@ -538,7 +550,7 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
     Every data file is checked against the manifest's sha256 as it is copied.
     """
     manifest = release_module.read_manifest(corpus, version)
-    check_codebook(manifest, codebook)
+    check_codebook(manifest, codebook, release_features(corpus, version, manifest))
     issues = release_module.verify(corpus, version, codebook)
     if issues:  # never publish a release that differs from its manifest or changelog
         raise fail("release-corrupt", file=str(release_module.release_dir(corpus, version)),
