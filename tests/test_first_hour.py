@@ -54,12 +54,14 @@ def test_the_wheel_ships_types_declares_its_imports_and_tells_its_version(
     (["predict", "--model", "model", "--out", "predictions.jsonl"], "train", "scikit-learn"),
     (["evaluate", "--predictions", "predictions.jsonl"], "train", "scikit-learn"),
     (["stats", "--plot", "labels.png"], "plot", "matplotlib"),
+    (["build", "--version", "1.0.0", "--engine", "ray"], "ray", "ray"),
+    (["validate", "--engine", "ray"], "ray", "ray"),
 ])
 def test_a_core_install_names_the_extra_a_command_needs_in_one_line(
         installed: Installed, tmp_path: Path, command: list[str], extra: str,
         package: str) -> None:
     missing = sh(installed.bin / "python", "-c", "import importlib.util as u; "
-                 "print(u.find_spec('sklearn') is None and u.find_spec('matplotlib') is None)",
+                 "print(all(u.find_spec(m) is None for m in ('sklearn', 'matplotlib', 'ray')))",
                  cwd=tmp_path, env=installed.env)
     assert missing.stdout.strip() == "True", "the wheel's environment is not a core install"
     run = sh(installed.bin / "paratopics", *command, cwd=tmp_path, env=installed.env,

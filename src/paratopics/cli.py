@@ -6,13 +6,14 @@ Exit codes: 0 success, 1 invalid data (problems were reported), 2 misuse.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib.util
 import io
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -23,6 +24,8 @@ from paratopics.annotate import commands as annotate_commands
 from paratopics.corpus import init as corpus_init
 from paratopics.corpus.config import codebook_for, locate_corpus
 from paratopics.corpus.store import Corpus, atomic_write, corpus_lock
+from paratopics.engine import ENGINES
+from paratopics.engine.ray_engine import RayEngine, engine_for
 from paratopics.errors import (
     MissingExtra,
     ParatopicsError,
@@ -100,6 +103,31 @@ def _report(fmt: str, data: Callable[[], object], text: Callable[[], str]) -> in
 # -- commands -----------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _engine(engine: RayEngine | None) -> Iterator[RayEngine | None]:
+    """The engine asked for (engine_for, called before any work, so that a missing
+    Ray is said first), entered for the command: none for local (today's path);
+    Ray connected to (or started) on entry, and what ran where said in one line
+    at the end."""
+    if engine is None:
+        yield None
+        return
+    with engine:
+        yield engine
+        print(engine.summary(), file=sys.stderr)
+
+
+def _add_engine(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--engine", choices=ENGINES, default="local",
+                         help="local: this machine (default); ray: a Ray cluster (needs the "
+                         'ray extra: pip install "paratopics[ray]"); the output is the same')
+    command.add_argument("--address", metavar="HOST:PORT",
+                         help="with --engine ray: the head node of the cluster, as `ray start "
+                         "--head` prints it (default: $RAY_ADDRESS, else a Ray instance "
+                         "started for this command); every node needs this paratopics and "
+                         "the corpus at the same path")
+
+
 def _waiting(command: str) -> Callable[[str], None]:
     """Say once why a command with --wait is not starting yet."""
     return lambda holder: print(f"{command}: waiting for the corpus lock: {holder}",
@@ -107,14 +135,17 @@ def _waiting(command: str) -> Callable[[str], None]:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    engine = engine_for(args.engine, args.address, "ingest")
     corpus = _corpus(args)
     paths = [Path(p) for p in args.paths]
-    with corpus_lock(corpus, "ingest", wait=args.wait, on_wait=_waiting("ingest")):
-        progress = Progress("files")
+    with corpus_lock(corpus, "ingest", wait=args.wait, on_wait=_waiting("ingest")), \
+            _engine(engine):
+        progress = Progress("files", total=len(paths))
         report = ingest_module.ingest_files(
             corpus, paths, fmt=args.format, source=args.source, replace=args.replace,
             max_bytes=args.max_bytes, max_line_bytes=args.max_line_bytes, jobs=args.jobs,
-            on_progress=lambda files, paragraphs: progress(files, paragraphs=paragraphs))
+            on_progress=lambda files, paragraphs: progress(files, paragraphs=paragraphs),
+            mapper=engine.map if engine is not None else None)
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     for change in report.changes:
         counts[change.status] += 1
@@ -137,6 +168,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    engine = engine_for(args.engine, args.address, "validate")
     corpus = _corpus(args)
     paths = None
     if args.paths:
@@ -148,8 +180,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 raise UsageError(f"{path}: validate takes article records (.json) and "
                                  "annotation files (.jsonl)")
     progress = Progress("annotation lines") if args.format == "text" else None
-    summary = validate_corpus(corpus, paths, on_progress=progress, jobs=args.jobs,
-                              use_cache=not args.no_cache)
+    with _engine(engine):
+        summary = validate_corpus(corpus, paths, on_progress=progress, jobs=args.jobs,
+                                  use_cache=not args.no_cache,
+                                  mapper=engine.map if engine is not None else None)
     _emit(summary.problems, args.format)
     if args.format != "json":
         verdict = "valid" if not summary.errors else f"{summary.errors} problem(s)"
@@ -190,6 +224,7 @@ def _version(requested: str | None, corpus: Corpus) -> str:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    engine = engine_for(args.engine, args.address, "build")
     release = _release()
     corpus = _corpus(args)
     version = args.version.lstrip("v")
@@ -198,12 +233,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     book = _codebook(corpus)
-    with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")):
+    with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")), \
+            _engine(engine):
         target = release.release_dir(corpus, version)
         existed = target.exists()
         try:  # validates first; nothing is written unless the corpus is valid
             summary, result = release.validate_then_build(
-                corpus, version, book, notes=args.notes, use_cache=not args.no_cache)
+                corpus, version, book, notes=args.notes, use_cache=not args.no_cache,
+                engine=engine)
         except OSError as exc:  # e.g. the disk filled up while Parquet was written
             kept = target.exists() and not existed
             raise ParatopicsError(problem(
@@ -528,6 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "is the same for any number")
     ingest.add_argument("-v", "--verbose", action="store_true",
                         help="also name every updated article, not only new ones")
+    _add_engine(ingest)
     ingest.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
                         help="if another command holds the corpus, wait up to SECONDS for it "
                         "(default: stop at once)")
@@ -542,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
                           help="processes for article records (default: all cores, "
                           "%(default)s); the report is the same for any number")
+    _add_engine(validate)
     validate.add_argument("--no-cache", action="store_true",
                           help="check every article record and annotation line again, neither "
                           "reading nor writing the cache of files that passed before "
@@ -558,6 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--notes", help="release notes for the changelog entry")
     build.add_argument("--no-cache", action="store_true",
                        help="check and build everything anew (no cache is read or written)")
+    _add_engine(build)
     build.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
                        help="if another command holds the corpus, wait up to SECONDS for it "
                        "(default: stop at once)")

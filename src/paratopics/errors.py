@@ -440,6 +440,18 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "was changed: writes go to a temporary file that is renamed into place.",
         "Free space or fix permissions, then run the command again.",
     ),
+    ErrorType(
+        "engine-failed",
+        "Engine failed",
+        "the {engine} engine could not finish: {detail}",
+        "A task of a distributed engine failed for a reason that is not the data's: its "
+        "worker or node was lost more often than a task is retried, or the task hit an "
+        "error of its own. Nothing was published: a release is written into a temporary "
+        "folder and renamed into place only when every shard is written.",
+        "Check the cluster (`ray status`: every node alive, the same paratopics installed "
+        "on each, the corpus at the same path on each), then run the same command again; "
+        "a shard's bytes do not depend on where it is built.",
+    ),
 )
 
 

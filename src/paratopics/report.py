@@ -45,10 +45,12 @@ def _cell(value: object) -> str:
 
 @dataclass
 class Progress:
-    """Counts and rate on stderr, at most every `every` seconds, so long runs show life."""
+    """Counts and rate on stderr, at most every `every` seconds, so long runs show life;
+    with a `total`, also how far along and the time left at the rate so far."""
 
     what: str
     stream: TextIO = field(default_factory=lambda: sys.stderr)
+    total: int | None = None
     every: float = 2.0
     started: float = field(default_factory=time.monotonic)
     _last: float = field(init=False, default=0.0)
@@ -63,6 +65,13 @@ class Progress:
         self._last = now
         elapsed = max(now - self.started, 1e-9)
         extra = "".join(f", {k} {v:,} ({v / elapsed:,.0f}/s)" for k, v in also.items())
+        if self.total:
+            rate = count / elapsed
+            left = (self.total - count) / rate if rate else float("inf")
+            eta = f"{left:,.0f} s" if left != float("inf") else "unknown"
+            print(f"  {self.what}: {count:,} of {self.total:,} ({count / self.total:.0%}, "
+                  f"{rate:,.0f}/s, about {eta} left){extra}", file=self.stream, flush=True)
+            return
         print(f"  {self.what}: {count:,} ({count / elapsed:,.0f}/s){extra}", file=self.stream,
               flush=True)
 

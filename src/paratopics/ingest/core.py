@@ -577,6 +577,12 @@ def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
     return prepared
 
 
+def prepare_in_task(fmt: str, source: str | None, max_bytes: int, max_line_bytes: int,
+                    path: Path) -> Prepared:
+    """prepare_file with its path last, as an engine's map passes it."""
+    return prepare_file(path, fmt, source, max_bytes, max_line_bytes)
+
+
 @functools.lru_cache(maxsize=1)
 def _article_validator() -> Draft202012Validator:
     from paratopics.validate.core import make_validator
@@ -817,11 +823,13 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
                  source: str | None = None, replace: bool = False,
                  max_bytes: int = MAX_FILE_BYTES,
                  max_line_bytes: int = MAX_LINE_BYTES, jobs: int = 1,
-                 on_progress: Callable[[int, int], None] | None = None) -> IngestReport:
+                 on_progress: Callable[[int, int], None] | None = None,
+                 mapper: Callable[..., Iterable[Prepared]] | None = None) -> IngestReport:
     """Ingest each file on its own: a bad file is reported, the others still go in.
 
     Files are prepared in `jobs` worker processes and stored by this process in
-    input order, so the result is identical whatever `jobs` is. For each file
+    input order, so the result is identical whatever `jobs` is; with a `mapper`
+    (an engine's map, paratopics.engine) they are prepared in its tasks. For each file
     the raw copy is written before its records, each by atomic rename, and one
     file-system sync at the end makes the batch durable.
     """
@@ -841,7 +849,10 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
             return report
     prepare = functools.partial(prepare_file, fmt=fmt, source=source, max_bytes=max_bytes,
                                 max_line_bytes=max_line_bytes)
-    if jobs > 1 and len(paths) > 1:
+    if mapper is not None:
+        _store_all(corpus, mapper(prepare_in_task, paths, fmt, source, max_bytes,
+                                  max_line_bytes), replace, seen, report, on_progress)
+    elif jobs > 1 and len(paths) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent,

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -75,6 +75,9 @@ from paratopics.release.layout import (
     split_names,
 )
 from paratopics.validate.core import Summary, cache_dir, validate_corpus
+
+if TYPE_CHECKING:
+    from paratopics.engine.ray_engine import RayEngine as Engine
 
 SPLIT_SALT = "paratopics-split-v1:"
 #: Rows per Parquet row group: a few MB of text, small enough to stream.
@@ -702,9 +705,17 @@ class Cancelled(Exception):
     """The build was stopped from outside (its corpus failed validation meanwhile)."""
 
 
+#: What writes the shards a build misses: `build_shards` here, or an engine's map
+#: of it over the shards (paratopics.engine), with the same arguments and result.
+ShardBuilder = Callable[[Path, Corpus, Codebook, dict[str, pa.Schema], list["Shard"],
+                         list[pa.Table], dict[str, Any], Callable[[], bool]],
+                        dict[str, ShardEntry]]
+
+
 def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
                cancelled: Callable[[], bool] = lambda: False,
-               cache: BuildCache | None = None) -> Written:
+               cache: BuildCache | None = None,
+               build_missing: ShardBuilder | None = None) -> Written:
     """Every config's Parquet files under `folder`: copied from `cache` where a
     shard's inputs are unchanged, built (and cached) where they are not."""
     cache = cache or BuildCache()
@@ -735,7 +746,8 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
         if entry is not None:
             done[shard.key] = entry
     missing = [shard for shard in shards if shard.key not in done]
-    built = build_shards(folder, corpus, codebook, schemas, missing, tables, judged, cancelled)
+    built = (build_missing or build_shards)(folder, corpus, codebook, schemas, missing, tables,
+                                            judged, cancelled)
     for shard in missing:
         entry = built[shard.key]
         cache.store_shard(shard.key, shard.partial(folder) if entry.rows else None, entry)
@@ -760,7 +772,7 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
 
 def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
                  schemas: Mapping[str, pa.Schema], missing: list[Shard],
-                 tables: list[pa.Table], judged: Mapping[str, object],
+                 tables: list[pa.Table], judged: Mapping[str, Any],
                  cancelled: Callable[[], bool]) -> dict[str, ShardEntry]:
     """Write the `missing` shards: their judgements first, then their articles' rows.
 
@@ -943,7 +955,7 @@ class BuildResult:
 def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = None,
           *, publish_if: Callable[[], bool] = lambda: True,
           cancelled: Callable[[], bool] = lambda: False, use_cache: bool = True,
-          ) -> BuildResult:
+          build_missing: ShardBuilder | None = None) -> BuildResult:
     """Write release `version`, or confirm an identical one; refuse a different one.
 
     The release is written into a hidden temporary folder and renamed into
@@ -960,7 +972,7 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
     try:
         tmp.mkdir()
         cache = BuildCache.open(cache_dir()) if use_cache else BuildCache()
-        written = write_tree(tmp, corpus, codebook, cancelled, cache)
+        written = write_tree(tmp, corpus, codebook, cancelled, cache, build_missing)
         manifest = build_manifest(version, written, codebook)
         if not publish_if():
             raise Cancelled
@@ -992,14 +1004,22 @@ PARALLEL_FROM_ARTICLES = 5_000
 
 def validate_then_build(corpus: Corpus, version: str, codebook: Codebook,
                         notes: str | None = None, use_cache: bool = True,
+                        engine: Engine | None = None,
                         ) -> tuple[Summary, BuildResult | None]:
     """Validate the corpus, then build release `version` if it is valid.
 
     For a large corpus the two run at once, validation in a child process: the
     build writes into its temporary folder, stops as soon as validation has
     failed, and publishes nothing before it has passed. The outcome is that of
-    validating first, on two cores in about half the time.
+    validating first, on two cores in about half the time. On an `engine` (a
+    cluster, which each stage fills on its own) validation comes first, then the build.
     """
+    if engine is not None:
+        summary = validate_corpus(corpus, codebook=codebook, use_cache=use_cache,
+                                  mapper=engine.map)
+        return summary, (None if summary.errors else build(
+            corpus, version, codebook, notes, use_cache=use_cache,
+            build_missing=engine.build_shards))
     if len(corpus.article_files()) < PARALLEL_FROM_ARTICLES:
         summary = validate_corpus(corpus, codebook=codebook, use_cache=use_cache)
         return summary, (None if summary.errors else build(corpus, version, codebook, notes,

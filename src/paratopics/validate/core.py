@@ -45,6 +45,10 @@ from paratopics.ingest.normalize import is_normalized, sha256_text
 from paratopics.schema_check import validator_for
 from paratopics.validate.fastschema import Check, compile_schema
 
+#: An engine's map (paratopics.engine): `mapper(func, items, *shared)` runs
+#: `func(*shared, item)` for each item, wherever it likes, and yields the results in order.
+Mapper = Callable[..., Iterable[Any]]
+
 #: Annotation lines longer than this are reported and skipped unread.
 MAX_ANNOTATION_LINE_BYTES = 1024 * 1024
 #: Problems of one code listed per annotation file; the rest are only counted.
@@ -712,10 +716,30 @@ class _Collected(ArticleIndex):
         self.records.append((article_id, str(path), count, digest, hashes))
 
 
+def check_chunk_alone(known: Mapping[str, str], book: Codebook, root: str, paths: list[str]
+                      ) -> tuple[list[Problem], list[_Record], dict[str, tuple[Any, ...]],
+                                 set[str], int]:
+    """_check_chunk as a task of an engine (paratopics.engine), whose workers no
+    pool initializer prepares."""
+    _start_worker(known, book)
+    return _check_chunk(root, paths)
+
+
+#: Chunks an engine's map cuts the article records into (at least MIN_ENGINE_CHUNK each).
+ENGINE_CHUNKS, MIN_ENGINE_CHUNK = 64, 200
+
+
 def check_articles_parallel(corpus: Corpus, paths: Sequence[Path | str], checker: Checker,
-                            index: ArticleIndex, cache: ValidCache, jobs: int
-                            ) -> Iterator[Problem]:
-    """check_articles over `jobs` processes, with the same output in the same order."""
+                            index: ArticleIndex, cache: ValidCache, jobs: int,
+                            mapper: Mapper | None = None) -> Iterator[Problem]:
+    """check_articles over `jobs` processes, or over the tasks of `mapper` (an
+    engine's map), with the same output in the same order."""
+    if mapper is not None and paths:
+        size = max(MIN_ENGINE_CHUNK, -(-len(paths) // ENGINE_CHUNKS))
+        chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, len(paths), size)]
+        yield from _collect(mapper(check_chunk_alone, chunks, cache.known, checker.codebook,
+                                   str(corpus.root)), checker, index, cache)
+        return
     if jobs <= 1 or len(paths) < 2000:
         yield from check_articles(corpus, paths, checker, index, cache)
         return
@@ -725,14 +749,21 @@ def check_articles_parallel(corpus: Corpus, paths: Sequence[Path | str], checker
     chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, len(paths), size)]
     with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
                              initargs=(cache.known, checker.codebook)) as pool:
-        results = pool.map(_check_chunk, [str(corpus.root)] * len(chunks), chunks)
-        for problems, records, new, seen, parsed in results:
-            for record in records:
-                index.add_record(*record)
-            cache.new.update((key, RecordEntry(*entry)) for key, entry in new.items())
-            cache.seen |= seen
-            checker.records_parsed += parsed
-            yield from problems
+        yield from _collect(pool.map(_check_chunk, [str(corpus.root)] * len(chunks), chunks),
+                            checker, index, cache)
+
+
+def _collect(results: Iterable[tuple[list[Problem], list[_Record], dict[str, tuple[Any, ...]],
+                                     set[str], int]],
+             checker: Checker, index: ArticleIndex, cache: ValidCache) -> Iterator[Problem]:
+    """What the chunks' workers found, taken in as if checked here, in chunk order."""
+    for problems, records, new, seen, parsed in results:
+        for record in records:
+            index.add_record(*record)
+        cache.new.update((key, RecordEntry(*entry)) for key, entry in new.items())
+        cache.seen |= seen
+        checker.records_parsed += parsed
+        yield from problems
 
 
 # -- annotations --------------------------------------------------------------
@@ -1297,8 +1328,12 @@ def _judged_twice(vouched: Sequence[FileEntry | None], checked: Iterable[tuple[s
 def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
                     codebook: Codebook | None = None,
                     on_progress: Callable[[int], None] | None = None,
-                    jobs: int = 1, use_cache: bool = True) -> Summary:
+                    jobs: int = 1, use_cache: bool = True,
+                    mapper: Mapper | None = None) -> Summary:
     """Check the corpus, or only `paths` (articles are always indexed for annotations).
+
+    With a `mapper` (an engine's map, paratopics.engine) article records are
+    checked in its tasks instead of `jobs` processes.
 
     Article records, and annotation files read line by line, go through `jobs`
     processes. Records whose bytes passed
@@ -1329,12 +1364,12 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
         article_paths = [p for p in paths if p.suffix == ".json"]
         annotation_paths = [p for p in paths if p.suffix == ".jsonl"]
     summary.problems += list(check_articles_parallel(corpus, article_paths, checker, index,
-                                                     cache, jobs))
+                                                     cache, jobs, mapper))
     summary.articles = len(article_paths)
     if annotation_paths and paths is not None:
         named = {Path(p).resolve() for p in article_paths}
         rest = [p for p in all_articles if Path(p).resolve() not in named]
-        for _ in check_articles_parallel(corpus, rest, checker, index, cache, jobs):
+        for _ in check_articles_parallel(corpus, rest, checker, index, cache, jobs, mapper):
             pass  # problems in articles not asked about are not reported here
     cache.save(prune=paths is None)
     summary.records_parsed = checker.records_parsed
