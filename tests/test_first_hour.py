@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, Installed, sh
+from conftest import ROOT, Installed, run_cli, sh
 
 import paratopics
 from paratopics.cli import build_parser
+from paratopics.corpus.store import Corpus
 from paratopics.publish import croissant as croissant_module
 from paratopics.release import layout as release_layout
 
@@ -324,3 +325,37 @@ def test_the_installed_package_loads_a_checkout_a_corpus_and_a_publish_folder(
     assert kind == "ValueError" and "disagree" in message, message
     kind, message = loaded["revision_without_hub"]
     assert kind == "ValueError" and "repo_id" in message, message
+
+
+# -- versions ----------------------------------------------------------------------------------
+
+
+def test_versions_are_strict_and_never_go_backwards_silently(seeded: Corpus) -> None:
+    root = str(seeded.root)
+    refused = run_cli("build", "--corpus", root, "--version", "01.2.0")
+    assert refused.returncode == 2, refused.stderr
+    assert "without leading zeros" in refused.stderr
+    assert not seeded.releases.exists() or not any(seeded.releases.iterdir())
+    assert run_cli("build", "--corpus", root, "--version", "1.2.0").returncode == 0
+    lower = run_cli("build", "--corpus", root, "--version", "1.1.0")
+    assert lower.returncode == 2 and "lower than the latest release v1.2.0" in lower.stderr
+    assert "--allow-older REASON" in lower.stderr
+    assert not (seeded.releases / "v1.1.0").exists()
+    again = run_cli("build", "--corpus", root, "--version", "1.2.0")  # the latest, checked
+    assert again.returncode == 0 and "already built, identical" in again.stdout
+    older = run_cli("build", "--corpus", root, "--version", "1.1.0", "--allow-older",
+                    "a patch of the 1.1 line for a user who pinned it")
+    assert older.returncode == 0, older.stderr
+    changelog = (seeded.releases / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert ("Older than v1.2.0, built because: a patch of the 1.1 line for a user who "
+            "pinned it") in changelog
+
+
+def test_verify_of_a_missing_release_says_there_is_no_such_release(seeded: Corpus) -> None:
+    assert run_cli("build", "--corpus", seeded.root, "--version", "1.0.0").returncode == 0
+    missing = run_cli("verify", "--corpus", seeded.root, "--version", "1.1")
+    assert missing.returncode == 1
+    assert "error [release-missing] no such release v1.1 (available: 1.0.0)" in missing.stderr
+    assert "release-corrupt" not in missing.stderr and "Traceback" not in missing.stderr
+    diff = run_cli("diff", "--corpus", seeded.root, "1.0.0", "1.1")
+    assert diff.returncode == 1 and "[release-missing]" in diff.stderr

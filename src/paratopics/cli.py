@@ -31,6 +31,7 @@ from paratopics.errors import (
     ParatopicsError,
     Problem,
     UsageError,
+    fail,
     format_github,
     format_json,
     format_text,
@@ -233,13 +234,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     book = _codebook(corpus)
+    notes = _older_notes(release, corpus, version, args.notes, args.allow_older)
     with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")), \
             _engine(engine):
         target = release.release_dir(corpus, version)
         existed = target.exists()
         try:  # validates first; nothing is written unless the corpus is valid
             summary, result = release.validate_then_build(
-                corpus, version, book, notes=args.notes, use_cache=not args.no_cache,
+                corpus, version, book, notes=notes, use_cache=not args.no_cache,
                 engine=engine)
         except OSError as exc:  # e.g. the disk filled up while Parquet was written
             kept = target.exists() and not existed
@@ -270,6 +272,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _older_notes(release: ModuleType, corpus: Corpus, version: str, notes: str | None,
+                 reason: str | None) -> str | None:
+    """The changelog notes of a build; a new version below the latest is refused unless
+    --allow-older says why (a patch to an old line, say), and the reason is recorded."""
+    versions = release.list_versions(corpus)
+    if not versions or version in versions:
+        return notes  # the first release, or an existing one checked again
+    latest = versions[-1]
+    if release.parse_version(version) > release.parse_version(latest):
+        return notes
+    if not reason or not reason.strip():
+        raise UsageError(f"--version {version} is lower than the latest release v{latest}: "
+                         "bump it past the latest, or give --allow-older REASON (for example "
+                         "a patch to an older line) to build it anyway")
+    told = f"Older than v{latest}, built because: {' '.join(reason.split())}"
+    return f"{notes}\n\n{told}" if notes else told
+
+
 def _all_versions(corpus: Corpus) -> list[str]:
     """Every release that exists or ever existed: a folder named vX.Y.Z or an entry in
     the changelog, so that a deleted manifest (or release) is reported, not skipped."""
@@ -287,6 +307,13 @@ def _all_versions(corpus: Corpus) -> list[str]:
 def cmd_verify(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
     book = _codebook(corpus)
+    if args.version:
+        known = _all_versions(corpus)
+        wanted = args.version.lstrip("v")
+        if wanted not in known:  # as `diff` says it: no such release, and the ones there are
+            raise fail("release-missing", file=display_path(_release().release_dir(
+                corpus, wanted)), detail=f"no such release v{wanted} (available: "
+                f"{', '.join(known) or 'none'})")
     versions = [_version(args.version, corpus)] if args.version or not args.all else (
         _all_versions(corpus))
     failed = 0
@@ -595,6 +622,9 @@ def build_parser() -> argparse.ArgumentParser:
     build = add("build", cmd_build, "validate, then write release VERSION as Parquet")
     build.add_argument("--version", required=True, help="semantic version X.Y.Z")
     build.add_argument("--notes", help="release notes for the changelog entry")
+    build.add_argument("--allow-older", metavar="REASON",
+                       help="build a version lower than the latest release (refused "
+                       "otherwise), recording REASON in the changelog entry")
     build.add_argument("--no-cache", action="store_true",
                        help="check and build everything anew (no cache is read or written)")
     _add_engine(build)

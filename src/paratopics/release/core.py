@@ -65,6 +65,7 @@ from paratopics.release.layout import (
     CONFIGS,
     DEFAULT_CONFIG,
     SPLITS,
+    STRICT_VERSION_RE,
     UNLABELED,
     VERSION_RE,
     features,
@@ -933,8 +934,11 @@ def build_manifest(version: str, written: Written, codebook: Codebook) -> dict[s
 
 
 def check_version(version: str) -> str:
-    if not VERSION_RE.match(version):
-        raise ValueError(f"version {version!r} is not X.Y.Z (semantic versioning)")
+    """`version` if a new release may take it: X.Y.Z, numbers without leading zeros."""
+    if not STRICT_VERSION_RE.match(version):
+        zeros = " without leading zeros" if VERSION_RE.match(version) else ""
+        raise ValueError(f"version {version!r} is not X.Y.Z (semantic versioning: three "
+                         f"numbers{zeros}, like 1.2.0)")
     return version
 
 

@@ -27,6 +27,9 @@ SPLITS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
 UNLABELED = "unlabeled"
 #: `\Z`, not `$` (which also matches before a final newline); ASCII digits only.
 VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)\Z")
+#: A version a new release may take: semantic versioning's X.Y.Z, numbers without leading
+#: zeros, so that 01.2.0 is never built beside 1.2.0 (VERSION_RE still reads such folders).
+STRICT_VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
 
 
 def split_names() -> tuple[str, ...]:
