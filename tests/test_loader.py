@@ -55,7 +55,7 @@ def release_rows(corpus: Corpus, version: str, config: str) -> dict[str, list[di
 
 
 def manifest_rows(corpus: Corpus, version: str, config: str) -> dict[str, int]:
-    manifest = release_module.read_manifest(corpus, version)
+    manifest = release_module.read_manifest(corpus, version).to_dict()
     return dict(manifest["configs"][config]["rows"])  # type: ignore[index]
 
 

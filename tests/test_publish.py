@@ -65,7 +65,7 @@ def sha256(path: Path) -> str:
 
 def test_folder_holds_card_manifest_croissant_and_checked_data(corpus: Corpus,
                                                                folder: Path) -> None:
-    manifest = release_module.read_manifest(corpus, VERSION)
+    manifest = release_module.read_manifest(corpus, VERSION).to_dict()
     source = release_module.release_dir(corpus, VERSION)
     expected = {"README.md", "manifest.json", "croissant.json", "codebook.jsonld",
                 *(f"data/{f['path']}" for f in manifest["files"])}  # type: ignore[attr-defined]
@@ -104,10 +104,12 @@ def test_publishing_twice_gives_identical_bytes(corpus: Corpus, folder: Path,
     assert folder_files(again) == folder_files(folder)
     for name in ("README.md", "croissant.json"):
         assert (again / name).read_bytes() == (folder / name).read_bytes(), name
-    # Publishing into an earlier publish folder replaces it; a foreign folder is refused.
+    # Publishing into an earlier publish folder replaces the files it wrote and keeps
+    # the rest (a file added by hand); a foreign folder is refused.
     (again / "stale.txt").write_text("left from before")
     publish_folder(corpus, VERSION, again, codebook_module.load(), repo_id=REPO)
-    assert not (again / "stale.txt").exists()
+    assert (again / "stale.txt").read_text() == "left from before"
+    assert [f for f in folder_files(again) if f[0] != "stale.txt"] == list(folder_files(folder))
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
@@ -185,7 +187,7 @@ def test_card_problems_catches_broken_cards(folder: Path) -> None:
 
 def test_card_body_explains_the_release(corpus: Corpus, folder: Path) -> None:
     text = (folder / "README.md").read_text(encoding="utf-8")
-    manifest = release_module.read_manifest(corpus, VERSION)
+    manifest = release_module.read_manifest(corpus, VERSION).to_dict()
     # the sections Hub users look for, in this order
     headings = ["## Dataset summary", "## Supported tasks", "## Languages", "## Load",
                 "## Dataset structure", "### Rows per config and split", "### Fields",

@@ -349,8 +349,8 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     expected = digests(release.release_dir(committed, VERSION))
     assert rebuilt.pop("manifest.json") != expected.pop("manifest.json")
     assert rebuilt == expected
-    old = release.read_manifest(committed, VERSION)
-    new = release.read_manifest(copy, VERSION)
+    old = release.read_manifest(committed, VERSION).to_dict()
+    new = release.read_manifest(copy, VERSION).to_dict()
     assert release.manifest_schema_problems(old) == release.manifest_schema_problems(new) == []
     assert (old.pop("manifest_version"), new.pop("manifest_version")) == ("1.0.0", "1.1.0")
     assert old["parquet"].pop("shard_rows") == 250_000  # type: ignore[attr-defined]
@@ -408,7 +408,7 @@ def test_a_level1_label_stops_the_build_by_name(seeded: Corpus) -> None:
 
 
 def test_parquet_files_are_zstd_with_bounded_row_groups_and_hf_features(built: Corpus) -> None:
-    manifest = release.read_manifest(built, VERSION)
+    manifest = release.read_manifest(built, VERSION).to_dict()
     folder = release.release_dir(built, VERSION)
     for entry in manifest["files"]:
         path = folder / entry["path"]
@@ -436,7 +436,7 @@ def test_shards_end_at_content_defined_article_boundaries_with_hub_names(
     monkeypatch.setattr(release, "ROW_GROUP_ROWS", 50)
     release.build(corpus, VERSION, BOOK)
     folder = release.release_dir(corpus, VERSION) / "paragraphs"
-    manifest = release.read_manifest(corpus, VERSION)
+    manifest = release.read_manifest(corpus, VERSION).to_dict()
     assert manifest["parquet"]["shards"]["max_articles"] == 6
     rows = {e["path"]: e["rows"] for e in manifest["files"]}
     # expected from the definition: the judged train articles in id order, a shard

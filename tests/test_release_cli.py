@@ -74,13 +74,16 @@ def tamper_consistently(folder: Path, rel: str) -> None:
 
 TRAIN = "paragraphs/train-00000-of-00001.parquet"
 DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
-    "flipped byte": (lambda f: flip_byte(f / TRAIN), f"v1.0.0/{TRAIN}: sha256 differs"),
+    "flipped byte": (lambda f: flip_byte(f / TRAIN),
+                     f"v1.0.0/{TRAIN}: error [release-corrupt] sha256 differs"),
     "truncated": (lambda f: truncate(f / TRAIN), f"v1.0.0/{TRAIN}: "),
-    "missing": (lambda f: (f / TRAIN).unlink(), f"v1.0.0/{TRAIN}: missing"),
+    "missing": (lambda f: (f / TRAIN).unlink(),
+                f"v1.0.0/{TRAIN}: error [release-corrupt] missing"),
     "extra": (lambda f: (f / "paragraphs" / "train-00001-of-00002.parquet").write_bytes(b"x"),
-              "v1.0.0/paragraphs/train-00001-of-00002.parquet: not in the manifest"),
+              "v1.0.0/paragraphs/train-00001-of-00002.parquet: error [release-corrupt] not in "
+              "the manifest"),
     "manifest edited to match": (lambda f: tamper_consistently(f, TRAIN),
-                                 "v1.0.0/manifest.json: sha256"),
+                                 "v1.0.0/manifest.json: error [release-corrupt] sha256"),
 }
 
 
@@ -108,8 +111,8 @@ def test_verify_of_a_truncated_file_reports_size_and_readability(released: Corpu
     corpus = copy_of(released, tmp_path / "corpus")
     truncate(release.release_dir(corpus, VERSION) / TRAIN)
     issues = release.verify(corpus, VERSION, BOOK)
-    assert any("bytes, manifest says" in i for i in issues)
-    assert any("not a readable Parquet file" in i for i in issues)
+    assert any("bytes, manifest says" in i.message for i in issues)
+    assert any("not a readable Parquet file" in i.message for i in issues)
 
 
 # -- diff -------------------------------------------------------------------------
@@ -161,7 +164,7 @@ def test_stats_prints_tables_and_plots_a_png(released: Corpus, tmp_path: Path,
     out = tmp_path / "chart" / "labels.png"
     done = cli("stats", "--corpus", released.root, "--plot", out)
     assert done.returncode == 0, done.stderr
-    manifest = release.read_manifest(released, VERSION)
+    manifest = release.read_manifest(released, VERSION).to_dict()
     assert "config" in done.stdout and "gold labels (paragraphs per split)" in done.stdout
     for split, rows in manifest["configs"]["paragraphs"]["rows"].items():
         assert any(line.split() == ["paragraphs", split, f"{rows:,}"]

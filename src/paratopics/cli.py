@@ -256,12 +256,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"build: refused: the corpus has {summary.errors} problem(s); fix them and "
                   "run `paratopics validate` until it passes", file=sys.stderr)
             return EXIT_INVALID
-    rows = result.manifest["configs"]
-    for config, info in rows.items():
-        parts = ", ".join(f"{split} {n:,}" for split, n in info["rows"].items()) or "(empty)"
+    for config, info in result.manifest.configs.items():
+        parts = ", ".join(f"{split} {n:,}" for split, n in info.rows.items()) or "(empty)"
         print(f"  {config:12} {parts}")
     verb = "built" if result.status == "built" else "already built, identical:"
-    files = len(result.manifest["files"])
+    files = len(result.manifest.files)
     reused = f"; {result.reused} of {result.shards} shards reused from the build cache" if (
         result.status == "built" and result.reused) else ""
     print(f"build: {verb} v{version} at {display_path(result.path)} ({files} files{reused})")
@@ -318,15 +317,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         _all_versions(corpus))
     failed = 0
     for version in versions:
-        try:
-            issues = _release().verify(corpus, version, book)
-        except ParatopicsError as exc:  # e.g. its manifest.json was deleted
-            issues = [f"v{version}/manifest.json: cannot be read ({exc.problem.message})"]
-        for issue in issues:
-            print(format_text(problem("release-corrupt", file=f"releases/v{version}",
-                                      detail=issue)))
-        failed += bool(issues)
-        state = "intact" if not issues else f"{len(issues)} difference(s)"
+        problems = _release().verify(corpus, version, book)
+        for found in problems:
+            print(format_text(found))
+        failed += bool(problems)
+        state = "intact" if not problems else f"{len(problems)} difference(s)"
         print(f"verify: v{version}: {state}", file=sys.stderr)
     return EXIT_INVALID if failed else EXIT_OK
 

@@ -409,6 +409,36 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Restore the release from version control; never edit release files.",
     ),
     ErrorType(
+        "manifest-invalid",
+        "Release manifest unreadable",
+        "{detail}",
+        "A release's manifest.json must be UTF-8 JSON without a byte-order mark that "
+        "matches schema/manifest.schema.json, lists each file once, and whose counts add up; "
+        "nothing of the release is trusted without it.",
+        "Restore the release folder, manifest.json included, from version control; never "
+        "edit release files.",
+    ),
+    ErrorType(
+        "changelog-invalid",
+        "Release changelog unreadable",
+        "{detail}",
+        "releases/CHANGELOG.md records each release's manifest digest in one entry per "
+        "version; a changelog that is not UTF-8, or that has two entries (or two digests) "
+        "for one version, cannot vouch for any release.",
+        "Restore releases/CHANGELOG.md from version control; never edit its entries by hand.",
+    ),
+    ErrorType(
+        "card-not-updated",
+        "README is not the corpus's card",
+        "{detail}",
+        "`build` points the dataset card's `configs` at the latest release, and only touches "
+        "a README that is this corpus's card: the one its paratopics.toml names, whose "
+        "front matter has no `configs` yet or configs pointing at this corpus's releases.",
+        "Name the card in the corpus's paratopics.toml (`card = \"../README.md\"` under "
+        "[corpus]; `paratopics init` writes the marker), or leave this README alone and "
+        "point a card at the release yourself.",
+    ),
+    ErrorType(
         "nothing-to-score",
         "Nothing to score or learn",
         "{detail}",

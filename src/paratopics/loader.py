@@ -19,9 +19,8 @@ codebook ids in class order; `paratopics.load_codebook()` says what they mean.
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -42,6 +41,8 @@ from paratopics.corpus.config import CORPUS_ENV, locate_corpus
 from paratopics.corpus.store import Corpus
 from paratopics.errors import UsageError, fail
 from paratopics.release import layout as release_module
+from paratopics.release.manifest import Manifest
+from paratopics.release.verify import checked_files
 
 AnyDataset: TypeAlias = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
 #: Where a publish folder keeps the release's config folders (its manifest's paths).
@@ -111,8 +112,11 @@ class Release:
     (the release folder of a corpus, or `data/` of a publish folder)."""
 
     version: str
-    manifest: Mapping[str, object]
+    manifest: Manifest
     folder: Path
+    #: the corpus whose changelog vouches for the manifest; None for a publish folder,
+    #: whose manifest is checked on its own
+    corpus: Corpus | None = None
 
 
 def is_publish_folder(folder: Path) -> bool:
@@ -123,13 +127,8 @@ def is_publish_folder(folder: Path) -> bool:
 
 def published_release(folder: Path, version: str | None) -> Release:
     """The release a publish folder holds; `version`, when given, must be it."""
-    where = folder / "manifest.json"
-    try:
-        manifest = json.loads(where.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise fail("release-corrupt", file=str(where),
-                   detail=f"the publish folder's manifest cannot be read: {exc}") from None
-    held = str(manifest.get("version", ""))
+    manifest = Manifest.from_json(folder / "manifest.json")
+    held = manifest.version
     if version is not None and version.removeprefix("v") != held:
         raise fail("release-missing", file=str(folder),
                    detail=f"no release v{version.removeprefix('v')} in this publish folder "
@@ -147,10 +146,10 @@ def find_release(corpus: Corpus | str | os.PathLike[str] | None,
     where = resolve_corpus(corpus)
     chosen = resolve_version(where, version)
     return Release(chosen, release_module.read_manifest(where, chosen),
-                   release_module.release_dir(where, chosen))
+                   release_module.release_dir(where, chosen), where)
 
 
-def data_files(manifest: Mapping[str, object], config: str) -> dict[str, list[str]]:
+def data_files(manifest: Manifest, config: str) -> dict[str, list[str]]:
     """split -> release-relative Parquet paths of `config`, in split order.
 
     Taken from the manifest rather than a glob, so a stray file in the release
@@ -159,13 +158,10 @@ def data_files(manifest: Mapping[str, object], config: str) -> dict[str, list[st
     if config not in release_module.CONFIGS:
         raise ValueError(f"unknown config {config!r}: choose one of "
                          f"{', '.join(release_module.CONFIGS)}")
-    found: dict[str, list[str]] = {}
-    for entry in manifest["files"]:  # type: ignore[attr-defined]
-        folder, name = str(entry["path"]).split("/", 1)
-        if folder == config:
-            found.setdefault(name.split("-", 1)[0], []).append(str(entry["path"]))
+    found = manifest.files_of(config)
     order = {name: i for i, name in enumerate(release_module.split_names())}
-    return {split: sorted(found[split]) for split in sorted(found, key=lambda s: order.get(s, 99))}
+    return {split: sorted(entry.path for entry in found[split])
+            for split in sorted(found, key=lambda s: order.get(s, 99))}
 
 
 def split_names_in(split: str) -> list[str]:
@@ -185,7 +181,7 @@ def release_features(folder: Path, files: Iterable[str], config: str) -> Feature
 def load(config: str = release_module.DEFAULT_CONFIG, *, version: str | None = None,
          split: str | None = None, streaming: bool = False,
          corpus: Corpus | str | os.PathLike[str] | None = None,
-         repo_id: str | None = None, revision: str | None = None,
+         repo_id: str | None = None, revision: str | None = None, verify: bool = True,
          **kwargs: Any) -> AnyDataset:
     """Release `version` (default: the latest) of `config` as a Hugging Face dataset.
 
@@ -201,6 +197,12 @@ def load(config: str = release_module.DEFAULT_CONFIG, *, version: str | None = N
     given, in `datasets`' split syntax ("train", "train[:1000]", "train+validation");
     Iterable variants with `streaming=True`. Extra keyword arguments go to
     `datasets.load_dataset` (for example `cache_dir`, `num_proc`).
+
+    The files to be read are first checked against the manifest (sha256, class
+    indexes) and, in a corpus, the manifest against the changelog: a release
+    that fails raises `ParatopicsError` [release-corrupt] naming the file. Each file's
+    verdict is remembered by its size and times, so loading it again costs a
+    `stat`; `verify=False` reads the files unchecked.
     """
     if config not in release_module.CONFIGS:
         hint = (f"; to load release {config}, pass version={config!r}"
@@ -226,6 +228,11 @@ def load(config: str = release_module.DEFAULT_CONFIG, *, version: str | None = N
             raise ValueError(f"v{release.version} has no {missing[0]!r} split in {config} "
                              f"(available: {', '.join(by_split) or 'none'})")
         by_split = {name: by_split[name] for name in wanted}
+    if verify:
+        wanted_paths = {path for paths in by_split.values() for path in paths}
+        checked_files(release.folder, release.manifest,
+                      [entry for entry in release.manifest.files if entry.path in wanted_paths],
+                      release.corpus)
     folder = release.folder.resolve()
     features = release_features(folder, next(iter(by_split.values())), config)
     files = {name: [str(folder / path) for path in paths] for name, paths in by_split.items()}

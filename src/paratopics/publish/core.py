@@ -13,12 +13,14 @@ publishing a release twice gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -32,10 +34,11 @@ from paratopics import loader as loader_module
 from paratopics.codebook import Codebook
 from paratopics.corpus.config import read_config
 from paratopics.corpus.store import Corpus, atomic_write, sha256_file
-from paratopics.errors import UsageError, fail
+from paratopics.errors import ParatopicsError, UsageError, fail
 from paratopics.publish import croissant as croissant_module
 from paratopics.publish import skos as skos_module
 from paratopics.release import core as release_module
+from paratopics.release.manifest import FileEntry, Manifest
 
 LICENSE = "other"
 TAGS = ["news", "iptc-media-topics", "paragraph-classification", "security", "multi-label"]
@@ -47,21 +50,12 @@ def size_category(rows: int) -> str:
     return next((name for bound, name in bounds if rows < bound), "10M<n<100M")
 
 
-def _files_by_split(manifest: dict[str, object], config: str) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {}
-    for entry in manifest["files"]:  # type: ignore[attr-defined]
-        folder, name = entry["path"].split("/")
-        if folder == config:
-            out.setdefault(name.split("-")[0], []).append(entry)
-    return out
-
-
-def card_data(manifest: dict[str, object], codebook: Codebook, prefix: str) -> DatasetCardData:
+def card_data(manifest: Manifest, codebook: Codebook, prefix: str) -> DatasetCardData:
     """The card header for a release whose config folders sit under `prefix`."""
     configs = []
     infos = {}
     for config in release_module.CONFIGS:
-        splits = _files_by_split(manifest, config)
+        splits = manifest.files_of(config)
         if not splits:
             continue
         order = [s for s in release_module.split_names() if s in splits]
@@ -73,11 +67,11 @@ def card_data(manifest: dict[str, object], codebook: Codebook, prefix: str) -> D
         })
         split_dict = SplitDict()
         for s in order:
-            split_dict.add(SplitInfo(name=s, num_bytes=sum(f["bytes"] for f in splits[s]),
-                                     num_examples=sum(f["rows"] for f in splits[s])))
+            split_dict.add(SplitInfo(name=s, num_bytes=sum(f.bytes for f in splits[s]),
+                                     num_examples=sum(f.rows for f in splits[s])))
         infos[config] = DatasetInfo(features=release_module.features(config, codebook),
                                     splits=split_dict, config_name=config)
-    paragraphs = sum(manifest["configs"]["paragraphs"]["rows"].values())  # type: ignore[index]
+    paragraphs = sum(manifest.rows("paragraphs").values())
     data = DatasetCardData(
         pretty_name="paratopics",
         language=["en"],
@@ -207,10 +201,10 @@ def _feature_type(feature: Any) -> str:
     return str(getattr(feature, "dtype", feature))
 
 
-def _counts_section(manifest: Mapping[str, Any]) -> str:
+def _counts_section(manifest: Manifest) -> str:
     splits = release_module.split_names()
-    rows = [[f"`{config}`", *(info["rows"].get(s, 0) for s in splits),
-             sum(info["rows"].values())] for config, info in manifest["configs"].items()]
+    rows = [[f"`{config}`", *(info.rows.get(s, 0) for s in splits),
+             sum(info.rows.values())] for config, info in manifest.configs.items()]
     return _md_table(["config", *splits, "total"], rows)
 
 
@@ -226,13 +220,13 @@ def _columns_section(codebook: Codebook) -> str:
     return "\n\n".join(parts)
 
 
-def _labels_section(manifest: Mapping[str, Any], limit: int = 40) -> str:
-    dist = manifest["labels"]["distribution"]
+def _labels_section(manifest: Manifest, limit: int = 40) -> str:
     splits = [s for s in release_module.split_names() if s != release_module.UNLABELED]
-    ranked = sorted(dist.items(), key=lambda kv: (-sum(kv[1]["paragraphs"].values()), kv[0]))
-    rows = [[f"[`{code}`]({skos_module.concept_uri(code)})", info["name"],
-             *(info["paragraphs"].get(s, 0) for s in splits),
-             sum(info["paragraphs"].values())] for code, info in ranked[:limit]]
+    ranked = sorted(manifest.distribution.items(),
+                    key=lambda kv: (-sum(kv[1].paragraphs.values()), kv[0]))
+    rows = [[f"[`{code}`]({skos_module.concept_uri(code)})", info.name,
+             *(info.paragraphs.get(s, 0) for s in splits),
+             sum(info.paragraphs.values())] for code, info in ranked[:limit]]
     table = _md_table(["label", "name", *splits, "total"], rows) if rows else "(no gold labels)"
     more = (f"\n\n…and {len(ranked) - limit} more labels; `manifest.json` lists them all."
             if len(ranked) > limit else "")
@@ -329,7 +323,7 @@ def _sources_text(sources: Mapping[str, int] | None, articles: int) -> str:
             "was published.")
 
 
-def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
+def card_body(manifest: Manifest, codebook: Codebook, repo: str,
               title: str = "paratopics", licence: str | None = None,
               sources: Mapping[str, int] | None = None, year: str | None = None) -> str:
     """The card's Markdown body, from the packaged template `card.md`: what the data is,
@@ -340,11 +334,11 @@ def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
     """
     from string import Template
 
-    version = str(manifest["version"])
-    versions = manifest["versions"]
-    inputs = manifest["inputs"]
-    adjudication = manifest["adjudication"]
-    splits = manifest["splits"]
+    version = manifest.version
+    versions = manifest.versions
+    inputs = manifest.inputs
+    adjudication = manifest.adjudication
+    splits = manifest.splits
     text = PROJECT_TEXT if licence is None else OWN_TEXT
     credit = codebook.credit or ("IPTC Media Topics, (c) IPTC (International Press "
                                  "Telecommunications Council), licensed under CC BY 4.0. "
@@ -357,14 +351,14 @@ def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
     fields = {
         "title": title, "version": version, "description": croissant_module.description(
             manifest),
-        "corpus_version": versions["corpus"], "article_schema": versions["article_schema"],
-        "annotation_schema": versions["annotation_schema"],
-        "codebook_version": versions["codebook"], "articles": inputs["articles"],
-        "first_published": inputs["published"]["first"],
-        "last_published": inputs["published"]["last"], "judgements": inputs["judgements"],
+        "corpus_version": versions.corpus, "article_schema": versions.article_schema,
+        "annotation_schema": versions.annotation_schema,
+        "codebook_version": versions.codebook, "articles": inputs.articles,
+        "first_published": inputs.published["first"],
+        "last_published": inputs.published["last"], "judgements": inputs.judgements,
         "curators": text["curators"], "maintainers": text["maintainers"],
         "rationale": text["rationale"], "annotation_process": text["annotation_process"],
-        "classes": manifest["labels"]["classes"], "level1_classes": len(codebook.level1_ids),
+        "classes": manifest.classes, "level1_classes": len(codebook.level1_ids),
         "repo": repo, "pin": pin, "croissant_spec": croissant_module.SPEC_URL,
         "counts": _counts_section(manifest), "columns": _columns_section(codebook),
         "iptc_url": croissant_module.IPTC_URL,
@@ -373,14 +367,14 @@ def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
         "split_by": splits["by"], "unlabeled": splits["unlabeled"],
         "shares": ", ".join(f"{round(share * 100)}% `{name}`"
                             for name, share in splits["proportions"].items()),
-        "sources": _sources_text(sources, int(inputs["articles"])),
+        "sources": _sources_text(sources, inputs.articles),
         "collection": text["dataCollection"],
         "preprocessing": text["dataPreprocessingProtocol"],
         "protocol": text["dataAnnotationProtocol"],
-        "rule": adjudication["rule"], "rule_text": adjudication["text"],
+        "rule": adjudication.rule, "rule_text": adjudication.text,
         "methods": ", ".join(f"{method} {n}" for method, n in
-                             adjudication["methods"].items()) or "none",
-        "ties": adjudication["ties"], "disputed": adjudication["disputed"],
+                             adjudication.methods.items()) or "none",
+        "ties": adjudication.ties, "disputed": adjudication.disputed,
         "personal": text["personalSensitiveInformation"],
         "limitations": text["dataLimitations"], "biases": text["dataBiases"],
         "use_cases": text["dataUseCases"], "data_dir": DATA_DIR,
@@ -390,12 +384,12 @@ def card_body(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
     return Template(_package_text("card.md")).substitute(fields)
 
 
-def dataset_card(manifest: Mapping[str, Any], codebook: Codebook, repo: str,
+def dataset_card(manifest: Manifest, codebook: Codebook, repo: str,
                  header: str | None = None, sources: Mapping[str, int] | None = None,
                  year: str | None = None) -> str:
     """The whole README.md of a published release: front matter and body; `header`
     is the corpus's own card header, whose author's keys (name, licence) it keeps."""
-    data = card_data(dict(manifest), codebook, DATA_DIR)
+    data = card_data(manifest, codebook, DATA_DIR)
     if header is not None:
         data = merged_card_data(header, data)
     if header is None:
@@ -478,7 +472,7 @@ class Published:
 
 
 def release_features(corpus: Corpus, version: str,
-                     manifest: Mapping[str, Any]) -> dict[str, Features]:
+                     manifest: Manifest) -> dict[str, Features]:
     """Each config's features as its Parquet files carry them."""
     folder = release_module.release_dir(corpus, version)
     out = {}
@@ -490,7 +484,7 @@ def release_features(corpus: Corpus, version: str,
     return out
 
 
-def source_counts(folder: Path, manifest: Mapping[str, Any]) -> dict[str, int]:
+def source_counts(folder: Path, manifest: Manifest) -> dict[str, int]:
     """Articles per source in a release, read from its `articles` files."""
     import pyarrow.parquet as pq
 
@@ -502,7 +496,7 @@ def source_counts(folder: Path, manifest: Mapping[str, Any]) -> dict[str, int]:
     return counts
 
 
-def check_codebook(manifest: Mapping[str, Any], codebook: Codebook,
+def check_codebook(manifest: Manifest, codebook: Codebook,
                    features: Mapping[str, Features]) -> None:
     """Refuse to describe a release with a codebook whose label classes are not its own.
 
@@ -510,71 +504,121 @@ def check_codebook(manifest: Mapping[str, Any], codebook: Codebook,
     indexes into them. A codebook version that only adds guidance (hard cases,
     clearer notes) keeps them, and may describe the release; any other may not.
     """
-    built = manifest["versions"]["codebook"]
+    built = manifest.versions.codebook
     if built == codebook.version:
         return
     paragraphs = features.get("paragraphs")
     names = list(paragraphs["labels"].feature.names) if paragraphs is not None else None
     if names == list(codebook.label_ids):
         return
-    raise fail("codebook", detail=f"v{manifest['version']} was built with codebook "
+    raise fail("codebook", detail=f"v{manifest.version} was built with codebook "
                f"{built}, whose label classes differ from those of codebook "
                f"{codebook.version} that this package ships; publish it with a "
                f"paratopics version that ships codebook {built}")
 
 
-def is_publish_folder(folder: Path) -> bool:
-    """A folder this command wrote before (and so may replace)."""
+#: The files of a publish folder beside its data (each written by every publish).
+FOLDER_FILES = ("README.md", "manifest.json", "croissant.json", croissant_module.CODEBOOK_FILE)
+
+
+def earlier_publish(folder: Path) -> set[str] | None:
+    """The files an earlier publish wrote into `folder` (folder-relative), or None
+    when `folder` is not one: its manifest must read as a release manifest, and
+    its card and Croissant file must be there."""
+    if not all((folder / name).is_file() and not (folder / name).is_symlink()
+               for name in ("README.md", "manifest.json", "croissant.json")):
+        return None
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (folder / "croissant.json").is_file() and manifest.get("name") == "paratopics"
+        manifest = Manifest.from_json(folder / "manifest.json")
+    except ParatopicsError:
+        return None
+    return {*FOLDER_FILES, *(f"{DATA_DIR}/{entry.path}" for entry in manifest.files)}
 
 
-def _copy_checked(source: Path, target: Path, entry: Mapping[str, Any]) -> None:
+def is_publish_folder(folder: Path) -> bool:
+    """A folder this command wrote before (and so may update)."""
+    return earlier_publish(folder) is not None
+
+
+def _copy_checked(source: Path, target: Path, entry: FileEntry) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
-    if sha256_file(target) != entry["sha256"]:
+    if sha256_file(target) != entry.sha256:
         raise fail("release-corrupt", file=str(source),
-                   detail=f"{entry['path']}: sha256 differs from the manifest (run "
+                   detail=f"{entry.path}: sha256 differs from the manifest (run "
                    "`paratopics verify`)")
+
+
+def _target(out: Path) -> set[str] | None:
+    """What publishing into `out` may replace: None for a new or empty folder, else
+    the files an earlier publish wrote there; anything else is refused."""
+    if out.is_symlink():
+        raise UsageError(f"--out {out}: is a symlink; give the folder itself")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
+    if not out.exists() or not any(out.iterdir()):
+        return None
+    earlier = earlier_publish(out)
+    if earlier is None:
+        raise UsageError(f"--out {out}: folder is not empty and was not written by "
+                         "`paratopics publish`; choose an empty or new folder")
+    return earlier
+
+
+def _update_in_place(out: Path, tmp: Path, written: set[str], earlier: set[str]) -> None:
+    """Replace the files an earlier publish wrote with `tmp`'s, one rename each;
+    every other file of `out` (a .git folder, files added by hand) stays."""
+    for rel in sorted(written - earlier):  # (the same bytes: an update stopped half-way)
+        path = out / rel
+        if path.is_symlink() or (path.exists() and (
+                not path.is_file() or sha256_file(path) != sha256_file(tmp / rel))):
+            raise UsageError(f"--out {out}: {rel} was not written by `paratopics publish` "
+                             "but this release would replace it; move it away first")
+    for rel in sorted(earlier - written):  # an earlier release's shards this one lacks
+        path = out / rel
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+        with contextlib.suppress(OSError):  # only folders it left empty
+            path.parent.rmdir()
+    # The manifest last: until it is replaced, the folder still reads as the earlier
+    # publish, so a run stopped half-way is finished by running it again.
+    for rel in sorted(written, key=lambda rel: (rel == "manifest.json", rel)):
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp / rel, out / rel)
 
 
 def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
                    repo_id: str | None = None, date: str | None = None) -> Published:
     """Write release `version` as a Hub dataset repository folder at `out`.
 
-    The folder is assembled beside `out` and renamed into place; an existing
-    `out` is replaced only when it is empty or an earlier publish folder.
-    Every data file is checked against the manifest's sha256 as it is copied.
+    The folder is assembled beside `out`. A new or empty `out` receives it by
+    one rename; an earlier publish folder gets its files replaced, file by
+    file, and keeps everything else (a .git folder, files added by hand);
+    any other folder is refused. Every data file is checked against the
+    manifest's sha256 as it is copied.
     """
     manifest = release_module.read_manifest(corpus, version)
     check_codebook(manifest, codebook, release_features(corpus, version, manifest))
-    issues = release_module.verify(corpus, version, codebook)
-    if issues:  # never publish a release that differs from its manifest or changelog
-        raise fail("release-corrupt", file=str(release_module.release_dir(corpus, version)),
-                   detail="; ".join(issues[:5]) + ("…" if len(issues) > 5 else ""))
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and not is_publish_folder(out):
-        raise UsageError(f"--out {out}: folder is not empty and was not written by "
-                         "`paratopics publish`; choose an empty or new folder")
+    problems = release_module.verify(corpus, version, codebook)
+    if problems:  # never publish a release that differs from its manifest or changelog
+        more = (f" (and {len(problems) - 1} more problem(s): run `paratopics verify`)"
+                if len(problems) > 1 else "")
+        raise ParatopicsError(replace(problems[0], message=problems[0].message + more))
+    earlier = _target(out)
     source = release_module.release_dir(corpus, version)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".tmp-publish-{out.name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-publish-{out.name[:100]}-", dir=out.parent))
     try:
-        for entry in manifest["files"]:  # type: ignore[attr-defined]
-            _copy_checked(source / entry["path"], tmp / DATA_DIR / entry["path"], entry)
+        for entry in manifest.files:
+            _copy_checked(source / entry.path, tmp / DATA_DIR / entry.path, entry)
         shutil.copyfile(source / "manifest.json", tmp / "manifest.json")
         repo = repo_id or str(out.resolve())
         card = dataset_card(manifest, codebook, repo, corpus_card_header(corpus),
                             sources=source_counts(source, manifest),
                             year=date[:4] if date else None)
-        problems = card_problems(card, tmp)
-        if problems:
-            raise RuntimeError("generated card is invalid: " + "; ".join(problems))
+        card_faults = card_problems(card, tmp)
+        if card_faults:
+            raise RuntimeError("generated card is invalid: " + "; ".join(card_faults))
         (tmp / "README.md").write_text(card, encoding="utf-8")
         (tmp / croissant_module.CODEBOOK_FILE).write_bytes(skos_module.dumps(
             skos_module.skos(codebook)))
@@ -584,12 +628,16 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
             url=hub_url(repo_id) if repo_id else None, date_published=date,
             codebook_sha256=sha256_file(tmp / croissant_module.CODEBOOK_FILE))
         (tmp / "croissant.json").write_bytes(croissant_module.dumps(doc))
-        if out.exists():
-            shutil.rmtree(out)
-        os.rename(tmp, out)
+        files = folder_files(tmp)
+        if earlier is None:
+            if out.exists():
+                out.rmdir()  # empty, checked above
+            os.rename(tmp, out)
+        else:
+            _update_in_place(out, tmp, {rel for rel, _ in files}, earlier)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return Published(out, version, folder_files(out))
+    return Published(out, version, files)
 
 
 def folder_files(folder: Path) -> tuple[tuple[str, int], ...]:
@@ -699,6 +747,7 @@ def push(plan: UploadPlan, folder: Path, token: str, api: HubApi | None = None) 
         api = cast(HubApi, HfApi(token=token))
     api.create_repo(plan.repo_id, repo_type="dataset", exist_ok=True, token=token)
     commit = api.upload_folder(repo_id=plan.repo_id, repo_type="dataset", folder_path=str(folder),
+                               allow_patterns=[path for path, _ in plan.files],
                                commit_message=plan.commit_message,
                                delete_patterns=list(plan.delete_patterns), token=token)
     api.create_tag(plan.repo_id, tag=plan.tag, revision=getattr(commit, "oid", None),

@@ -18,6 +18,7 @@ from datasets import ClassLabel, Features, LargeList, List, Value
 from paratopics.codebook import Codebook
 from paratopics.publish import skos as skos_module
 from paratopics.release import core as release_module
+from paratopics.release.manifest import Manifest
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
 SPEC_URL = "https://docs.mlcommons.org/croissant/docs/croissant-spec.html"
@@ -250,9 +251,9 @@ def cite_as(version: str, year: str = FIRST_YEAR) -> str:
             f"  note = {{Dataset, release v{version}}}\n}}")
 
 
-def description(manifest: Mapping[str, Any]) -> str:
-    rows = manifest["configs"]["paragraphs"]["rows"]
-    return (f"paratopics v{manifest['version']}: {manifest['inputs']['articles']} news "
+def description(manifest: Manifest) -> str:
+    rows = manifest.rows("paragraphs")
+    return (f"paratopics v{manifest.version}: {manifest.inputs.articles} news "
             f"articles split into {sum(rows.values())} paragraphs, each judged against a "
             "topic codebook built on IPTC Media Topics (levels 1 and 2, plus project "
             "nodes for security topics). Multi-label paragraph topic classification.")
@@ -304,7 +305,7 @@ RAI: dict[str, str] = {
 }
 
 
-def croissant(manifest: Mapping[str, Any], codebook: Codebook,
+def croissant(manifest: Manifest, codebook: Codebook,
               features: Mapping[str, Features], manifest_sha256: str,
               data_prefix: str = "data", url: str | None = None,
               date_published: str | None = None,
@@ -315,7 +316,7 @@ def croissant(manifest: Mapping[str, Any], codebook: Codebook,
     `manifest_sha256` is the digest of the manifest.json shipped beside it.
     The date is an argument, never the clock, so output stays reproducible.
     """
-    version = str(manifest["version"])
+    version = manifest.version
     configs = [c for c in release_module.CONFIGS if c in features]
     manifest_file = {
         "@type": "cr:FileObject", "@id": "manifest.json", "name": "manifest.json",
@@ -338,7 +339,7 @@ def croissant(manifest: Mapping[str, Any], codebook: Codebook,
                     else "IPTC level-1 topic classes")
             class_sets.append(class_record_set(
                 set_id, ids, codebook, f"The {what} of `{column}`, in class-index order "
-                f"(codebook {manifest['versions']['codebook']})."))
+                f"(codebook {manifest.versions.codebook})."))
     doc: dict[str, Any] = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",

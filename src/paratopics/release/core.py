@@ -27,7 +27,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import re
 import shutil
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -41,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from paratopics.codebook import Codebook, load_json_resource
+from paratopics.codebook import Codebook
 from paratopics.corpus.records import (
     ANNOTATION_SCHEMA_VERSION,
     ARTICLE_SCHEMA_VERSION,
@@ -52,7 +51,6 @@ from paratopics.corpus.records import (
 from paratopics.corpus.store import (
     Corpus,
     atomic_write,
-    dump_json,
     fsync_dir,
     load_json,
     sha256_file,
@@ -61,6 +59,12 @@ from paratopics.corpus.store import (
 from paratopics.errors import fail
 from paratopics.release import judgements as annotations_module
 from paratopics.release.build_cache import BuildCache, ShardEntry
+from paratopics.release.changelog import (
+    append_changelog,
+    confirm_pending,
+)
+from paratopics.release.changelog import changelog_digests as changelog_digests
+from paratopics.release.changelog import pending_versions as pending_versions
 from paratopics.release.layout import (
     CONFIGS,
     DEFAULT_CONFIG,
@@ -69,12 +73,15 @@ from paratopics.release.layout import (
     UNLABELED,
     VERSION_RE,
     features,
-    list_versions,
-    parse_version,
     read_manifest,
     release_dir,
     split_names,
 )
+from paratopics.release.layout import list_versions as list_versions
+from paratopics.release.layout import parse_version as parse_version
+from paratopics.release.manifest import Manifest, meaning_problems, schema_problems
+from paratopics.release.verify import checked_files, class_names
+from paratopics.release.verify import verify as verify
 from paratopics.validate.core import Summary, cache_dir, validate_corpus
 
 if TYPE_CHECKING:
@@ -901,10 +908,10 @@ def label_distribution(tally: Tally, codebook: Codebook) -> dict[str, dict[str, 
     }
 
 
-def build_manifest(version: str, written: Written, codebook: Codebook) -> dict[str, object]:
+def build_manifest(version: str, written: Written, codebook: Codebook) -> Manifest:
     tally = written.tally
     first, last = tally.published if tally.published else (None, None)
-    return {
+    return Manifest.from_dict({
         "name": "paratopics",
         "version": version,
         "manifest_version": "1.1.0",
@@ -930,7 +937,7 @@ def build_manifest(version: str, written: Written, codebook: Codebook) -> dict[s
                                "mean_articles": SEGMENT_ARTICLES,
                                "max_articles": MAX_SEGMENT_ARTICLES}},
         "files": written.files,
-    }
+    })
 
 
 def check_version(version: str) -> str:
@@ -942,8 +949,8 @@ def check_version(version: str) -> str:
     return version
 
 
-def _content(manifest: dict[str, object]) -> object:
-    return [(f["path"], f["sha256"]) for f in manifest["files"]]  # type: ignore[attr-defined]
+def _content(manifest: Manifest) -> object:
+    return [(f.path, f.sha256) for f in manifest.files]
 
 
 @dataclass(frozen=True)
@@ -951,7 +958,7 @@ class BuildResult:
     version: str
     path: Path
     status: str  # "built" | "identical"
-    manifest: dict[str, object]
+    manifest: Manifest
     shards: int = 0  # planned, empty ones included
     reused: int = 0  # of those, copied from the build cache
 
@@ -980,7 +987,7 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
         manifest = build_manifest(version, written, codebook)
         if not publish_if():
             raise Cancelled
-        atomic_write(tmp / "manifest.json", dump_json(manifest))
+        atomic_write(tmp / "manifest.json", manifest.to_json())
         target = release_dir(corpus, version)
         if target.exists():
             existing = read_manifest(corpus, version)
@@ -1055,222 +1062,40 @@ def fsync_tree(folder: Path) -> None:
         fsync_dir(path if path.is_dir() else path.parent)
 
 
-def _summary_of_change(old: dict[str, object], new: dict[str, object]) -> str:
-    old_files = {f["path"]: f["sha256"] for f in old["files"]}  # type: ignore[attr-defined]
-    new_files = {f["path"]: f["sha256"] for f in new["files"]}  # type: ignore[attr-defined]
+def _summary_of_change(old: Manifest, new: Manifest) -> str:
+    old_files = {f.path: f.sha256 for f in old.files}
+    new_files = {f.path: f.sha256 for f in new.files}
     differ = sorted(p for p in set(old_files) | set(new_files)
                     if old_files.get(p) != new_files.get(p))
     return "differing files: " + ", ".join(differ[:5]) + ("…" if len(differ) > 5 else "")
 
 
-# -- changelog ----------------------------------------------------------------
-
-
-def manifest_digest(corpus: Corpus, version: str) -> str:
-    return sha256_file(release_dir(corpus, version) / "manifest.json")
-
-
-def changelog_path(corpus: Corpus) -> Path:
-    return corpus.releases / "CHANGELOG.md"
-
-
-PENDING = " (pending)"
-
-
-def changelog_digests(corpus: Corpus) -> dict[str, str]:
-    """version -> manifest sha256, as recorded when each release was built."""
-    path = changelog_path(corpus)
-    if not path.is_file():
-        return {}
-    found = re.findall(r"^## v(\S+).*?^- manifest sha256: `([0-9a-f]{64})`",
-                       path.read_text(encoding="utf-8"), flags=re.M | re.S)
-    return dict(found)
-
-
-def pending_versions(corpus: Corpus) -> set[str]:
-    """Entries written just before a release's rename and not yet confirmed after it.
-
-    With its folder present, a pending entry is a finished release whose build
-    was stopped before confirming it (its digest still guards it); without, a
-    build that never finished, and no release at all.
-    """
-    path = changelog_path(corpus)
-    if not path.is_file():
-        return set()
-    return set(re.findall(rf"^## v(\S+){re.escape(PENDING)}$", path.read_text(encoding="utf-8"),
-                          flags=re.M))
-
-
-def _entries(text: str) -> tuple[str, list[str]]:
-    """The changelog's preamble and its entries, each starting with '## v'."""
-    head, *rest = re.split(r"(?m)^(?=## v)", text)
-    return head, rest
-
-
-def _entry_version(entry: str) -> str:
-    return entry.split("\n", 1)[0][len("## v"):].removesuffix(PENDING)
-
-
-def confirm_pending(corpus: Corpus) -> None:
-    """Mark pending entries of releases that exist as final; drop those that do not."""
-    pending = pending_versions(corpus)
-    if not pending:
-        return
-    path = changelog_path(corpus)
-    head, entries = _entries(path.read_text(encoding="utf-8"))
-    kept = []
-    for entry in entries:
-        version = _entry_version(entry)
-        if version in pending:
-            if not release_dir(corpus, version).is_dir():
-                continue
-            entry = entry.replace(f"## v{version}{PENDING}", f"## v{version}", 1)
-        kept.append(entry)
-    atomic_write(path, (head + "".join(kept)).encode("utf-8"))
-
-
-def changelog_entry(manifest: dict[str, object], digest: str, notes: str | None,
-                    previous: dict[str, object] | None) -> str:
-    rows = manifest["configs"]["paragraphs"]["rows"]  # type: ignore[index]
-    inputs = manifest["inputs"]
-    lines = [
-        f"## v{manifest['version']}",
-        "",
-        f"- manifest sha256: `{digest}`",
-        f"- inputs fingerprint: `{inputs['fingerprint']}`",  # type: ignore[index]
-        f"- articles: {inputs['articles']}, judgements: {inputs['judgements']}",  # type: ignore[index]
-        "- paragraphs by split: " + ", ".join(f"{s} {n}" for s, n in rows.items()),
-        f"- codebook: {manifest['versions']['codebook']}",  # type: ignore[index]
-    ]
-    if previous is not None:
-        lines.append(f"- compared with v{previous['version']}: "
-                     + ", ".join(f"{k} {v:+d}" for k, v in count_changes(previous, manifest)))
-    if notes:
-        lines += ["", notes.strip()]
-    return "\n".join(lines) + "\n"
-
-
-def count_changes(old: dict[str, object], new: dict[str, object]) -> list[tuple[str, int]]:
-    def flat(m: dict[str, object]) -> Counter[str]:
-        out: Counter[str] = Counter()
-        for config, info in m["configs"].items():  # type: ignore[attr-defined]
-            out[config] = sum(info["rows"].values())
-        return out
-    a, b = flat(old), flat(new)
-    return [(k, b[k] - a[k]) for k in CONFIGS]
-
-
-def append_changelog(corpus: Corpus, manifest: dict[str, object], notes: str | None,
-                     only_if_missing: bool = False, digest: str | None = None,
-                     pending: bool = False) -> None:
-    """Add the entry of `manifest`'s release, newest first.
-
-    `build` writes it `pending`, with the digest of the manifest still in the
-    temporary folder, before the rename; then confirms it. A kill at any point
-    leaves either no release, or a release whose digest is recorded.
-    """
-    version = str(manifest["version"])
-    recorded = changelog_digests(corpus)
-    if only_if_missing and version in recorded:
-        return
-    path = changelog_path(corpus)
-    text = path.read_text(encoding="utf-8") if path.is_file() else (
-        "# Changelog\n\nOne entry per release, newest first. Each records the sha256 of the "
-        "release's manifest.json, which `paratopics verify` checks, so that a release and "
-        "its manifest edited together are still caught.\n\n")
-    head, entries = _entries(text)
-    entries = [e for e in entries if _entry_version(e) != version]  # a stale pending one
-    earlier = [v for v in list_versions(corpus) if parse_version(v) < parse_version(version)]
-    previous = read_manifest(corpus, earlier[-1]) if earlier else None
-    entry = changelog_entry(manifest, digest or manifest_digest(corpus, version), notes,
-                            previous)
-    if pending:
-        entry = entry.replace(f"## v{version}\n", f"## v{version}{PENDING}\n", 1)
-    body = "".join([entry + "\n", *entries])
-    atomic_write(path, (head.rstrip("\n") + "\n\n" + body.rstrip("\n") + "\n").encode("utf-8"))
-
-
-# -- verify -------------------------------------------------------------------
-
-
-def verify(corpus: Corpus, version: str, codebook: Codebook | None = None) -> list[str]:
-    """Every way release `version` differs from its manifest; empty when intact."""
-    folder = release_dir(corpus, version)
-    manifest = read_manifest(corpus, version)
-    issues: list[str] = []
-    recorded = changelog_digests(corpus).get(version)
-    actual_digest = manifest_digest(corpus, version)
-    if recorded is None:
-        issues.append(f"{changelog_path(corpus).name}: no entry records v{version}'s manifest")
-    elif recorded != actual_digest:
-        issues.append(f"v{version}/manifest.json: sha256 {actual_digest[:12]}… differs from "
-                      f"{recorded[:12]}… recorded in {changelog_path(corpus).name}")
-    listed = {f["path"]: f for f in manifest["files"]}  # type: ignore[attr-defined]
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    present.discard("manifest.json")
-    for extra in sorted(present - set(listed)):
-        issues.append(f"v{version}/{extra}: not in the manifest (extra file)")
-    for rel, entry in sorted(listed.items()):
-        path = folder / rel
-        if rel not in present:
-            issues.append(f"v{version}/{rel}: missing")
-            continue
-        size = path.stat().st_size
-        if size != entry["bytes"]:
-            issues.append(f"v{version}/{rel}: {size} bytes, manifest says {entry['bytes']}")
-        if sha256_file(path) != entry["sha256"]:
-            issues.append(f"v{version}/{rel}: sha256 differs from the manifest")
-        issues += _parquet_issues(path, f"v{version}/{rel}", entry, codebook)
-    return issues
-
-
-def _parquet_issues(path: Path, name: str, entry: dict[str, object],
-                    codebook: Codebook | None) -> list[str]:
-    try:
-        meta = pq.read_metadata(path)
-        schema = pq.read_schema(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        return [f"{name}: not a readable Parquet file ({exc})"]
-    issues = []
-    if meta.num_rows != entry["rows"]:
-        issues.append(f"{name}: {meta.num_rows} rows, manifest says {entry['rows']}")
-    if codebook is not None:
-        config = name.split("/")[1]
-        expected = arrow_schema(config, codebook)
-        # Parquet names list items "element" where Arrow says "item"; compare the
-        # types, then the Hugging Face metadata, rather than field names.
-        if not schema.equals(expected) or schema.metadata != expected.metadata:
-            issues.append(f"{name}: schema differs from the {config} schema")
-    return issues
-
-
 # -- reading releases back (for diff and stats) -------------------------------
 
 
-def read_config(corpus: Corpus, version: str, config: str) -> dict[str, pa.Table]:
-    folder = release_dir(corpus, version) / config
-    out = {}
-    for split in split_names():
-        files = sorted(folder.glob(f"{split}-*.parquet"))
-        if files:
-            out[split] = pa.concat_tables(pq.read_table(f) for f in files)
-    return out
+def read_config(corpus: Corpus, version: str, config: str, check: bool = True,
+                ) -> dict[str, pa.Table]:
+    """split -> the rows of `config` in release `version`, from the files its
+    manifest lists (never a stray file beside them), checked first against the
+    manifest and the changelog unless `check` is False."""
+    manifest = read_manifest(corpus, version)
+    by_split = manifest.files_of(config)
+    folder = release_dir(corpus, version)
+    if check:
+        checked_files(folder, manifest,
+                      [entry for entries in by_split.values() for entry in entries], corpus)
+    return {split: pa.concat_tables(pq.read_table(folder / entry.path)
+                                    for entry in sorted(by_split[split], key=lambda e: e.path))
+            for split in split_names() if split in by_split}
 
 
-def manifest_schema_problems(manifest: dict[str, object]) -> list[str]:
-    from paratopics.schema_check import validator_for
-
-    validator = validator_for(load_json_resource("manifest.schema.json"), formats=False)
-    return [f"{'/'.join(map(str, e.absolute_path)) or '/'}: {e.message}"
-            for e in validator.iter_errors(manifest)]
+def manifest_schema_problems(manifest: Manifest | Mapping[str, object]) -> list[str]:
+    """What keeps `manifest` (or its JSON value) from being a valid manifest."""
+    data = manifest.to_dict() if isinstance(manifest, Manifest) else manifest
+    return schema_problems(data) or meaning_problems(data, None)
 
 
 # -- diff ---------------------------------------------------------------------
-
-
-def _label_names(table: pa.Table, column: str) -> list[str]:
-    info = json.loads(table.schema.metadata[b"huggingface"])
-    return list(info["info"]["features"][column]["feature"]["names"])
 
 
 def _paragraph_view(corpus: Corpus, version: str
@@ -1278,7 +1103,7 @@ def _paragraph_view(corpus: Corpus, version: str
     """paragraph_id -> (article_id, index, sha256, gold label ids) over every split."""
     view = {}
     for table in read_config(corpus, version, "paragraphs").values():
-        names = _label_names(table, "labels")
+        names = class_names(table.schema, "labels")
         columns = [table.column(c).to_pylist() for c in
                    ("paragraph_id", "article_id", "paragraph_index", "sha256", "labels")]
         for pid, aid, index, sha, labels in zip(*columns, strict=True):
@@ -1307,8 +1132,7 @@ def diff(corpus: Corpus, old: str, new: str) -> dict[str, object]:
     m_old, m_new = read_manifest(corpus, old), read_manifest(corpus, new)
     counts = {}
     for config in CONFIGS:
-        rows_old = m_old["configs"][config]["rows"]  # type: ignore[index]
-        rows_new = m_new["configs"][config]["rows"]  # type: ignore[index]
+        rows_old, rows_new = m_old.rows(config), m_new.rows(config)
         counts[config] = {s: {"before": rows_old.get(s, 0), "after": rows_new.get(s, 0)}
                           for s in split_names() if rows_old.get(s) or rows_new.get(s)}
     return {
@@ -1318,7 +1142,7 @@ def diff(corpus: Corpus, old: str, new: str) -> dict[str, object]:
         "label_changes": label_changes,
         "labeled_paragraphs_added": len(newly_labeled),
         "counts": counts,
-        "versions": {"before": m_old["versions"], "after": m_new["versions"]},
+        "versions": {"before": m_old.versions.to_dict(), "after": m_new.versions.to_dict()},
     }
 
 
@@ -1346,39 +1170,37 @@ def diff_text(result: dict[str, object]) -> str:
 # -- stats --------------------------------------------------------------------
 
 
-def stats_text(manifest: dict[str, object]) -> str:
+def stats_text(manifest: Manifest) -> str:
     from paratopics.report import table
 
-    counts = [[config, split, n] for config, info in manifest["configs"].items()  # type: ignore[attr-defined]
-              for split, n in info["rows"].items()]
-    dist = manifest["labels"]["distribution"]  # type: ignore[index]
+    counts = [[config, split, n] for config, info in manifest.configs.items()
+              for split, n in info.rows.items()]
     split_cols = [s for s in split_names() if s != UNLABELED]
-    label_rows = sorted(
-        ([code, info["name"], *(info["paragraphs"].get(s, 0) for s in split_cols),
-          sum(info["paragraphs"].values())] for code, info in dist.items()),
-        key=lambda r: (-r[-1], r[0]))
+    label_rows: list[list[object]] = sorted(
+        ([code, info.name, *(info.paragraphs.get(s, 0) for s in split_cols),
+          sum(info.paragraphs.values())] for code, info in manifest.distribution.items()),
+        key=lambda r: (-int(r[-1]), str(r[0])))  # type: ignore[call-overload]
     return "\n".join([
-        f"paratopics v{manifest['version']} (codebook {manifest['versions']['codebook']})",  # type: ignore[index]
+        f"paratopics v{manifest.version} (codebook {manifest.versions.codebook})",
         "", table(["config", "split", "rows"], counts), "",
         "gold labels (paragraphs per split)",
         table(["label", "name", *split_cols, "total"], label_rows),
     ])
 
 
-def plot_labels(manifest: dict[str, object], out: Path) -> Path:
+def plot_labels(manifest: Manifest, out: Path) -> Path:
     """A horizontal bar chart of the label distribution, for the dataset card."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    dist = manifest["labels"]["distribution"]  # type: ignore[index]
-    items = sorted(((info["name"], sum(info["paragraphs"].values()))
-                    for info in dist.values()), key=lambda x: x[1])
+    items = sorted(((info.name, sum(info.paragraphs.values()))
+                    for info in manifest.distribution.values()), key=lambda x: x[1])
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(items) + 1.2), dpi=110)
     ax.barh([name for name, _ in items], [n for _, n in items], color="#3b6ea8")
     ax.set_xlabel("paragraphs with the label (gold, all splits)")
-    ax.set_title(f"paratopics v{manifest['version']}: label distribution")
+    ax.set_title(f"paratopics v{manifest.version}: label distribution")
     for i, (_, n) in enumerate(items):
         ax.text(n, i, f" {n}", va="center", fontsize=8)
     fig.tight_layout()

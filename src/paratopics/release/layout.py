@@ -6,13 +6,13 @@ none of the build machinery: importing this is cheap.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paratopics.corpus.store import Corpus
 from paratopics.errors import fail
+from paratopics.release.manifest import MANIFEST_NAME, Manifest
 
 if TYPE_CHECKING:
     from datasets import Features
@@ -113,11 +113,14 @@ def list_versions(corpus: Corpus) -> list[str]:
     return sorted(found, key=parse_version)
 
 
-def read_manifest(corpus: Corpus, version: str) -> dict[str, object]:
-    path = release_dir(corpus, version) / "manifest.json"
-    if not path.is_file():
+def read_manifest(corpus: Corpus, version: str) -> Manifest:
+    """Release `version`'s manifest, checked (`manifest-invalid` if it is not one)."""
+    path = release_dir(corpus, version) / MANIFEST_NAME
+    if not path.is_file() and not path.is_symlink():
         available = ", ".join(list_versions(corpus)) or "none"
         raise fail("release-missing", file=str(path),
                    detail=f"no release v{version} (available: {available})")
-    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    if path.is_symlink():
+        raise fail("manifest-invalid", file=str(path),
+                   detail=f"{path.name} is a symlink; a release's files are its own")
+    return Manifest.from_json(path, version)
