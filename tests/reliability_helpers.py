@@ -17,6 +17,7 @@ from pathlib import Path
 
 from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus
+from paratopics.errors import Problem
 from paratopics.release import core as release_module
 from paratopics.synthetic import generate
 from paratopics.validate.core import validate_corpus
@@ -154,7 +155,7 @@ def corpus_problems(corpus: Corpus) -> list[str]:
     return found
 
 
-def release_issues(corpus: Corpus) -> dict[str, list[str]]:
+def release_issues(corpus: Corpus) -> dict[str, list[Problem]]:
     """version -> what `paratopics verify` finds wrong with it (empty when intact)."""
     book = codebook_module.load()
     return {v: release_module.verify(corpus, v, book)

@@ -144,7 +144,7 @@ BAD_MANIFESTS: dict[str, tuple[Callable[[Path], None], str]] = {
         "appears twice"),
     "NaN": (lambda p: p.write_text(p.read_text().replace('"train": 0.8', '"train": NaN', 1)),
             "NaN is not a JSON number"),
-    "sha256 with a newline": (edit_manifest(_trailing_newline), "is not a sha256"),
+    "sha256 with a newline": (edit_manifest(_trailing_newline), "at /files/0/sha256: "),
 }
 
 COMMANDS: dict[str, Callable[[Corpus, Path], list[str | Path]]] = {
