@@ -268,19 +268,21 @@ def test_diff_of_a_forged_release_is_a_problem_not_an_index_error(corpus: Corpus
 def test_load_refuses_a_release_that_fails_verification(corpus: Corpus, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "cache"))
-    intact = paratopics.load(NEW, split="train", corpus=corpus.root, cache_dir=str(tmp_path / "a"))
+    intact = paratopics.load(version=NEW, split="train", corpus=corpus.root,
+                             cache_dir=str(tmp_path / "a"))
     path = folder(corpus) / TRAIN
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 1
     path.write_bytes(bytes(data))
     with pytest.raises(ParatopicsError) as caught:
-        paratopics.load(NEW, split="train", corpus=corpus.root, cache_dir=str(tmp_path / "b"))
+        paratopics.load(version=NEW, split="train", corpus=corpus.root,
+                        cache_dir=str(tmp_path / "b"))
     assert caught.value.problem.code == "release-corrupt"
     assert caught.value.problem.file.endswith(f"v{NEW}/{TRAIN}")
     assert "sha256 differs from the manifest" in caught.value.problem.message
     # the opt-out reads the files as they are (here, a byte away from the original)
     with contextlib.suppress(Exception):  # the flipped byte may make the file unreadable
-        unchecked = paratopics.load(NEW, split="train", corpus=corpus.root, verify=False,
+        unchecked = paratopics.load(version=NEW, split="train", corpus=corpus.root, verify=False,
                                     cache_dir=str(tmp_path / "c"))
         assert unchecked.num_rows == intact.num_rows
 
@@ -291,10 +293,11 @@ def test_load_refuses_forged_labels_and_a_forged_manifest(corpus: Corpus, tmp_pa
     monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "cache"))
     set_labels(corpus, 999)
     with pytest.raises(ParatopicsError, match="labels holds class index 999"):
-        paratopics.load(NEW, split="train", corpus=corpus.root, cache_dir=str(tmp_path / "a"))
+        paratopics.load(version=NEW, split="train", corpus=corpus.root,
+                        cache_dir=str(tmp_path / "a"))
     listed_twice(corpus)
     with pytest.raises(ParatopicsError, match="listed twice"):
-        paratopics.load(NEW, corpus=corpus.root, cache_dir=str(tmp_path / "b"))
+        paratopics.load(version=NEW, corpus=corpus.root, cache_dir=str(tmp_path / "b"))
 
 
 def test_a_second_load_hashes_nothing_until_a_file_changes(
@@ -311,7 +314,7 @@ def test_a_second_load_hashes_nothing_until_a_file_changes(
 
     def load() -> int:
         hashed.clear()
-        paratopics.load(NEW, corpus=corpus.root, cache_dir=str(tmp_path / "hf"))
+        paratopics.load(version=NEW, corpus=corpus.root, cache_dir=str(tmp_path / "hf"))
         return len([p for p in hashed if p.suffix == ".parquet"])
 
     manifest = Manifest.from_json(folder(corpus) / "manifest.json")
@@ -414,3 +417,17 @@ def test_release_notes_cannot_forge_an_entry(corpus: Corpus) -> None:
     code, text = run("verify", "--corpus", corpus.root, "--all")
     assert code == 0, text
     assert "Looks harmless." in (corpus.releases / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+def test_load_of_a_publish_folder_checks_its_files(corpus: Corpus, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "hub"
+    assert run("publish", "--corpus", corpus.root, "--version", NEW, "--out", out)[0] == 0
+    assert paratopics.load(corpus=out, split="train", cache_dir=str(tmp_path / "a")).num_rows
+    shard = out / "data" / TRAIN
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 1
+    shard.write_bytes(bytes(data))
+    with pytest.raises(ParatopicsError, match="sha256 differs from the manifest"):
+        paratopics.load(corpus=out, split="train", cache_dir=str(tmp_path / "b"))
