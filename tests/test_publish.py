@@ -201,8 +201,9 @@ def test_card_body_explains_the_release(corpus: Corpus, folder: Path) -> None:
     assert not missing, missing
     assert places == sorted(places)
     assert "${" not in text
-    # how the labels were made is the release owner's to state: a marked draft until then
-    assert "<!-- ANNOTATION PROCESS:" in text and "Draft, to be confirmed" in text
+    # how the labels were made is computed from the release: who judged, agreement
+    process = text.split("### Annotation process", 1)[1].split("\n### ", 1)[0]
+    assert "judgements of" in process and "Krippendorff's alpha" in process
     # every part's terms, and where the articles come from
     licensing = text.split("## Licensing information", 1)[1].split("## Citation", 1)[0]
     for part in ("Annotations", "Codebook codes and names", "Article text", "CC BY 4.0",

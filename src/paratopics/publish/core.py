@@ -35,6 +35,7 @@ from paratopics.codebook import Codebook
 from paratopics.corpus.config import read_config
 from paratopics.corpus.store import Corpus, atomic_write, sha256_file
 from paratopics.errors import ParatopicsError, UsageError, fail
+from paratopics.publish import annotators as annotators_module
 from paratopics.publish import croissant as croissant_module
 from paratopics.publish import skos as skos_module
 from paratopics.release import core as release_module
@@ -267,18 +268,10 @@ PROJECT_TEXT: dict[str, str] = {
         "codebook, so that classifiers can be trained and compared at that grain, with IPTC "
         "Media Topics as the backbone that news organisations already use and a few project "
         "nodes where security news needs finer topics."),
-    "annotation_process": (
-        "<!-- ANNOTATION PROCESS: the release owner states here, before publishing, how this\n"
-        "release's labels were made. Replace the draft below (and remove this comment); keep "
-        "it\ntrue of this release only. -->\n"
-        "> **Draft, to be confirmed for this release.** The paragraphs of the seed article\n"
-        "> (GlobalSecurity.org / Voice of America, 2021-04-07) were judged by their original\n"
-        "> annotators, the paratopics maintainers. The labels of the evaluation set are being\n"
-        "> produced by model-based judges that follow the annotation guide (`docs/guide.md` "
-        "in\n> the repository, generated from the codebook): two independent passes per "
-        "paragraph,\n> their disagreements adjudicated, and gold labels decided by the rule "
-        "recorded in the\n> manifest. Agreement of the two passes: to be reported here "
-        "(`paratopics agreement`)."),
+    # the card computes this from the release (publish.annotators); this is the fallback
+    "annotation_process": ("Who judged each paragraph is in the `annotator` column of the "
+                           "`annotations` config; `paratopics agreement` measures their "
+                           "agreement."),
     "curators": (f"{croissant_module.AUTHORS} "
                  f"([{croissant_module.PROJECT_URL}]({croissant_module.PROJECT_URL}))"),
     "maintainers": (f"{croissant_module.AUTHORS}: [{croissant_module.PROJECT_URL}]"
@@ -323,9 +316,19 @@ def _sources_text(sources: Mapping[str, int] | None, articles: int) -> str:
             "was published.")
 
 
+def _annotation_process(text: Mapping[str, str],
+                        annotators: annotators_module.Annotators | None,
+                        codebook: Codebook, ours: bool) -> str:
+    if annotators is None:
+        return text["annotation_process"]
+    computed = annotators_module.process_text(annotators, codebook, ours)
+    return computed if ours else f"{text['annotation_process']}\n\n{computed}"
+
+
 def card_body(manifest: Manifest, codebook: Codebook, repo: str,
               title: str = "paratopics", licence: str | None = None,
-              sources: Mapping[str, int] | None = None, year: str | None = None) -> str:
+              sources: Mapping[str, int] | None = None, year: str | None = None,
+              annotators: annotators_module.Annotators | None = None) -> str:
     """The card's Markdown body, from the packaged template `card.md`: what the data is,
     how it was made, its risks, how to use and cite it.
 
@@ -357,7 +360,8 @@ def card_body(manifest: Manifest, codebook: Codebook, repo: str,
         "first_published": inputs.published["first"],
         "last_published": inputs.published["last"], "judgements": inputs.judgements,
         "curators": text["curators"], "maintainers": text["maintainers"],
-        "rationale": text["rationale"], "annotation_process": text["annotation_process"],
+        "rationale": text["rationale"],
+        "annotation_process": _annotation_process(text, annotators, codebook, licence is None),
         "classes": manifest.classes, "level1_classes": len(codebook.level1_ids),
         "repo": repo, "pin": pin, "croissant_spec": croissant_module.SPEC_URL,
         "counts": _counts_section(manifest), "columns": _columns_section(codebook),
@@ -386,7 +390,8 @@ def card_body(manifest: Manifest, codebook: Codebook, repo: str,
 
 def dataset_card(manifest: Manifest, codebook: Codebook, repo: str,
                  header: str | None = None, sources: Mapping[str, int] | None = None,
-                 year: str | None = None) -> str:
+                 year: str | None = None,
+                 annotators: annotators_module.Annotators | None = None) -> str:
     """The whole README.md of a published release: front matter and body; `header`
     is the corpus's own card header, whose author's keys (name, licence) it keeps."""
     data = card_data(manifest, codebook, DATA_DIR)
@@ -394,14 +399,15 @@ def dataset_card(manifest: Manifest, codebook: Codebook, repo: str,
         data = merged_card_data(header, data)
     if header is None:
         return render_card(data, card_body(manifest, codebook, repo, sources=sources,
-                                           year=year))
+                                           year=year, annotators=annotators))
     own = data.to_dict()
     licence = str(own.get("license") or "unknown")
     ours = licence == LICENSE and own.get("license_name") == LICENSE_NAME
     return render_card(data, card_body(manifest, codebook, repo,
                                        str(own.get("pretty_name") or "paratopics"),
                                        None if ours else licence,
-                                       sources=sources, year=year))
+                                       sources=sources, year=year,
+                                       annotators=annotators))
 
 
 def _resource(name: str) -> Any:
@@ -482,6 +488,14 @@ def release_features(corpus: Corpus, version: str,
             out[config] = loader_module.release_features(
                 folder, next(iter(by_split.values())), config)
     return out
+
+
+def release_annotators(folder: Path, manifest: Manifest, codebook: Codebook
+                       ) -> annotators_module.Annotators:
+    """Who judged the release's paragraphs, from its `annotations` files."""
+    paths = [p for ps in loader_module.data_files(manifest, "annotations").values() for p in ps]
+    return annotators_module.summarize(annotators_module.read_judgements(folder, paths),
+                                       codebook)
 
 
 def source_counts(folder: Path, manifest: Manifest) -> dict[str, int]:
@@ -615,7 +629,8 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
         repo = repo_id or str(out.resolve())
         card = dataset_card(manifest, codebook, repo, corpus_card_header(corpus),
                             sources=source_counts(source, manifest),
-                            year=date[:4] if date else None)
+                            year=date[:4] if date else None,
+                            annotators=release_annotators(source, manifest, codebook))
         card_faults = card_problems(card, tmp)
         if card_faults:
             raise RuntimeError("generated card is invalid: " + "; ".join(card_faults))
