@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import json
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, Installed, run_cli, sh
+from conftest import ROOT, Installed, read_article, run_cli, sh, write_jsonl
 
 import paratopics
 from paratopics.cli import build_parser
@@ -359,3 +360,59 @@ def test_verify_of_a_missing_release_says_there_is_no_such_release(seeded: Corpu
     assert "release-corrupt" not in missing.stderr and "Traceback" not in missing.stderr
     diff = run_cli("diff", "--corpus", seeded.root, "1.0.0", "1.1")
     assert diff.returncode == 1 and "[release-missing]" in diff.stderr
+
+
+# -- validate's messages --------------------------------------------------------------------
+
+
+def _judgement(article: dict, index: int, **changes: object) -> dict[str, object]:
+    line: dict[str, object] = {
+        "article_id": article["article_id"], "paragraph_index": index,
+        "paragraph_sha256": article["paragraphs"][index]["sha256"], "labels": [],
+        "annotator": "ann", "created": "2026-11-27T21:00:00Z"}
+    line.update(changes)
+    return {k: v for k, v in line.items() if v is not None}
+
+
+def test_validate_says_which_paragraph_range_and_article_was_meant(seeded: Corpus) -> None:
+    article = read_article(seeded)
+    aid, paragraphs = article["article_id"], article["paragraphs"]
+    typo = aid.replace("military", "militray")
+    lines = [
+        _judgement(article, 1, paragraph_sha256=paragraphs[2]["sha256"]),
+        _judgement(article, 0, paragraph_index=len(paragraphs) + 3),
+        _judgement(article, 0, article_id=typo),
+        _judgement(article, 0, article_id=aid[:20]),
+        _judgement(article, 3, paragraph_sha256=None),
+    ]
+    write_jsonl(seeded.annotations / "ann.jsonl", lines)
+    run = run_cli("validate", "--corpus", seeded.root, "--format", "json")
+    assert run.returncode == 1, run.stderr
+    found = {p["line"]: p for p in json.loads(run.stdout)}
+    assert (found[1]["code"], found[1]["pointer"]) == ("wrong-paragraph", "/paragraph_sha256")
+    assert "is the hash of paragraph 2" in found[1]["message"]
+    assert "not of paragraph 1" in found[1]["message"]
+    last = len(paragraphs) - 1
+    assert f"(it has {len(paragraphs)}: indexes 0-{last})" in found[2]["message"]
+    assert found[3]["code"] == "unknown-article"
+    assert found[3]["message"].endswith(f"did you mean '{aid}'?")
+    assert found[4]["pointer"] == "/article_id" and f"Did you mean '{aid}'?" in found[4]["hint"]
+    assert found[5]["pointer"] == "/paragraph_sha256"
+    assert found[5]["message"] == "the record has no 'paragraph_sha256', a required field"
+
+
+def test_validate_a_folder_checks_its_files(seeded: Corpus, tmp_path: Path) -> None:
+    article = read_article(seeded)
+    write_jsonl(seeded.annotations / "a.jsonl", [_judgement(article, 0)])
+    write_jsonl(seeded.annotations / "b.jsonl", [_judgement(article, 0, labels=["nope"],
+                                                            annotator="bob")])
+    run = run_cli("validate", "--corpus", seeded.root, seeded.annotations)
+    assert run.returncode == 1
+    assert "b.jsonl:1 /labels/0: error [unknown-label]" in run.stdout
+    assert "2 annotation file(s)" in run.stderr
+    articles = run_cli("validate", "--corpus", seeded.root, seeded.articles)
+    assert articles.returncode == 0 and "1 article(s), 0 annotation file(s)" in articles.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = run_cli("validate", "--corpus", seeded.root, empty)
+    assert refused.returncode == 2 and "holds no article record" in refused.stderr

@@ -151,7 +151,7 @@ def test_messages_say_what_is_wrong(bad: Any) -> None:
     assert found[("e_huge.jsonl", 2, "line-too-long")].message == (
         f"the line is {HUGE_BYTES - 1:,} bytes, over the limit of {MAX_ANNOTATION_LINE_BYTES} "
         "bytes")
-    assert "no paragraph 1000000000 (it has 27)" in (
+    assert "no paragraph 1000000000 (it has 27: indexes 0-26)" in (
         found[("e_huge.jsonl", 3, "unknown-paragraph")].message)
     assert "-1 is less than the minimum of 0" in (
         found[("f_index.jsonl", 1, "schema")].message)
@@ -218,8 +218,12 @@ def test_a_stale_annotation_shows_the_judged_and_current_text(seeded: Corpus, cl
                                   "/paragraph_sha256")]
     message = problems[0]["message"]
     assert art["paragraphs"][5]["sha256"][:12] in message  # the judged hash
-    assert old[:60] in message  # the text that was judged, kept in corpus/history/
-    assert new[:60] in message  # the text as it reads now
+    # the text that was judged (kept in corpus/history/) and the text as it reads now,
+    # each around where they differ, the difference marked
+    judged, current = message.split(" is now ", 1)
+    assert "«Russia»" in judged and "«Moscow»" in current, message
+    at = old.index("Russia")
+    assert old[max(0, at - 30):at] in judged and new[max(0, at - 30):at] in current
     assert snapshot(seeded.root) == before
     history = (seeded.history / f"{art['article_id']}.jsonl").read_text().splitlines()
     assert [json.loads(h)["text"] for h in history] == [old]

@@ -168,18 +168,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_INVALID if report.problems else EXIT_OK
 
 
+def _validate_paths(corpus: Corpus, given: list[Path]) -> list[Path] | None:
+    """The files `validate PATH...` means: files as given, a folder's .json and .jsonl
+    files (corpus/articles, corpus/annotations), or None (all) for the corpus itself."""
+    out: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            if path.resolve() == corpus.root.resolve():
+                return None
+            inside = sorted(p for p in path.iterdir() if p.is_file()
+                            and p.suffix in {".json", ".jsonl"} and not p.name.startswith("."))
+            if not inside:
+                raise UsageError(f"{path}: the folder holds no article record (.json) or "
+                                 "annotation file (.jsonl)")
+            out += inside
+        elif not path.is_file():
+            raise UsageError(f"{path}: no such file or folder")
+        elif path.suffix not in {".json", ".jsonl"}:
+            raise UsageError(f"{path}: validate takes article records (.json), annotation "
+                             "files (.jsonl) and folders of them")
+        else:
+            out.append(path)
+    return out
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     engine = engine_for(args.engine, args.address, "validate")
     corpus = _corpus(args)
-    paths = None
-    if args.paths:
-        paths = [Path(p) for p in args.paths]
-        for path in paths:
-            if not path.is_file():
-                raise UsageError(f"{path}: no such file")
-            if path.suffix not in {".json", ".jsonl"}:
-                raise UsageError(f"{path}: validate takes article records (.json) and "
-                                 "annotation files (.jsonl)")
+    paths = _validate_paths(corpus, [Path(p) for p in args.paths]) if args.paths else None
     progress = Progress("annotation lines") if args.format == "text" else None
     with _engine(engine):
         summary = validate_corpus(corpus, paths, on_progress=progress, jobs=args.jobs,
@@ -595,7 +611,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate = add("validate", cmd_validate,
                    "check article records and annotation files against schema and meaning")
     validate.add_argument("paths", nargs="*", metavar="PATH",
-                          help="files to check (default: the whole corpus)")
+                          help="files to check, or folders whose .json and .jsonl files to "
+                          "check (default: the whole corpus)")
     validate.add_argument("--format", choices=("text", "github", "json"), default="text",
                           help="text for people, github for workflow annotations on a pull "
                           "request's lines, json for machines (default: %(default)s)")

@@ -272,16 +272,26 @@ CATALOG: dict[str, ErrorType] = _catalog(
     ErrorType(
         "unknown-article",
         "Unknown article",
-        "no article '{article_id}' in the corpus",
+        "no article '{article_id}' in the corpus{suggestion}",
         "An annotation refers to an article id that has no record in corpus/articles/.",
         "Check the id for typos, or ingest the article first.",
     ),
     ErrorType(
         "unknown-paragraph",
         "Unknown paragraph",
-        "article '{article_id}' has no paragraph {index} (it has {count})",
+        "article '{article_id}' has no paragraph {index} (it has {count}: indexes {indexes})",
         "An annotation refers to a paragraph index outside the article.",
         "Paragraph indexes start at 0; check the article record for the right one.",
+    ),
+    ErrorType(
+        "wrong-paragraph",
+        "Hash of another paragraph",
+        "paragraph_sha256 is the hash of paragraph {other} of '{article_id}', not of "
+        "paragraph {index}",
+        "The judged text is another paragraph of the same article: the index or the hash was "
+        "copied from the wrong line.",
+        "If the judgement is of paragraph {other}, set paragraph_index to {other}; else take "
+        "the sha256 of paragraph {index} from the article record.",
     ),
     ErrorType(
         "stale-annotation",
@@ -537,6 +547,11 @@ class MissingExtra(UsageError):
         super().__init__(f"paratopics {command} needs {package}, which this installation "
                          f'lacks: pip install "paratopics[{extra}]"')
         self.extra = extra
+
+
+def index_range(count: int) -> str:
+    """The valid indexes of `count` items as a message gives them: "0-6", "0", "none"."""
+    return "none" if count <= 0 else "0" if count == 1 else f"0-{count - 1}"
 
 
 def fail(code: str, **fields: Any) -> ParatopicsError:

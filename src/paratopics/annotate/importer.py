@@ -29,7 +29,7 @@ from paratopics.annotate import label_studio
 from paratopics.codebook import Codebook
 from paratopics.corpus.records import Annotation
 from paratopics.corpus.store import Corpus, atomic_write
-from paratopics.errors import Problem, fail, problem
+from paratopics.errors import Problem, fail, index_range, problem
 
 #: `\Z`, not `$`: `$` also matches before a final newline ("annotator-01\n").
 ANNOTATOR_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}\Z")
@@ -197,10 +197,10 @@ def _paragraph_problem(data: dict[str, Any], paragraphs: Paragraphs, where: dict
         return problem("task-fields", field="paragraph_sha256", **where)
     found = paragraphs.of(aid)
     if found is None:
-        return problem("unknown-article", article_id=aid, **where)
+        return problem("unknown-article", article_id=aid, suggestion="", **where)
     if index >= len(found):
         return problem("unknown-paragraph", article_id=aid, index=index, count=len(found),
-                       **where)
+                       indexes=index_range(len(found)), **where)
     current_sha, text = found[index]
     if current_sha != sha:
         return problem("stale-annotation", article_id=aid, index=index,

@@ -9,13 +9,16 @@ one enormous line is checked in bounded memory.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import difflib
 import errno
 import hashlib
 import io
 import itertools
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,7 +41,7 @@ from paratopics.corpus.store import (
     load_json,
     sha256_file,
 )
-from paratopics.errors import ParatopicsError, Problem, problem
+from paratopics.errors import ParatopicsError, Problem, index_range, problem
 from paratopics.fingerprint import fingerprint as code_fingerprint
 from paratopics.ingest.core import metadata_problems
 from paratopics.ingest.normalize import is_normalized, sha256_text
@@ -159,16 +162,38 @@ def _short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_REQUIRED = re.compile(r"^'(.+)' is a required property$")
+
+
 def schema_problems(validator: Draft202012Validator, record: object, file: str,
                     line: int | None = None) -> list[Problem]:
     found = []
     for error in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path)):
         detail = error.message
-        if len(detail) > 300:
+        pointer = _pointer(error)
+        missing = _REQUIRED.match(detail) if error.validator == "required" else None
+        if missing:  # point at where the field belongs, and name it
+            where = "the record" if pointer == "/" else f"the object at {pointer}"
+            detail = f"{where} has no '{missing[1]}', a required field"
+            pointer = pointer.rstrip("/") + "/" + missing[1]
+        elif len(detail) > 300:
             detail = f"{_short(error.instance)} does not match the schema ({error.validator})"
-        found.append(problem("schema", file=file, line=line, pointer=_pointer(error),
-                             detail=detail))
+        found.append(problem("schema", file=file, line=line, pointer=pointer, detail=detail))
     return found
+
+
+def _with_article_guess(found: list[Problem], record: object,
+                        index: ArticleIndex) -> list[Problem]:
+    """A malformed article_id (cut short, say) gets the id it most likely meant."""
+    wanted = record.get("article_id") if isinstance(record, dict) else None
+    if not isinstance(wanted, str):
+        return found
+    out = []
+    for p in found:
+        guess = suggest_article(wanted, index.digests) if p.pointer == "/article_id" else None
+        out.append(dataclasses.replace(p, hint=f"Did you mean '{guess}'? {p.hint}")
+                   if guess else p)
+    return out
 
 
 # -- articles -----------------------------------------------------------------
@@ -841,6 +866,52 @@ class AnnotationState:
                 yield annotators[(key >> 24) & 0xFFFFF], articles[key >> 44]
 
 
+def suggest_article(wanted: str, ids: Iterable[str]) -> str | None:
+    """The article id a short or mistyped `wanted` most likely meant: the one id it
+    begins, else the id with its hash (the last 10 hex digits), else the closest."""
+    known = list(ids)
+    starting = sorted(aid for aid in known if aid.startswith(wanted))
+    if wanted and len(starting) == 1:
+        return starting[0]
+    tail = wanted.rsplit("-", 1)[-1]
+    if len(tail) == 10:
+        same = sorted(aid for aid in known if aid.endswith("-" + tail))
+        if len(same) == 1:
+            return same[0]
+    # bounded: only ids that share the first letters are compared
+    near = [aid for aid in known if aid[:4] == wanted[:4]] if len(known) > 5000 else known
+    close = difflib.get_close_matches(wanted, near, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _did_you_mean(wanted: str, index: ArticleIndex) -> str:
+    guess = suggest_article(wanted, index.digests)
+    return f"; did you mean '{guess}'?" if guess else ""
+
+
+def marked_difference(old: str, new: str, context: int = 40, limit: int = 120,
+                      ) -> tuple[str, str]:
+    """`old` and `new` around where they differ, the differing parts in «»: what a stale
+    judgement's reader needs, rather than the first characters of each."""
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    changed = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    if not changed:
+        return _short(old, limit), _short(new, limit)
+    start_old, start_new = changed[0][1], changed[0][3]
+    end_old, end_new = changed[-1][2], changed[-1][4]
+
+    def show(text: str, start: int, end: int) -> str:
+        before = text[max(0, start - context):start]
+        middle = text[start:end]
+        if len(middle) > limit:
+            middle = middle[:limit // 2] + "…" + middle[-(limit // 2):]
+        after = text[end:end + context]
+        return ("…" if start > context else "") + before + "«" + middle + "»" + after + (
+            "…" if end + context < len(text) else "")
+
+    return show(old, start_old, end_old), show(new, start_new, end_new)
+
+
 def _paragraph_problem(record: Annotation, file: str, line: int,
                        index: ArticleIndex) -> Problem | None:
     """The judged paragraph exists and still has the text that was judged."""
@@ -849,18 +920,26 @@ def _paragraph_problem(record: Annotation, file: str, line: int,
     try:
         hashes = index.hashes[aid]
     except KeyError:
-        return problem("unknown-article", pointer="/article_id", article_id=aid, **where)
+        return problem("unknown-article", pointer="/article_id", article_id=aid,
+                       suggestion=_did_you_mean(aid, index), **where)
     if position >= len(hashes):
         return problem("unknown-paragraph", pointer="/paragraph_index", article_id=aid,
-                       index=position, count=len(hashes), **where)
-    if hashes[position] != record["paragraph_sha256"]:
-        old_text = index.judged_text(aid, record["paragraph_sha256"])
-        judged = record["paragraph_sha256"][:12] + "… " + (
-            _short(old_text, 120) if old_text is not None else "(text not in corpus/history/)")
+                       index=position, count=len(hashes), indexes=index_range(len(hashes)),
+                       **where)
+    judged_hash = record["paragraph_sha256"]
+    if hashes[position] != judged_hash:
+        if judged_hash in hashes:  # the hash of a sibling: a copying slip, not a change
+            return problem("wrong-paragraph", pointer="/paragraph_sha256", article_id=aid,
+                           index=position, other=hashes.index(judged_hash), **where)
+        old_text = index.judged_text(aid, judged_hash)
         current = index.texts[aid][position]
+        if old_text is None:
+            judged, now = "(text not in corpus/history/)", _short(current, 120)
+        else:
+            judged, now = marked_difference(old_text, current)
         return problem("stale-annotation", pointer="/paragraph_sha256", article_id=aid,
-                       index=position, judged=judged,
-                       current=f"{hashes[position][:12]}… {_short(current, 120)}", **where)
+                       index=position, judged=f"{judged_hash[:12]}… {judged}",
+                       current=f"{hashes[position][:12]}… {now}", **where)
     return None
 
 
@@ -997,7 +1076,7 @@ def _check_line(raw: bytes | int, ended: bool, number: int, file: str, checker: 
     if not checker.annotation_valid(record):
         schema_found = schema_problems(checker.annotation_schema, record, file, number)
         if schema_found:
-            return found + schema_found
+            return found + _with_article_guess(schema_found, record, index)
     meaning = annotation_problems(record, file, number, checker, index, state)
     day = record["created"][:10]  # the schema made it an RFC 3339 date-time
     if not EARLIEST_DAY <= day <= checker.latest_day:
