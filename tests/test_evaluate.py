@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -219,3 +220,37 @@ def test_a_repeated_key_in_predictions_is_refused(released: Corpus, tmp_path: Pa
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
     assert done.returncode == 1 and "appears twice" in done.stderr, done.stderr
+
+
+def test_every_problem_of_a_predictions_file_is_reported_in_one_run(
+        released: Corpus, tmp_path: Path) -> None:
+    gold = _gold(released)
+    rows = [json.dumps({"paragraph_id": pid, "labels": sorted(gold.labels[pid])})
+            for pid in gold.ids]
+    first = gold.ids[0]
+    level1 = BOOK.level1_ids[0]
+    bad = [
+        json.dumps({"paragraph_id": "no-such-article-0000000000/0", "labels": []}),  # line 2
+        json.dumps({"paragraph_id": first, "labels": []}),                           # 3
+        json.dumps({"paragraph_id": gold.ids[1], "labels": [level1]}),               # 4
+        '{"paragraph_id": "' + gold.ids[2] + '", "labels": [}',                      # 5
+        json.dumps({"paragraph_id": gold.ids[3], "labels": ["medtop:99999999"]}),    # 6
+        json.dumps({"paragraph_id": gold.ids[4], "labels": [],
+                    "scores": {BOOK.label_ids[0]: "high"}}),                         # 7
+    ]
+    kept = [row for row in rows[1:] if json.loads(row)["paragraph_id"] not in gold.ids[1:6]]
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join([rows[0], *bad, *kept[:-1]]) + "\n", encoding="utf-8")
+    done = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    codes = re.findall(rf"^{re.escape(str(path))}(?::(\d+))?(?: \S+)?: error \[([a-z0-9-]+)\]",
+                       done.stderr, re.M)
+    assert codes == [("2", "prediction-unknown-id"), ("3", "prediction-duplicate"),
+                     ("4", "prediction-level"), ("5", "json-syntax"),
+                     ("6", "prediction-labels"), ("7", "prediction-score"),
+                     ("", "prediction-missing")], done.stderr
+    assert "(first on line 1)" in done.stderr
+    assert "at column" in done.stderr  # JSON syntax errors say where on the line
+    assert "is a level-1 topic" in done.stderr and "--level 1" in done.stderr
+    assert "bad-field" not in done.stderr
+    assert "7 problem(s)" in done.stderr

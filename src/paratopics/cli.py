@@ -455,8 +455,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     predictions = Path(args.predictions)
     if not predictions.is_file():
         raise UsageError(f"--predictions {predictions}: no such file")
-    result = evaluate_module.evaluate(corpus, predictions, book, _version(args.version, corpus),
-                                      split=args.split, level=args.level, lenient=args.lenient)
+    try:
+        result = evaluate_module.evaluate(corpus, predictions, book,
+                                          _version(args.version, corpus), split=args.split,
+                                          level=args.level, lenient=args.lenient)
+    except evaluate_module.PredictionProblems as exc:  # every one, as validate reports
+        for found in exc.problems:
+            print(format_text(found), file=sys.stderr)
+        errors = sum(1 for p in exc.problems if p.code != "more-problems")
+        print(f"evaluate: {predictions}: {errors}{'+' if errors < len(exc.problems) else ''} "
+              "problem(s); fix them, or pass --lenient to count them and score the rest",
+              file=sys.stderr)
+        return EXIT_INVALID
     return _report(args.format, lambda: result,
                    lambda: evaluate_module.report_text(result, book))
 

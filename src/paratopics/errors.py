@@ -456,6 +456,59 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "negative examples), so any score would be meaningless.",
         "Pick a split that has labeled paragraphs (--split), or use a larger release.",
     ),
+    # -- predictions (evaluate) ------------------------------------------------
+    ErrorType(
+        "prediction-unknown-id",
+        "Not a paragraph of the split",
+        "{what} is not a paragraph of the {split} split of v{version}",
+        "Each line of a predictions file names one paragraph of the split being scored by "
+        "its paragraph_id.",
+        "Predict the paragraphs of the split you score (--split, --version); ids are "
+        "<article_id>/<index>, as in the release's paragraph_id column.",
+    ),
+    ErrorType(
+        "prediction-duplicate",
+        "Paragraph predicted twice",
+        "'{paragraph_id}' is predicted twice (first on line {first})",
+        "A predictions file holds one line per paragraph; a second one would silently "
+        "replace or be replaced by the first.",
+        "Keep one line per paragraph_id.",
+    ),
+    ErrorType(
+        "prediction-labels",
+        "Unknown predicted label",
+        "{detail}",
+        "`labels` is a list of codebook ids, class indexes of the `labels` column, or "
+        "node names.",
+        "Use the ids of features['labels'].feature.names or of schema/codebook.json.",
+    ),
+    ErrorType(
+        "prediction-level",
+        "Level-1 topic in a level-2 file",
+        "'{label}' ({name}) is a level-1 topic; level-2 predictions hold level-2 and "
+        "project labels",
+        "At level 2, predictions are scored against level-2 and project labels; a level-1 "
+        "topic would count as a wrong label for every paragraph.",
+        "Predict level-2 labels, or score level-1 topics with --level 1.",
+    ),
+    ErrorType(
+        "prediction-score",
+        "Score that is not a number",
+        "the score of '{label}' is {value}, not a finite number",
+        "Scores rank paragraphs for average precision; they must be finite numbers.",
+        "Give a number (for example a probability from 0 to 1), or leave the label out of "
+        "`scores`.",
+    ),
+    ErrorType(
+        "prediction-missing",
+        "Paragraphs without a prediction",
+        "no prediction for {count} paragraph(s) of the {split} split, the first "
+        "'{paragraph_id}'",
+        "Every paragraph of the split is scored; one without a line in the file has no "
+        "prediction.",
+        "Predict every paragraph of the split, or pass --lenient to count the missing ones "
+        "as predicting no label.",
+    ),
     ErrorType(
         "more-problems",
         "More problems not shown",

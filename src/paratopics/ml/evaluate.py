@@ -25,7 +25,7 @@ import numpy as np
 
 from paratopics.codebook import Codebook
 from paratopics.corpus.store import Corpus, strict_json
-from paratopics.errors import fail
+from paratopics.errors import ParatopicsError, Problem, fail, problem
 from paratopics.release import core as release_module
 
 
@@ -84,6 +84,23 @@ class Predictions:
         self.problems.setdefault(kind, []).append(where)
 
 
+class PredictionProblems(ParatopicsError):
+    """Every problem of a predictions file, found in one reading of it: the first is
+    the error's own, all of them are in `problems`."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems[0])
+        self.problems = problems
+
+
+#: Problems listed per kind; the rest are counted in one more-problems line.
+MAX_LISTED = 50
+#: The kind --lenient counts a problem under (the keys of the result's "problems").
+KIND = {"prediction-unknown-id": "paragraph_id", "prediction-duplicate": "duplicate",
+        "prediction-labels": "labels", "prediction-level": "labels",
+        "prediction-score": "scores", "json-syntax": "json"}
+
+
 def resolve_label(value: object, codebook: Codebook, names: Sequence[str]) -> str | None:
     """A codebook id from an id, a ClassLabel index or a node name; None if unknown."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -96,79 +113,105 @@ def resolve_label(value: object, codebook: Codebook, names: Sequence[str]) -> st
     return by_name.get(value)
 
 
+def _parse(text: str) -> tuple[object, str | None]:
+    """The line's JSON value, or why it is not JSON (with the column)."""
+    try:
+        return strict_json(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"{exc.msg} at column {exc.colno}"
+    except (ValueError, RecursionError) as exc:  # NaN, a repeated key, too deep
+        return None, str(exc) or "nested too deeply"
+
+
 def read_predictions(path: Path, gold: Gold, level: int, codebook: Codebook,
                      lenient: bool = False) -> Predictions:
-    """Parse a predictions JSONL file; strict mode stops at the first bad line."""
+    """Parse a predictions JSONL file, reporting every problem in it: strict mode raises
+    PredictionProblems with all of them after reading the whole file; lenient mode
+    counts them and scores what is usable."""
     names = codebook.label_ids
     labels: dict[str, frozenset[str]] = {}
+    first_line: dict[str, int] = {}
     scores: dict[str, dict[str, float]] = {}
     result = Predictions(labels, None)
+    found: list[Problem] = []
+    listed: dict[str, int] = {}
     has_scores = True
 
-    def problem(kind: str, line: int, detail: str) -> None:
-        where = f"{path}:{line}"
-        if not lenient:
-            raise fail("bad-field", file=str(path), line=line, field=kind, detail=detail)
-        result.count(kind, where)
+    def report(code: str, line: int | None, pointer: str = "", **fields: object) -> None:
+        result.count(KIND.get(code, code), f"{path}:{line}" if line else str(path))
+        listed[code] = listed.get(code, 0) + 1
+        if listed[code] <= MAX_LISTED:
+            found.append(problem(code, file=str(path), line=line, pointer=pointer, **fields))
+
+    def label_of(value: object, number: int, pointer: str) -> str | None:
+        code = resolve_label(value, codebook, names)
+        if code is None:
+            report("prediction-labels", number, pointer,
+                   detail=f"{value!r} is not a codebook id, class index or node name")
+            return None
+        if level == 2 and codebook.by_id[code]["level"] == 1:
+            report("prediction-level", number, pointer, label=code,
+                   name=codebook.name(code))
+            return None
+        return code
 
     with path.open(encoding="utf-8") as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
-            try:
-                record = strict_json(text)
-            except json.JSONDecodeError as exc:
-                raise fail("json-syntax", file=str(path), line=number, detail=exc.msg) from None
-            except (ValueError, RecursionError) as exc:  # NaN, a repeated key, too deep
-                raise fail("json-syntax", file=str(path), line=number,
-                           detail=str(exc) or "nested too deeply") from None
+            record, syntax = _parse(text)
+            if syntax is not None:
+                report("json-syntax", number, detail=syntax)
+                continue
             pid = record.get("paragraph_id") if isinstance(record, dict) else None
-            if not isinstance(pid, str) or pid not in gold.labels:
-                problem("paragraph_id", number, f"{pid!r} is not a paragraph of the "
-                        f"{gold.split} split of v{gold.version}")
+            if not isinstance(record, dict) or not isinstance(pid, str) or pid not in gold.labels:
+                shown = ("the line is not a JSON object" if not isinstance(record, dict) else
+                         "the line has no paragraph_id" if pid is None else repr(pid))
+                report("prediction-unknown-id", number, "/paragraph_id", what=shown,
+                       split=gold.split, version=gold.version)
                 continue
             if pid in labels:
-                problem("duplicate", number, f"{pid!r} is predicted twice")
+                report("prediction-duplicate", number, "/paragraph_id", paragraph_id=pid,
+                       first=first_line[pid])
                 continue
             given = record.get("labels", [])
             if not isinstance(given, list):
-                problem("labels", number, f"{given!r} is not a list of labels")
+                report("prediction-labels", number, "/labels",
+                       detail=f"{given!r} is not a list of labels")
                 continue
-            resolved = []
-            for value in given:
-                code = resolve_label(value, codebook, names)
-                if code is None:
-                    problem("labels", number, f"{value!r} is not a codebook id, class index "
-                            "or node name")
-                    continue
-                resolved.append(code)
+            resolved = [code for i, value in enumerate(given)
+                        if (code := label_of(value, number, f"/labels/{i}")) is not None]
             labels[pid] = to_level(resolved, level, codebook)
+            first_line[pid] = number
             raw_scores = record.get("scores")
             if isinstance(raw_scores, dict):
                 mapped: dict[str, float] = {}
                 for key, value in raw_scores.items():
-                    code = resolve_label(key, codebook, names)
                     if not isinstance(value, int | float) or isinstance(value, bool) \
                             or not math.isfinite(value):
-                        problem("scores", number, f"the score of {key!r} is {value!r}, "
-                                "not a finite number")
+                        report("prediction-score", number, f"/scores/{key}", label=key,
+                               value=json.dumps(value))
                         continue
+                    code = resolve_label(key, codebook, names)
                     if code is not None:
                         target = code if level == 2 else codebook.level1(code)
                         mapped[target] = max(mapped.get(target, 0.0), float(value))
                 scores[pid] = mapped
             else:
                 has_scores = False
-    for pid in gold.ids:
-        if pid not in labels:
-            if not lenient:
-                raise fail("bad-field", file=str(path), field="paragraph_id",
-                           detail=f"no prediction for {pid!r} (and "
-                           f"{sum(1 for p in gold.ids if p not in labels) - 1} more); "
-                           "pass --lenient to count missing paragraphs as predicting nothing")
+    missing = [pid for pid in gold.ids if pid not in labels]
+    if missing:
+        for pid in missing:
             result.count("missing", pid)
-            labels[pid] = frozenset()
-            scores.setdefault(pid, {})
+        found.append(problem("prediction-missing", file=str(path), count=len(missing),
+                             paragraph_id=missing[0], split=gold.split))
+    if not lenient and found:
+        found += [problem("more-problems", file=str(path), count=n - MAX_LISTED, kind=code)
+                  for code, n in listed.items() if n > MAX_LISTED]
+        raise PredictionProblems(found)
+    for pid in missing:
+        labels[pid] = frozenset()
+        scores.setdefault(pid, {})
     result.scores = scores if has_scores and scores else None
     return result
 
