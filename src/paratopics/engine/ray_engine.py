@@ -87,6 +87,8 @@ class RayEngine:
     started: float = field(default_factory=time.monotonic)
     #: Tasks finished per node id, for the summary line.
     task_nodes: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: Seconds the driver spent in maps (tasks running), the rest being its own work.
+    mapping: float = 0.0
 
     def __enter__(self) -> RayEngine:
         import ray
@@ -117,8 +119,8 @@ class RayEngine:
     def summary(self) -> str:
         """What ran where, in one line: tasks really spread over the cluster's nodes?"""
         return (f"ray: {sum(self.task_nodes.values())} task(s) on {len(self.task_nodes)} of "
-                f"{len(self.nodes())} node(s), {self.cpus()} CPU(s), "
-                f"{time.monotonic() - self.started:.1f} s after connecting")
+                f"{len(self.nodes())} node(s), {self.cpus()} CPU(s); {self.mapping:.1f} s of "
+                f"{time.monotonic() - self.started:.1f} s after connecting in tasks")
 
     def cpus(self) -> int:
         import ray
@@ -147,6 +149,7 @@ class RayEngine:
         window = self.cpus() * IN_FLIGHT_PER_CPU
         flying: collections.deque[Any] = collections.deque()
         todo = iter(enumerate(items))
+        began = time.monotonic()
         try:
             for number, item in todo:
                 flying.append((number, remote.remote(*refs, item)))
@@ -156,6 +159,7 @@ class RayEngine:
             while flying:
                 yield self._next(flying, on_done, cancelled)
         finally:
+            self.mapping += time.monotonic() - began
             for _, ref in flying:
                 ray.cancel(ref, force=True)
 
