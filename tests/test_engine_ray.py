@@ -19,6 +19,7 @@ import re
 import secrets
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -147,16 +148,42 @@ def test_address_must_be_host_and_port(tmp_path: Path,
 # -- byte identity ------------------------------------------------------------------
 
 
+def kill_first_task(child: subprocess.Popen[str], deadline: float) -> int | None:
+    """SIGKILL the first Ray worker seen running a task of `child`'s build; its pid."""
+    while child.poll() is None and time.monotonic() < deadline:
+        found = subprocess.run(["pgrep", "-f", "^ray::in_directory"], capture_output=True,
+                               text=True).stdout.split()
+        for pid in map(int, found):
+            try:
+                if os.getsid(pid) == os.getsid(child.pid):  # started by this test's build
+                    os.kill(pid, signal.SIGKILL)
+                    return pid
+            except ProcessLookupError:
+                continue
+        time.sleep(0.05)
+    return None
+
+
 @needs_namespaces
-def test_build_on_a_local_ray_instance_is_byte_identical(tmp_path: Path) -> None:
-    """No --address: a Ray instance started for the command (and stopped after it)."""
+def test_build_on_a_local_ray_instance_is_byte_identical_despite_a_killed_worker(
+        tmp_path: Path) -> None:
+    """No --address: a Ray instance started for the command (and stopped after it).
+    A worker killed in the middle of a shard: Ray runs the task again, and the
+    shard is written again from its start, to the same bytes."""
     local = generated(tmp_path / "local", 300, seed=71)
     on_ray = twin(local, tmp_path / "ray")
     build_locally(local)
-    done = isolated(paratopics("build", "--corpus", on_ray.root, "--version", VERSION,
-                               "--no-cache", "--engine", "ray"), cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"ray: \d+ task\(s\) on 1 of 1 node\(s\)", done.stderr), done.stderr
+    script = paratopics("build", "--corpus", on_ray.root, "--version", VERSION, "--no-cache",
+                        "--engine", "ray")
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    child = subprocess.Popen(["setsid", "unshare", "--pid", "--fork", "--mount-proc", "bash",
+                              "-c", script], cwd=tmp_path, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed = kill_first_task(child, time.monotonic() + 300)
+    out, err = child.communicate(timeout=420)
+    assert killed is not None, "no worker was seen running a task: " + err
+    assert child.returncode == 0, out + err
+    assert re.search(r"ray: \d+ task\(s\) on 1 of 1 node\(s\)", err), err
     assert_same_tree(local.releases, on_ray.releases)
     assert (on_ray.releases / f"v{VERSION}" / "manifest.json").is_file()
     assert cli.main(["verify", "--corpus", str(on_ray.root), "--version", VERSION]) == 0
