@@ -448,6 +448,13 @@ def plan_shards(articles: Iterable[ArticleFile], judged: Mapping[str, list[str]]
     return shards
 
 
+def articles_of(shards: Iterable[Shard]) -> set[str]:
+    """The articles whose records the shards' rows are made from (annotations rows
+    are made from judgements alone)."""
+    return {aid for shard in shards if shard.config != "annotations"
+            for aid in shard.article_ids}
+
+
 def shard_names(split: str, count: int) -> list[str]:
     return [f"{split}-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
 
@@ -754,8 +761,15 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
         if entry is not None:
             done[shard.key] = entry
     missing = [shard for shard in shards if shard.key not in done]
-    built = (build_missing or build_shards)(folder, corpus, codebook, schemas, missing, tables,
-                                            judged, cancelled)
+    if build_missing is None:  # this process writes every shard: say how far it is
+        from paratopics.report import Progress
+
+        progress = Progress("build: articles", total=len(articles_of(missing)))
+        built = build_shards(folder, corpus, codebook, schemas, missing, tables, judged,
+                             cancelled, on_progress=progress)
+    else:
+        built = build_missing(folder, corpus, codebook, schemas, missing, tables, judged,
+                              cancelled)
     for shard in missing:
         entry = built[shard.key]
         cache.store_shard(shard.key, shard.partial(folder) if entry.rows else None, entry)
@@ -781,7 +795,8 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
 def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
                  schemas: Mapping[str, pa.Schema], missing: list[Shard],
                  tables: list[pa.Table], judged: Mapping[str, Any],
-                 cancelled: Callable[[], bool]) -> dict[str, ShardEntry]:
+                 cancelled: Callable[[], bool],
+                 on_progress: Callable[[int], None] | None = None) -> dict[str, ShardEntry]:
     """Write the `missing` shards: their judgements first, then their articles' rows.
 
     `tables` holds every judgement file's rows; it is emptied, so that they are
@@ -827,6 +842,8 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
             if count % 1000 == 999:
                 if cancelled():
                     raise Cancelled
+                if on_progress is not None:
+                    on_progress(count + 1)
                 if count % 10_000 == 9_999:
                     give_back_memory()
             while pending is not None and pending[0] < aid:  # decisions of articles not needed
