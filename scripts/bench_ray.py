@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -104,6 +105,13 @@ def _verdict(output: str) -> list[str]:
             if not line.startswith(("  ", "ray: ")) and "WARNING" not in line]
 
 
+def in_tasks(output: str) -> str:
+    """From the ray engine's summary line: seconds in tasks of seconds connected."""
+    found = re.findall(r"ray: \d+ task\(s\).*?; ([\d.]+) s of ([\d.]+) s after connecting",
+                       output)
+    return " + ".join(f"{a} of {b}" for a, b in found) or "-"
+
+
 def report(rows: list[Row], startup: Run) -> str:
     table = []
     for articles, counts, name, runs, same in rows:
@@ -113,7 +121,7 @@ def report(rows: list[Row], startup: Run) -> str:
                       f"{counts['paragraphs'] / local.wall:,.0f}",
                       f"{counts['paragraphs'] / ray.wall:,.0f}",
                       mb(local.rss), mb(local.tree_rss), mb(ray.rss), mb(ray.tree_rss),
-                      "yes" if same else "NO", f"{local.load:.1f}"])
+                      in_tasks(ray.stdout), "yes" if same else "NO", f"{local.load:.1f}"])
     cores = os.cpu_count() or 1
     model = []
     for articles, counts, name, runs, _ in rows:
@@ -132,13 +140,18 @@ def report(rows: list[Row], startup: Run) -> str:
         "",
         markdown_table(["articles", "paragraphs", "stage", "local s", "ray s", "ray/local",
                         "local par/s", "ray par/s", "local driver MB", "local tree MB",
-                        "ray driver MB", "ray tree MB", "same bytes", "load"], table),
+                        "ray driver MB", "ray tree MB", "ray in tasks s", "same bytes",
+                        "load"], table),
         "",
         "*driver MB*: peak RSS of the command's own process (wait4); *tree MB*: peak of the "
         "summed RSS of the command and all its descendants (for ray: GCS, raylet, dashboard "
         "agent and workers), sampled every 50 ms. *same bytes*: the ingested corpora and the "
         "releases (Parquet, manifest, changelog) compared file by file; for validate, the "
-        "report. *load*: 1-minute load average before the local run (the machine is shared).",
+        "report. *ray in tasks s*: from the engine's summary line, seconds the driver waited "
+        "on tasks of the seconds it was connected (build: validation's map, then the "
+        "build's); the rest is the driver's own work (reading judgements, planning, "
+        "spilling, the manifest) and Ray's start-up comes before. *load*: 1-minute load "
+        "average before the local run (the machine is shared).",
         "",
         f"Ray's fixed cost, measured alone (`ray.init()` + `ray.shutdown()` in a fresh "
         f"process): {startup.wall:.1f} s wall, {mb(startup.tree_rss)} MB tree RSS.",
