@@ -76,6 +76,7 @@ def make_corpus(root: Path, articles: int, paragraphs: int) -> Corpus:
             record = {
                 "source": "bench.example", "title": f"Benchmark article number {a}",
                 "url": f"https://bench.example/{a}", "published": "2024-01-01",
+                "license": "CC0-1.0", "attribution": f"Benchmark, https://bench.example/{a}",
                 "paragraphs": [f"Paragraph {p} of article {a}: the talks went on." for p in
                                range(paragraphs)],
             }

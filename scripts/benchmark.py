@@ -535,6 +535,7 @@ def one_article(path: Path) -> Path:
     """A new article for the JSON door, unlike any generated one."""
     record = {"source": "bench-incremental", "title": "One more article for the benchmark",
               "url": "https://bench.example/incremental", "published": "2024-06-01",
+              "license": "CC0-1.0", "attribution": "Benchmark, https://bench.example/incremental",
               "paragraphs": [f"Paragraph {i} of the added article: the council met again "
                              "and the talks went on into the evening." for i in range(10)]}
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")

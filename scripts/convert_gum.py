@@ -30,7 +30,7 @@ from pathlib import Path
 
 SOURCE = "en.wikinews.org"
 LICENSE = "CC-BY-2.5"
-GUM_CREDIT = ("GUM corpus (Zeldes 2017, https://gucorpling.org/gum/, annotations CC BY 4.0)")
+GUM_CREDIT = "GUM corpus (Zeldes 2017, https://gucorpling.org/gum/)"
 _DATELINE = re.compile(
     r"^(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),\s+)?"
     r"(?:January|February|March|April|May|June|July|August|September|October|November|"
@@ -117,7 +117,8 @@ def to_record(doc: Document) -> dict[str, object]:
         "section": None,
         "language": "en",
         "license": LICENSE,
-        "attribution": f"Wikinews, {url} (CC BY 2.5); text as published in the {GUM_CREDIT}",
+        "attribution": f"Wikinews contributors, {url}, CC BY 2.5; text as tokenized in the "
+                       f"{GUM_CREDIT}",
         "paragraphs": paragraphs,
     }
 

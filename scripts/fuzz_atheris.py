@@ -106,7 +106,8 @@ def seed(target: str, folder: Path) -> None:
     article = next((ROOT / "corpus" / "sources").rglob("*.txt"), None)
     text = article.read_bytes() if article else b"Title\n\nBy A. Writer April 07, 2021\n\nText."
     record = {"source": "wire", "title": "T\u00e9st", "published": "2024-01-02",
-              "url": "https://example.org/1", "authors": ["A. B"],
+              "url": "https://example.org/1", "authors": ["A. B"], "license": "CC0-1.0",
+              "attribution": "Wire, https://example.org/1",
               "paragraphs": ["One.", {"text": "Two.", "heading": "H"}]}
     annotations = b"".join(p.read_bytes()[:4000] for p in
                            sorted((ROOT / "corpus" / "annotations").glob("*.jsonl"))[:2])

@@ -47,7 +47,8 @@ def article_record(number: int, rng: random.Random, source: str = "crash-test",
     return {"source": source, "url": f"https://example.org/{source}/{number}",
             "title": f"Report {number}: {rng.choice(WORDS)} and {rng.choice(WORDS)}",
             "published": f"2024-{number % 12 + 1:02d}-{number % 28 + 1:02d}",
-            "authors": ["A. Writer"], "paragraphs": body}
+            "authors": ["A. Writer"], "paragraphs": body, "license": "CC0-1.0",
+            "attribution": f"Test wire, https://example.org/{source}/{number}"}
 
 
 def write_json_inputs(folder: Path, first: int, count: int, seed: int) -> list[Path]:

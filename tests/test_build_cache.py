@@ -52,7 +52,8 @@ def cold_build(corpus: Corpus, version: str, where: Path) -> dict[str, str]:
 
 def add_article(corpus: Corpus, folder: Path) -> str:
     record = {"source": "test", "title": "A council meets again", "url": "https://example.org/a",
-              "published": "2024-06-01",
+              "published": "2024-06-01", "license": "CC0-1.0",
+              "attribution": "Test, https://example.org/a",
               "paragraphs": ["The council met again on Monday.", "Talks went on late."]}
     path = folder / "one.json"
     path.write_text(json.dumps(record), encoding="utf-8")

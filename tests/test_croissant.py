@@ -52,14 +52,22 @@ def test_validates_without_errors_or_warnings(dataset: mlc.Dataset) -> None:
     assert not issues.warnings, issues.report()
 
 
+def manifest_terms(folder: Path) -> dict[str, dict[str, str]]:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return dict(manifest["licences"]["terms"])
+
+
 def test_uses_the_standard_context_and_required_properties(folder: Path) -> None:
     doc = json.loads((folder / "croissant.json").read_text(encoding="utf-8"))
     assert set(make_context()) <= set(doc["@context"])
     assert doc["@type"] == "sc:Dataset"
     assert doc["conformsTo"] == "http://mlcommons.org/croissant/1.0"
     assert doc["version"] == VERSION
-    assert doc["license"] == ["https://creativecommons.org/licenses/by/4.0/",
-                              "https://github.com/paratopics/paratopics#licence"]
+    # the annotations' licence, the project's licence section, then the article texts' terms
+    assert doc["license"][:2] == ["https://creativecommons.org/licenses/by/4.0/",
+                                  "https://github.com/paratopics/paratopics#licence"]
+    assert set(doc["license"][2:]) <= {t["url"] for t in manifest_terms(folder).values()}
+    assert set(doc["license"]) >= {t["url"] for t in manifest_terms(folder).values()}
     assert doc["url"] == "https://huggingface.co/datasets/org/paratopics"
     assert "@misc{paratopics" in doc["citeAs"]
     sets = {d["@id"]: d for d in doc["distribution"]}

@@ -308,6 +308,7 @@ def test_a_100_mb_file_is_refused_without_being_read(tmp_path: Path) -> None:
 
 def _fifty_mb_line() -> str:
     return json.dumps({"source": "s", "title": "Huge", "published": "2024-01-01",
+                       "license": "CC0-1.0", "attribution": "S, https://s.example/",
                        "body": "word " * (10 * MB)})  # 50 MB on one line
 
 

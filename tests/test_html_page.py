@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import run_cli
 
 from paratopics.corpus.store import Corpus
-from paratopics.ingest.core import ingest_files
+from paratopics.ingest.core import Licensing, ingest_files
 
 BODY = [
     "The city council voted on Tuesday to rebuild the old harbour bridge, closed since a "
@@ -75,7 +75,8 @@ def write(path: Path, text: str) -> Path:
 
 def test_a_news_page_yields_its_article_only(corpus: Corpus, tmp_path: Path) -> None:
     page = write(tmp_path / "bridge.html", PAGE)
-    report = ingest_files(corpus, [page])
+    report = ingest_files(corpus, [page], licensing=Licensing(
+        "LicenseRef-Harbour-Times", "The Harbour Times, {url}"))
     assert not report.problems, report.problems
     [path] = corpus.articles.glob("*.json")
     record = json.loads(path.read_text(encoding="utf-8"))

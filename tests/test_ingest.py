@@ -19,10 +19,12 @@ from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError, Problem
 from paratopics.ingest.core import (
     Draft,
+    Licensing,
     article_id,
     ingest_files,
     make_article,
     parse,
+    resolve_licence,
     source_folder_name,
 )
 from paratopics.ingest.normalize import is_normalized
@@ -208,6 +210,8 @@ BASE = {
     "published": "2021-05-02",
     "url": "https://example.org/news/navies-drill",
     "source": "example.org",
+    "license": "CC-BY-4.0",
+    "attribution": "Example News, https://example.org/news/navies-drill",
 }
 
 
@@ -540,6 +544,11 @@ def _check_parse(raw: bytes, name: str, fmt: str = "auto", source: str | None = 
     for found in parsed.problems:
         assert found.code and found.file == name
     for draft in parsed.drafts:
+        try:  # the terms the command line gives for inputs that state none
+            resolve_licence(draft, Licensing("CC0-1.0", "Test, https://example.org/"))
+        except ParatopicsError as exc:  # the input states a malformed licence
+            assert exc.problem.code == "licence"
+            continue
         folder = source_folder_name(draft.source)
         record = make_article(draft, Provenance(path=f"sources/{folder}/x.txt", sha256="0" * 64,
                                                 format=parsed.format, record=draft.record))

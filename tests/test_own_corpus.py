@@ -24,6 +24,7 @@ from paratopics.corpus.store import find_corpus
 
 ARTICLE = {"source": "example.org", "title": "Pirates seize a tanker off the coast",
            "url": "https://example.org/tanker", "published": "2024-05-01",
+           "license": "CC-BY-4.0", "attribution": "Example, https://example.org/tanker",
            "paragraphs": ["Pirates boarded a tanker off the coast on Monday, the navy said.",
                           "The crew of twenty was held for two days before being freed."]}
 OWN_LABEL = "paratopics:maritime-piracy"

@@ -29,6 +29,7 @@ from conftest import ROOT, Installed, sh
 
 ARTICLE = {"source": "harbour.example", "title": "Customs officers seize smuggled rifles",
            "url": "https://harbour.example/rifles", "published": "2024-03-04",
+           "license": "CC-BY-4.0", "attribution": "Harbour News, https://harbour.example/rifles",
            "paragraphs": ["Customs officers found forty rifles hidden in a container of "
                           "frozen fish at the port on Tuesday.",
                           "Two dock workers were arrested and the shipping agent was "

@@ -120,6 +120,8 @@ BASE = {
     "published": "2021-05-02",
     "url": "https://example.org/news/navies-drill",
     "source": "example.org",
+    "license": "CC-BY-4.0",
+    "attribution": "Example News, https://example.org/news/navies-drill",
 }
 
 
@@ -147,6 +149,7 @@ def _json_inputs(folder: Path) -> list[Path]:
             for n in range(3)
         ]),
         dump("bare.json", {"title": "Bare", "published": "2020-01-01", "source": "Wire Service",
+                           "license": "CC0-1.0", "attribution": "Wire, https://wire.example/",
                            "body": "Only the required fields."}),
     ]
 

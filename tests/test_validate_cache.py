@@ -100,6 +100,7 @@ def test_an_added_article_is_the_only_record_parsed(corpus: Corpus, cache: Path,
     one.write_text(json.dumps({
         "source": "test-incremental", "title": "One more article",
         "url": "https://test.example/x", "published": "2024-06-01",
+        "license": "CC0-1.0", "attribution": "Test, https://test.example/x",
         "paragraphs": ["Paragraph one of the added article.", "Paragraph two."]}) + "\n")
     assert not ingest_files(corpus, [one]).problems
     warm, cold = same_warm_and_cold(corpus)

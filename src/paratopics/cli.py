@@ -146,7 +146,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             corpus, paths, fmt=args.format, source=args.source, replace=args.replace,
             max_bytes=args.max_bytes, max_line_bytes=args.max_line_bytes, jobs=args.jobs,
             on_progress=lambda files, paragraphs: progress(files, paragraphs=paragraphs),
-            mapper=engine.map if engine is not None else None)
+            mapper=engine.map if engine is not None else None,
+            licensing=ingest_module.Licensing(args.license, args.attribution))
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     for change in report.changes:
         counts[change.status] += 1
@@ -568,6 +569,25 @@ def _positive(text: str) -> int:
     return value
 
 
+def _licence_id(text: str) -> str:
+    from paratopics.corpus import licences
+
+    if not licences.is_licence_id(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an SPDX licence id (e.g. CC-BY-4.0) or a LicenseRef- id")
+    return text
+
+
+def _attribution(text: str) -> str:
+    from paratopics.corpus import licences
+
+    if not licences.has_link(text) and "{url}" not in text:
+        raise argparse.ArgumentTypeError(
+            "name whom to credit and give a link (https://...), or {url} for each "
+            "article's URL")
+    return text
+
+
 _FORMAT = "text for people, json for machines (default: %(default)s)"
 _SPLIT = ("the split to score: train, validation or test; a release of one small article "
           "has only train (default: %(default)s)")
@@ -601,6 +621,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--format", choices=ingest_module.FORMATS, default="auto",
                         help="input format (default: detected from name and content)")
     ingest.add_argument("--source", help="source name for JSON records that lack one")
+    ingest.add_argument("--license", type=_licence_id, metavar="ID",
+                        help="licence of articles whose input states none: an SPDX id "
+                        "(CC-BY-4.0) or a LicenseRef- id (docs/sources.md)")
+    ingest.add_argument("--attribution", type=_attribution, metavar="TEXT",
+                        help="whom to credit, with a link, for articles whose input states "
+                        "none; {url} becomes each article's URL")
     ingest.add_argument("--replace", action="store_true",
                         help="let a file with another name replace an article's record")
     ingest.add_argument("--max-bytes", type=_positive, default=ingest_module.MAX_FILE_BYTES,

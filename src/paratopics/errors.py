@@ -176,6 +176,28 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Add '{field}' to the record.",
     ),
     ErrorType(
+        "licence",
+        "Licence missing or invalid",
+        "{detail} (the article was not written)",
+        "Every article record says under which terms its text may be shared ('license': an "
+        "SPDX licence id such as CC-BY-2.5, or a LicenseRef- id documented in "
+        "docs/sources.md) and whom to credit, with a link ('attribution'). The input "
+        "stated none and none is known for its source, or the value is malformed.",
+        "Give the record '{field}' (JSON door), or pass `paratopics ingest --license ID "
+        "--attribution TEXT` for the whole batch; see docs/sources.md for the ids in use.",
+    ),
+    ErrorType(
+        "legacy-record",
+        "Record of an earlier schema",
+        "the record follows article schema {version}, which has no licence or attribution",
+        "Records written for article schema 1.0.0 stay valid, but carry no 'license' or "
+        "'attribution'; a release gives them nulls and the card counts them as "
+        "unlicensed.",
+        "Ingest the record's source again (`paratopics ingest --replace FILE`, with "
+        "--license and --attribution where its door knows no default) to rewrite it "
+        "in the current schema.",
+    ),
+    ErrorType(
         "bad-field",
         "Bad field value",
         "'{field}' {detail}",

@@ -41,6 +41,7 @@ from paratopics.ingest.core import (
     Change,
     Draft,
     IngestReport,
+    Licensing,
     _die_with_parent,
     _parsed,
     compare,
@@ -50,6 +51,7 @@ from paratopics.ingest.core import (
     make_article,
     read_raw,
     record_problems,
+    resolve_licence,
     source_folder_name,
 )
 
@@ -251,7 +253,8 @@ def already_stored(corpus: Corpus, path: Path) -> bool:
 
 def ingest_feeds(corpus: Corpus, paths: list[Path], max_bytes: int = MAX_FILE_BYTES,
                  jobs: int = 1, report: FeedReport | None = None, replace: bool = False,
-                 on_progress: Callable[[int, int], None] | None = None) -> FeedReport:
+                 on_progress: Callable[[int, int], None] | None = None,
+                 licensing: Licensing | None = None) -> FeedReport:
     """Ingest feed snapshots as one batch: each item once, in its newest version.
 
     Snapshots the corpus already keeps byte for byte are skipped (counted in
@@ -288,11 +291,12 @@ def ingest_feeds(corpus: Corpus, paths: list[Path], max_bytes: int = MAX_FILE_BY
                 "feed-item", file=str(winner.file.path), line=winner.result.position,
                 item=winner.result.link or f"item {winner.result.position}",
                 detail=winner.result.problem))
-    _store_winners(corpus, winners, report)
+    _store_winners(corpus, winners, report, licensing)
     return report
 
 
-def _store_winners(corpus: Corpus, winners: dict[str, _Winner], report: FeedReport) -> None:
+def _store_winners(corpus: Corpus, winners: dict[str, _Winner], report: FeedReport,
+                   licensing: Licensing | None = None) -> None:
     index = identity_index(corpus)
     ranks: dict[str, str] = {}
     claimed: dict[str, str] = {}  # raw copies chosen in this batch, not yet written
@@ -306,6 +310,14 @@ def _store_winners(corpus: Corpus, winners: dict[str, _Winner], report: FeedRepo
         if not isinstance(draft, Draft):
             continue
         file = winner.file
+        try:
+            resolve_licence(draft, licensing)
+        except ParatopicsError as exc:
+            refused = exc.problem
+            report.problems.append(Problem(
+                refused.code, f"{refused.message}; item {winner.result.link or draft.record}",
+                str(file.path), draft.record, refused.pointer, refused.hint))
+            continue
         folder = source_folder_name(draft.source)
         if (file.path, folder) not in copies:
             try:

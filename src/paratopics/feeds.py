@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from paratopics.corpus import licences
 from paratopics.ingest.normalize import normalize_paragraph
 
 #: Elements whose content is never article text.
@@ -63,6 +64,9 @@ class FeedItem:
     categories: list[str]
     html: str | None
     date_text: str | None = None
+    #: the SPDX id of the item's own licence link (creativeCommons:license, Atom
+    #: rel="license"), when it has one
+    license: str | None = None
 
 
 @dataclass
@@ -74,6 +78,10 @@ class Feed:
     title: str | None
     link: str | None
     items: list[FeedItem] = field(default_factory=list)
+    #: the channel's <language> (Atom: xml:lang) as a record language ("en-US" -> "en")
+    language: str | None = None
+    #: the SPDX id of the channel's licence link, when it has one
+    license: str | None = None
 
 
 # -- the feed file --------------------------------------------------------------
@@ -122,7 +130,9 @@ def parse_feed(raw: bytes) -> Feed:
     channel = parsed.feed
     feed = Feed(kind="atom" if version.startswith("atom") else "rss",
                 built=_iso(channel.get("updated_parsed")),
-                title=channel.get("title"), link=channel.get("link"))
+                title=channel.get("title"), link=channel.get("link"),
+                language=licences.language_tag(channel.get("language")),
+                license=licences.from_url(channel.get("license")))
     for position, entry in enumerate(parsed.entries, start=1):
         authors = [a.get("name") for a in entry.get("authors", []) if isinstance(a, dict)]
         if not any(authors) and entry.get("author"):
@@ -139,6 +149,7 @@ def parse_feed(raw: bytes) -> Feed:
                         if isinstance(t, dict) and isinstance(t.get("term"), str)
                         and str(t["term"]).strip()],
             html=_body(entry),
+            license=licences.from_url(entry.get("license")),
         ))
     return feed
 
@@ -291,8 +302,10 @@ class SourceRules:
     """How one publisher's feed is cleaned and what of it may not go in."""
 
     source: str
+    #: the licence of the publisher's own items, and whom to credit: an item's
+    #: attribution is "<publisher>, <item link>" (docs/sources.md)
     license: str
-    attribution: str
+    publisher: str
     excluded_paths: tuple[str, ...] = ()
     question: re.Pattern[str] = _QUESTION_STATE
     drop_top_centered: bool = False
@@ -300,22 +313,20 @@ class SourceRules:
 
 STATE = SourceRules(
     source="state.gov",
-    license="LicenseRef-US-Government-Work",
-    attribution="U.S. Department of State, https://www.state.gov (a work of the U.S. "
-                "federal government, 17 U.S.C. §105)",
+    license=licences.US_GOVERNMENT_WORK,
+    publisher="U.S. Department of State",
     excluded_paths=("/briefings/",),
     question=_QUESTION_STATE,
 )
 WHITE_HOUSE = SourceRules(
     source="whitehouse.gov",
-    license="LicenseRef-US-Government-Work",
-    attribution="The White House, https://www.whitehouse.gov (a work of the U.S. federal "
-                "government, 17 U.S.C. §105)",
+    license=licences.US_GOVERNMENT_WORK,
+    publisher="The White House",
     excluded_paths=("/press-briefings/", "/speeches-remarks/"),
     question=_QUESTION_WH,
     drop_top_centered=True,
 )
-GENERIC = SourceRules(source="", license="", attribution="")
+GENERIC = SourceRules(source="", license="", publisher="")
 
 
 def rules_for(url: str | None, channel_link: str | None) -> SourceRules:
@@ -499,7 +510,24 @@ def item_result(item: FeedItem, feed: Feed, draft_type: type) -> ItemResult:
         paragraphs=paragraphs,
         url=item.link or None,
         section=next((c for c in (normalize_paragraph(t) for t in item.categories) if c), None),
-        language="en",
+        language=feed.language or "en",
         record=item.position,
+        **item_licence(rules, item, feed),
     )
     return result
+
+
+def item_licence(rules: SourceRules, item: FeedItem, feed: Feed) -> dict[str, str | None]:
+    """The draft's licence fields: a licence link in the item or channel is what the
+    input states; otherwise the publisher's terms known for the source are the
+    default (an unknown publisher has none: --license decides, or the item is refused)."""
+    link = item.link or item.guid or feed.link or ""
+    stated = item.license or feed.license
+    credit = rules.publisher or normalize_paragraph(feed.title or "") or None
+    return {
+        "license": stated,
+        "attribution": f"{credit}, {link}" if stated and credit and link else None,
+        "default_license": rules.license or None,
+        "default_attribution": f"{rules.publisher}, {link}" if rules.publisher and link
+        else None,
+    }

@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from paratopics.corpus import licences
 from paratopics.errors import fail
 from paratopics.ingest.normalize import normalize_paragraph
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 
 HTML_SUFFIXES = frozenset((".html", ".htm", ".xhtml"))
 _LANG = re.compile(rb"<html[^>]*?\slang=[\"']?([a-zA-Z]{2,3})\b")
+#: A licence link: <link rel="license" href> in the head, <a rel="license" href> in the page.
+_LICENCE_LINK = re.compile(rb"<(?:a|link)\b[^>]*?\brel=[\"']?[^\"'>]*\blicense\b[^>]*>", re.I)
+_HREF = re.compile(rb"\bhref=[\"']?([^\"'\s>]+)", re.I)
 #: Fewer characters of main text than this is a teaser or an index page, not an article.
 MIN_BODY_CHARS = 200
 
@@ -49,6 +53,17 @@ def _paragraphs(main: object, title: str) -> list[tuple[str | None, str]]:
         else:
             out.append((heading, text))
     return out
+
+
+def page_licence(raw: bytes, named: str | None) -> str | None:
+    """The SPDX id of the licence the page states: a rel="license" link to a Creative
+    Commons licence, else trafilatura's reading of one (`named`); never a guess."""
+    for tag in _LICENCE_LINK.finditer(raw):
+        href = _HREF.search(tag.group(0))
+        found = licences.from_url(href.group(1).decode("ascii", "replace")) if href else None
+        if found:
+            return found
+    return licences.from_text(named)
 
 
 def parse_html_page(raw: bytes, file: str, source: str | None = None) -> Draft:
@@ -89,7 +104,11 @@ def parse_html_page(raw: bytes, file: str, source: str | None = None) -> Draft:
     authors = [normalize_paragraph(a) for a in re.split(r";|\s+and\s+", root.get("author") or "")]
     lang = _LANG.search(raw[:8192])
     language = lang.group(1).decode("ascii").lower() if lang else "en"
+    stated = page_licence(raw, root.get("license"))
+    credit = ", ".join(a for a in authors if a) or normalize_paragraph(
+        root.get("sitename") or "") or normalize_paragraph(name)
     return Draft(source=normalize_paragraph(name), title=title,
                  authors=[a for a in authors if a], published=date, paragraphs=paragraphs,
                  url=url, section=normalize_paragraph(root.get("categories") or "") or None,
-                 language=language)
+                 language=language, license=stated,
+                 attribution=f"{credit}, {url}" if stated and url else None)

@@ -29,8 +29,16 @@ def date_out_of_range(day: str, today: dt.date | None = None) -> str | None:
         return f"after tomorrow ({latest.isoformat()}, UTC)"
     return None
 
-ARTICLE_SCHEMA_VERSION = "1.0.0"
+
+ARTICLE_SCHEMA_VERSION = "1.1.0"
 ANNOTATION_SCHEMA_VERSION = "1.0.0"
+#: Earlier article schema versions still read, and the schema file each is checked
+#: against. A 1.0.0 record has no `license` or `attribution`: it stays valid (a
+#: minor version never invalidates data), validate warns about it, releases carry
+#: nulls for it, and ingesting its source again rewrites it as the current version.
+LEGACY_ARTICLE_SCHEMAS = {"1.0.0": "article-1.0.0.schema.json"}
+#: The article schema version from which records carry `license` and `attribution`.
+LICENSED_FROM = "1.1.0"
 
 #: Paragraphs are joined with this separator to form the article body; the
 #: paragraph offsets `start`/`end` index into that body.
@@ -63,6 +71,8 @@ class Article(TypedDict):
     published: str
     section: str | None
     language: str
+    license: str
+    attribution: str
     ingested_from: Provenance
     paragraphs: list[Paragraph]
 

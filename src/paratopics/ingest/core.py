@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from paratopics.corpus import licences
 from paratopics.corpus.records import (
     ARTICLE_SCHEMA_VERSION,
     BODY_SEPARATOR,
@@ -94,6 +95,14 @@ class Layout:
         r"^(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},\s+\d{4})$"
     )
     max_heading_words: int = 8
+    #: The terms of the pages this layout reads, when the input states none (a text
+    #: dump keeps no licence line). GlobalSecurity.org republishes Voice of America
+    #: reports, and those are the only dumps in the corpus; for any other page pass
+    #: --license and --attribution, which take precedence (docs/sources.md).
+    license: str = licences.VOA_PUBLIC_DOMAIN
+    #: `{authors}` is the byline; the dump does not record the page's own URL.
+    attribution: str = ("{authors}Voice of America, as republished by GlobalSecurity.org, "
+                        "https://www.globalsecurity.org/")
 
 
 GLOBALSECURITY = Layout()
@@ -116,6 +125,52 @@ class Draft:
     section: str | None = None
     language: str = "en"
     record: int | None = None
+    #: the licence and attribution the input itself states (a JSON record's fields,
+    #: a page's licence link), which nothing overrides
+    license: str | None = None
+    attribution: str | None = None
+    #: the door's per-source default, used when neither the input nor --license says
+    default_license: str | None = None
+    default_attribution: str | None = None
+
+
+@dataclass(frozen=True)
+class Licensing:
+    """`ingest --license ID --attribution TEXT`: the terms of articles whose input
+    states none. `{url}` in the attribution becomes each article's URL."""
+
+    license: str | None = None
+    attribution: str | None = None
+
+
+def resolve_licence(draft: Draft, given: Licensing | None = None) -> None:
+    """Fix `draft.license` and `draft.attribution`: what the input states, else what
+    the command line gives, else the door's default for the source; else refuse.
+
+    Raises ParatopicsError (code `licence`, pointer to the field) so that the
+    caller can name the file and the record."""
+    given = given or Licensing()
+    options = given.attribution.replace("{url}", draft.url or "") if given.attribution else None
+    chosen = {
+        "license": draft.license or given.license or draft.default_license,
+        "attribution": draft.attribution or options or draft.default_attribution,
+    }
+    for name, value in chosen.items():
+        if not value:
+            raise fail("licence", pointer=f"/{name}", field=name,
+                       detail=f"no {name}: the input states none and no default is known "
+                       f"for source {draft.source!r}")
+    license_id, credit = chosen["license"], normalize_paragraph(chosen["attribution"] or "")
+    assert license_id is not None
+    if not licences.is_licence_id(license_id):
+        raise fail("licence", pointer="/license", field="license",
+                   detail=f"{license_id!r} is not an SPDX licence id (e.g. CC-BY-4.0) or a "
+                   "LicenseRef- id")
+    if not licences.has_link(credit):
+        raise fail("licence", pointer="/attribution", field="attribution",
+                   detail=f"{credit!r} has no link: name whom to credit and give the "
+                   "work's URL (https://...)")
+    draft.license, draft.attribution = license_id, credit
 
 
 @dataclass
@@ -256,8 +311,10 @@ def parse_globalsecurity(text: str, file: str, layout: Layout = GLOBALSECURITY) 
             paragraphs.append((heading, block))
     if not paragraphs:
         raise fail("no-body", file=file)
+    credit = ", ".join(authors) + ", " if authors else ""
     return Draft(source=layout.source, title=title, authors=authors, published=published,
-                 paragraphs=paragraphs, section=section)
+                 paragraphs=paragraphs, section=section, default_license=layout.license,
+                 default_attribution=layout.attribution.format(authors=credit))
 
 
 # -- the JSON door ------------------------------------------------------------
@@ -343,6 +400,8 @@ def draft_from_json(record: object, source: str | None = None) -> Draft:
         url=_text_field(record, "url", required=False),
         section=_text_field(record, "section", required=False),
         language=language,
+        license=_text_field(record, "license", required=False),
+        attribution=_text_field(record, "attribution", required=False),
     )
 
 
@@ -478,6 +537,8 @@ def make_article(draft: Draft, provenance: Provenance) -> Article:
         published=draft.published,
         section=draft.section,
         language=draft.language,
+        license=draft.license,  # type: ignore[typeddict-item]
+        attribution=draft.attribution,  # type: ignore[typeddict-item]
         ingested_from=provenance,
         paragraphs=paragraphs,
     )
@@ -540,7 +601,8 @@ class Prepared:
 
 def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
                  max_bytes: int = MAX_FILE_BYTES,
-                 max_line_bytes: int = MAX_LINE_BYTES) -> Prepared:
+                 max_line_bytes: int = MAX_LINE_BYTES,
+                 licensing: Licensing | None = None) -> Prepared:
     """Read, parse, normalize and serialize one file; no corpus access.
 
     This is the expensive part of ingest and it depends on nothing but the
@@ -566,6 +628,11 @@ def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
     prepared.rel = f"sources/{folder}/{path.name}"
     digest = hashlib.sha256(raw).hexdigest()
     for draft in parsed.drafts:
+        try:
+            resolve_licence(draft, licensing)
+        except ParatopicsError as exc:
+            prepared.problems.append(_json_problem(exc, str(path), draft.record))
+            continue
         article = make_article(draft, Provenance(path=prepared.rel, sha256=digest,
                                                  format=parsed.format, record=draft.record))
         found = record_problems(article, str(path), draft.record)
@@ -578,9 +645,9 @@ def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
 
 
 def prepare_in_task(fmt: str, source: str | None, max_bytes: int, max_line_bytes: int,
-                    path: Path) -> Prepared:
+                    licensing: Licensing | None, path: Path) -> Prepared:
     """prepare_file with its path last, as an engine's map passes it."""
-    return prepare_file(path, fmt, source, max_bytes, max_line_bytes)
+    return prepare_file(path, fmt, source, max_bytes, max_line_bytes, licensing)
 
 
 @functools.lru_cache(maxsize=1)
@@ -824,7 +891,8 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
                  max_bytes: int = MAX_FILE_BYTES,
                  max_line_bytes: int = MAX_LINE_BYTES, jobs: int = 1,
                  on_progress: Callable[[int, int], None] | None = None,
-                 mapper: Callable[..., Iterable[Prepared]] | None = None) -> IngestReport:
+                 mapper: Callable[..., Iterable[Prepared]] | None = None,
+                 licensing: Licensing | None = None) -> IngestReport:
     """Ingest each file on its own: a bad file is reported, the others still go in.
 
     Files are prepared in `jobs` worker processes and stored by this process in
@@ -844,14 +912,14 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
     paths = [p for p in unique.values() if not is_feed(p, fmt)]
     if feeds:
         ingest_feeds(corpus, feeds, max_bytes=max_bytes, jobs=jobs, report=report,
-                     replace=replace, on_progress=on_progress)
+                     replace=replace, on_progress=on_progress, licensing=licensing)
         if not paths:
             return report
     prepare = functools.partial(prepare_file, fmt=fmt, source=source, max_bytes=max_bytes,
-                                max_line_bytes=max_line_bytes)
+                                max_line_bytes=max_line_bytes, licensing=licensing)
     if mapper is not None:
         _store_all(corpus, mapper(prepare_in_task, paths, fmt, source, max_bytes,
-                                  max_line_bytes), replace, seen, report, on_progress)
+                                  max_line_bytes, licensing), replace, seen, report, on_progress)
     elif jobs > 1 and len(paths) > 1:
         from concurrent.futures import ProcessPoolExecutor
 

@@ -16,7 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from paratopics.corpus import licences
+
 REUTERS_SOURCE = "reuters21578"
+#: The collection's README asks users to name it "Reuters-21578, Distribution 1.0"
+#: and say where it is; the text is Reuters Ltd.'s, free for research use only.
+REUTERS_ATTRIBUTION = ("Reuters Ltd., Reuters-21578, Distribution 1.0 (research use only), "
+                       "http://www.research.att.com/~lewis")
 _STORY = re.compile(rb"<REUTERS\b([^>]*)>(.*?)</REUTERS>", re.S)
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
 # This copy marks paragraph starts with a literal "&\\t" (ampersand, backslash, t).
@@ -124,6 +130,8 @@ def story_record(attrs: dict[str, str], inner: str, file: str) -> dict[str, obje
         "authors": [],
         "published": published,
         "section": None,
+        "license": licences.REUTERS_21578,
+        "attribution": REUTERS_ATTRIBUTION,
         "paragraphs": paragraphs,
     }
 

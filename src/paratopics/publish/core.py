@@ -70,7 +70,8 @@ def card_data(manifest: Manifest, codebook: Codebook, prefix: str) -> DatasetCar
         for s in order:
             split_dict.add(SplitInfo(name=s, num_bytes=sum(f.bytes for f in splits[s]),
                                      num_examples=sum(f.rows for f in splits[s])))
-        infos[config] = DatasetInfo(features=release_module.features(config, codebook),
+        infos[config] = DatasetInfo(features=release_module.features(
+                                        config, codebook, manifest.versions.article_schema),
                                     splits=split_dict, config_name=config)
     paragraphs = sum(manifest.rows("paragraphs").values())
     data = DatasetCardData(
@@ -209,16 +210,34 @@ def _counts_section(manifest: Manifest) -> str:
     return _md_table(["config", *splits, "total"], rows)
 
 
-def _columns_section(codebook: Codebook) -> str:
+def _columns_section(codebook: Codebook, article_schema: str) -> str:
     parts = []
     for config in release_module.CONFIGS:
-        feats = release_module.features(config, codebook)
+        feats = release_module.features(config, codebook, article_schema)
         docs = croissant_module.COLUMNS[config]
         rows = [[f"`{name}`", _feature_type(f), docs.get(name, "")] for name, f in feats.items()]
         default = " (default)" if config == release_module.DEFAULT_CONFIG else ""
         parts.append(f"### `{config}`{default}\n\n" + _md_table(["column", "type", "meaning"],
                                                                rows))
     return "\n\n".join(parts)
+
+
+def licences_section(manifest: Manifest) -> str:
+    """Per source, under which terms its articles' texts may be shared (manifest 1.2.0)."""
+    table = manifest.licences
+    if table is None:
+        return ("This release predates licence fields (article schema "
+                f"{manifest.versions.article_schema}): each source's terms are in the "
+                "project's docs/sources.md.")
+    terms = table.get("terms", {})
+    rows = []
+    for source, counts in table.get("by_source", {}).items():
+        for lid, n in counts.items():
+            term = terms.get(lid, {})
+            name = f"[{term['name']}]({term['url']})" if term.get("url") else term.get("name", "")
+            rows.append([f"`{source}`", f"`{lid}`", name or "no licence recorded", n])
+    return "Article texts by source and licence:\n\n" + _md_table(
+        ["source", "license", "terms", "articles"], rows)
 
 
 def _labels_section(manifest: Manifest, limit: int = 40) -> str:
@@ -251,10 +270,12 @@ LICENCE_TEXT = f"""The parts of this dataset are under different terms (`license
   Press Telecommunications Council), [CC BY 4.0]({CC_BY_URL}).
 - **Article text and metadata** (`text`, `heading`, `title`, `body`, `paragraphs`,
   `authors`, `url`): as published by each source (the `source` column), under that
-  source's own terms, which this dataset does not change. Reports of U.S. government
-  bodies (State Department, White House, Voice of America) are U.S. government works;
-  other sources' pages keep their publishers' terms. Check a source's terms before
-  redistributing its text.
+  source's own terms, which this dataset does not change. Each article names them in
+  the `articles` config: `license` (an SPDX id, or a `LicenseRef-` id defined in the
+  project's docs/sources.md) and `attribution` (whom to credit, with a link); the table
+  below counts them per source. Reports of U.S. government bodies (State Department, White
+  House, Voice of America) are U.S. government works; Wikinews text is CC BY 2.5. Credit
+  the attribution when you share the text.
 - The `paratopics` software that builds the dataset: MIT."""
 
 
@@ -364,7 +385,8 @@ def card_body(manifest: Manifest, codebook: Codebook, repo: str,
         "annotation_process": _annotation_process(text, annotators, codebook, licence is None),
         "classes": manifest.classes, "level1_classes": len(codebook.level1_ids),
         "repo": repo, "pin": pin, "croissant_spec": croissant_module.SPEC_URL,
-        "counts": _counts_section(manifest), "columns": _columns_section(codebook),
+        "counts": _counts_section(manifest), "columns": _columns_section(
+            codebook, manifest.versions.article_schema),
         "iptc_url": croissant_module.IPTC_URL,
         "project_nodes": sum(1 for n in codebook.nodes if n.get("origin") == "project"),
         "credit": credit, "labels_table": _labels_section(manifest),
@@ -382,7 +404,7 @@ def card_body(manifest: Manifest, codebook: Codebook, repo: str,
         "personal": text["personalSensitiveInformation"],
         "limitations": text["dataLimitations"], "biases": text["dataBiases"],
         "use_cases": text["dataUseCases"], "data_dir": DATA_DIR,
-        "licence": licence_text,
+        "licence": licence_text + "\n\n" + licences_section(manifest),
         "citation": croissant_module.cite_as(version, year or croissant_module.FIRST_YEAR),
     }
     return Template(_package_text("card.md")).substitute(fields)

@@ -91,6 +91,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "published": "Publication date.",
         "section": "Section of the source site, when known.",
         "language": "Language of the text (BCP 47).",
+        "license": "Terms the text may be shared under: an SPDX id, or a LicenseRef- id "
+                   "defined in docs/sources.md (null: a record of article schema 1.0.0).",
+        "attribution": "Whom to credit for the text, with a link to the original.",
         "body": "The paragraphs joined by a blank line.",
         "paragraphs": "The paragraphs: index, heading and text.",
         "judged_paragraphs": "How many of its paragraphs carry a gold judgement.",
@@ -305,6 +308,15 @@ RAI: dict[str, str] = {
 }
 
 
+def licence_urls(manifest: Manifest) -> list[str]:
+    """The release's licences: CC BY 4.0 (annotations, codebook), the project's licence
+    section, then the terms of the article texts (manifest 1.2.0 on), each once."""
+    terms = (manifest.licences or {}).get("terms", {})
+    urls = [LICENSE_URL, PROJECT_URL + "#licence",
+            *(t["url"] for t in terms.values() if t.get("url"))]
+    return list(dict.fromkeys(urls))
+
+
 def croissant(manifest: Manifest, codebook: Codebook,
               features: Mapping[str, Features], manifest_sha256: str,
               data_prefix: str = "data", url: str | None = None,
@@ -347,7 +359,7 @@ def croissant(manifest: Manifest, codebook: Codebook,
         "conformsTo": CONFORMS_TO,
         "description": description(manifest),
         # annotations and codebook under CC BY 4.0; article text under each source's terms
-        "license": [LICENSE_URL, PROJECT_URL + "#licence"],
+        "license": licence_urls(manifest),
         "version": version,
         "citeAs": cite_as(version, date_published[:4] if date_published else FIRST_YEAR),
         "keywords": ["news", "topic classification", "multi-label", "IPTC Media Topics"],

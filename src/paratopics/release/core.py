@@ -41,6 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from paratopics.codebook import Codebook
+from paratopics.corpus import licences as licences_module
 from paratopics.corpus.records import (
     ANNOTATION_SCHEMA_VERSION,
     ARTICLE_SCHEMA_VERSION,
@@ -99,6 +100,10 @@ COMPRESSION_LEVEL = 9
 # -- splits -------------------------------------------------------------------
 
 
+#: The licence column's stand-in in the manifest for records that name none.
+UNLICENSED = "unlicensed"
+
+
 def split_of(article_id: str) -> str:
     """The split an article belongs to, forever: a hash of its id, not of the corpus."""
     digest = hashlib.sha256((SPLIT_SALT + article_id).encode("utf-8")).digest()
@@ -111,9 +116,10 @@ def split_of(article_id: str) -> str:
     return SPLITS[-1][0]
 
 
-def arrow_schema(config: str, codebook: Codebook) -> pa.Schema:
+def arrow_schema(config: str, codebook: Codebook,
+                 article_schema: str = ARTICLE_SCHEMA_VERSION) -> pa.Schema:
     """The explicit Arrow schema, carrying the features in its metadata."""
-    return features(config, codebook).arrow_schema
+    return features(config, codebook, article_schema).arrow_schema
 
 
 # -- rows (pure) --------------------------------------------------------------
@@ -201,6 +207,9 @@ def article_row(article: Article, gold: Mapping[int, Decided], classes: Classes,
         "published": _date(article["published"]),
         "section": article["section"],
         "language": article["language"],
+        # null for a record of article schema 1.0.0, which names no licence
+        "license": article.get("license"),
+        "attribution": article.get("attribution"),
         "body": article_body(article),
         "paragraphs": [{"index": p["index"], "heading": p["heading"], "text": p["text"]}
                        for p in article["paragraphs"]],
@@ -593,6 +602,11 @@ class Tally:
     ties: int = 0
     disputed: int = 0
     hashed: list[tuple[str, str]] = field(default_factory=list)  # inputs, for the fingerprint
+    #: source -> licence id -> articles ("unlicensed": a record of article schema 1.0.0)
+    licences: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def saw_licence(self, source: str, licence: str | None) -> None:
+        self.licences.setdefault(source, Counter())[licence or UNLICENSED] += 1
 
     def saw_published(self, date: str) -> None:
         if not self.published:
@@ -618,19 +632,23 @@ class Tally:
         self.methods.update(other.methods)
         self.ties += other.ties
         self.disputed += other.disputed
+        for source, counts in other.licences.items():
+            self.licences.setdefault(source, Counter()).update(counts)
 
     def as_json(self) -> dict[str, object]:
         """The counts (not the inputs), for a shard's cache entry."""
         return {"articles": self.articles, "judgements": self.judgements,
                 "published": self.published, "methods": dict(self.methods),
                 "labels": {str(k): dict(v) for k, v in self.labels.items()},
-                "ties": self.ties, "disputed": self.disputed}
+                "ties": self.ties, "disputed": self.disputed,
+                "licences": {k: dict(v) for k, v in self.licences.items()}}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Tally:
         return cls(data["articles"], data["judgements"], list(data["published"]),
                    {int(k): Counter(v) for k, v in data["labels"].items()},
-                   Counter(data["methods"]), data["ties"], data["disputed"])
+                   Counter(data["methods"]), data["ties"], data["disputed"],
+                   licences={k: Counter(v) for k, v in data.get("licences", {}).items()})
 
 
 @dataclass
@@ -868,6 +886,7 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
                 writers[target.key].add_row(row)
                 writers[target.key].tally.articles += 1
                 writers[target.key].tally.saw_published(article["published"])
+                writers[target.key].tally.saw_licence(article["source"], article.get("license"))
             for config, split in (("paragraphs", home), ("paragraphs", UNLABELED),
                                   ("articles", home), ("articles", UNLABELED)):
                 target = routes.get((config, split), {}).get(aid)
@@ -925,13 +944,26 @@ def label_distribution(tally: Tally, codebook: Codebook) -> dict[str, dict[str, 
     }
 
 
+def licence_table(tally: Tally) -> dict[str, object]:
+    """Per source, the articles under each licence; and what each licence id means."""
+    used = sorted({lid for counts in tally.licences.values() for lid in counts
+                   if lid != UNLICENSED})
+    return {
+        "by_source": {source: dict(sorted(counts.items()))
+                      for source, counts in sorted(tally.licences.items())},
+        "terms": {lid: {"name": licences_module.describe(lid).name,
+                        "url": licences_module.describe(lid).url}
+                  for lid in used},
+    }
+
+
 def build_manifest(version: str, written: Written, codebook: Codebook) -> Manifest:
     tally = written.tally
     first, last = tally.published if tally.published else (None, None)
     return Manifest.from_dict({
         "name": "paratopics",
         "version": version,
-        "manifest_version": "1.1.0",
+        "manifest_version": "1.2.0",
         "versions": {"corpus": version, "article_schema": ARTICLE_SCHEMA_VERSION,
                      "annotation_schema": ANNOTATION_SCHEMA_VERSION,
                      "codebook": codebook.version},
@@ -947,6 +979,7 @@ def build_manifest(version: str, written: Written, codebook: Codebook) -> Manife
                     for c in CONFIGS},
         "labels": {"classes": len(codebook.label_ids),
                    "distribution": label_distribution(tally, codebook)},
+        "licences": licence_table(tally),
         "parquet": {"compression": f"{COMPRESSION}({COMPRESSION_LEVEL})",
                     "row_group_rows": ROW_GROUP_ROWS, "pyarrow": pa.__version__,
                     "shards": {"by": "blake2b-64 of the salted article id, 0 modulo "

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from paratopics.corpus.records import ARTICLE_SCHEMA_VERSION, LICENSED_FROM
 from paratopics.corpus.store import Corpus
 from paratopics.errors import fail
 from paratopics.release.manifest import MANIFEST_NAME, Manifest
@@ -39,7 +40,17 @@ def split_names() -> tuple[str, ...]:
 # -- features: one source of truth for Arrow schema and Hugging Face types ----
 
 
-def features(config: str, codebook: Codebook) -> Features:
+def licensed(article_schema: str) -> bool:
+    """Whether releases of records of this article schema carry `license` and
+    `attribution` columns (1.1.0 on); v1.0.0 and other early releases do not."""
+    return parse_version(article_schema) >= parse_version(LICENSED_FROM)
+
+
+def features(config: str, codebook: Codebook,
+             article_schema: str = ARTICLE_SCHEMA_VERSION) -> Features:
+    """The columns of one config, as the release of `article_schema` records has them
+    (the manifest's `versions.article_schema`): a release keeps the layout it was
+    built with, so that it verifies and loads the same forever."""
     # Imported here: `datasets` takes over a second to import, and most commands
     # (ingest, validate) never need it.
     from datasets import ClassLabel, Features, List, Value
@@ -62,6 +73,8 @@ def features(config: str, codebook: Codebook) -> Features:
             "annotators": Value("int32"),
         })
     if config == "articles":
+        licence = ({"license": Value("string"), "attribution": Value("string")}
+                   if licensed(article_schema) else {})
         return Features({
             "article_id": Value("string"),
             "source": Value("string"),
@@ -71,6 +84,7 @@ def features(config: str, codebook: Codebook) -> Features:
             "published": Value("date32"),
             "section": Value("string"),
             "language": Value("string"),
+            **licence,
             "body": Value("string"),
             "paragraphs": List({"index": Value("int32"), "heading": Value("string"),
                                 "text": Value("string")}),

@@ -129,6 +129,9 @@ class Manifest:
     distribution: Mapping[str, LabelCount]
     parquet: Mapping[str, Any]  # the layout, recorded for people
     files: tuple[FileEntry, ...]
+    #: source -> licence id -> articles, and each id's name and link (manifest 1.2.0 on;
+    #: None in earlier manifests)
+    licences: Mapping[str, Any] | None = None
 
     # -- reading --------------------------------------------------------------
 
@@ -172,6 +175,7 @@ class Manifest:
                           for code, info in data["labels"]["distribution"].items()},
             parquet=data["parquet"],
             files=tuple(FileEntry(**entry) for entry in data["files"]),
+            licences=data.get("licences"),
         )
 
     # -- writing --------------------------------------------------------------
@@ -190,6 +194,7 @@ class Manifest:
             "labels": {"classes": self.classes,
                        "distribution": {code: count.to_dict()
                                         for code, count in self.distribution.items()}},
+            **({"licences": self.licences} if self.licences is not None else {}),
             "parquet": self.parquet,
             "files": [entry.to_dict() for entry in self.files],
         }

@@ -66,7 +66,7 @@ def verify(corpus: Corpus, version: str, codebook: Codebook | None = None) -> li
                 problems.append(corrupt(folder / rel, "missing"))
             continue
         problems += [corrupt(folder / rel, what) for what in file_problems(
-            folder / rel, entry, codebook)]
+            folder / rel, entry, codebook, article_schema=manifest.versions.article_schema)]
     return problems
 
 
@@ -124,7 +124,7 @@ def release_files(folder: Path) -> tuple[set[str], list[tuple[str, str]]]:
 
 
 def file_problems(path: Path, entry: FileEntry, codebook: Codebook | None = None,
-                  digest: str | None = None) -> list[str]:
+                  digest: str | None = None, article_schema: str = "1.0.0") -> list[str]:
     """What is wrong with one release file: size, sha256 (`digest` if already
     known), Parquet rows and schema, class indexes."""
     found = []
@@ -141,7 +141,8 @@ def file_problems(path: Path, entry: FileEntry, codebook: Codebook | None = None
     if meta.num_rows != entry.rows:
         found.append(f"{meta.num_rows} rows, manifest says {entry.rows}")
     if codebook is not None:
-        expected = features(entry.config, codebook).arrow_schema
+        # the columns of the article schema the release was built from (its manifest's)
+        expected = features(entry.config, codebook, article_schema).arrow_schema
         # Parquet names list items "element" where Arrow says "item"; compare the
         # types, then the Hugging Face metadata, rather than field names.
         if not schema.equals(expected) or schema.metadata != expected.metadata:

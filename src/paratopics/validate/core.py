@@ -32,7 +32,13 @@ from jsonschema.exceptions import ValidationError
 from paratopics import codebook as codebook_module
 from paratopics.codebook import Codebook, load_json_resource
 from paratopics.corpus.config import codebook_for
-from paratopics.corpus.records import BODY_SEPARATOR, EARLIEST_DATE, Annotation, Article
+from paratopics.corpus.records import (
+    BODY_SEPARATOR,
+    EARLIEST_DATE,
+    LEGACY_ARTICLE_SCHEMAS,
+    Annotation,
+    Article,
+)
 from paratopics.corpus.store import (
     Corpus,
     atomic_write,
@@ -134,6 +140,8 @@ class Checker:
     annotation_valid: Check = field(init=False)
     #: the same for article records (whose schema is first inlined, see article_fast_path)
     article_valid: Check = field(init=False)
+    #: earlier article schema versions still read: version -> (validator, fast path)
+    legacy_articles: dict[str, tuple[Draft202012Validator, Check]] = field(init=False)
     #: per raw source file of this run: "outside", "missing" or its sha256 (source_problems)
     source_states: dict[str, str] = field(default_factory=dict)
     #: article record files parsed as JSON this run (the cache spares the others)
@@ -149,6 +157,10 @@ class Checker:
     def __post_init__(self) -> None:
         self.annotation_valid = fast_path(self.annotation_schema)
         self.article_valid = article_fast_path(self.article_schema)
+        self.legacy_articles = {}
+        for version, name in LEGACY_ARTICLE_SCHEMAS.items():
+            validator = make_validator(name)
+            self.legacy_articles[version] = (validator, article_fast_path(validator))
         self.active_labels = frozenset(
             code for code in self.codebook.label_ids if not self.codebook.is_retired(code))
 
@@ -202,10 +214,17 @@ def _with_article_guess(found: list[Problem], record: object,
 def article_problems(article: Article, file: str, checker: Checker,
                      expected_id: str | None = None) -> list[Problem]:
     """Schema and internal consistency of one article record (no I/O)."""
-    found = [] if checker.article_valid(article) else schema_problems(
-        checker.article_schema, article, file)
+    version = article.get("schema_version") if isinstance(article, dict) else None
+    version = version if isinstance(version, str) else None
+    schema, valid = checker.legacy_articles.get(
+        version, (checker.article_schema, checker.article_valid))
+    found = [] if valid(article) else schema_problems(schema, article, file)
     if found:
         return found
+    if version in checker.legacy_articles:
+        found.append(dataclasses.replace(
+            problem("legacy-record", file=file, pointer="/schema_version", version=version),
+            severity="warning"))
     aid = article["article_id"]
     if expected_id is not None and aid != expected_id:
         found.append(problem("article-id-mismatch", file=file, pointer="/article_id",
