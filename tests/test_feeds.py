@@ -242,6 +242,7 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
   <title>Example News</title>
   <link href="https://news.example.org/"/>
+  <link rel="license" href="https://creativecommons.org/licenses/by/4.0/"/>
   <updated>2022-08-03T20:12:40Z</updated>
   <id>urn:example:feed</id>
   <entry>
@@ -266,6 +267,9 @@ def test_atom_feeds_and_any_date_form(corpus: Corpus, tmp_path: Path, date: str)
     assert record["published"] == "2022-08-01"
     assert record["authors"] == ["Ann Writer"]
     assert record["ingested_from"]["format"] == "atom"  # type: ignore[index]
+    # the feed's own licence link, credited to the feed with the entry's link
+    assert (record["license"], record["attribution"]) == (
+        "CC-BY-4.0", "Example News, https://news.example.org/harbour-reopens")
     assert texts(record) == [(None, "The harbour reopened on Monday."),
                              ("Traffic", "Ships returned.")]
 
