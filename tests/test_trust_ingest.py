@@ -25,7 +25,8 @@ FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
 def _story(folder: Path, name: str, **fields: object) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     record = {"title": "Navies hold drill", "published": "2021-05-02",
-              "url": "https://e.org/a", "source": "example.org", "body": "One."}
+              "url": "https://e.org/a", "source": "example.org", "body": "One.",
+              "license": "CC0-1.0", "attribution": "Example, https://e.org/a"}
     record.update(fields)
     path = folder / name
     path.write_text(json.dumps(record), encoding="utf-8")

@@ -19,8 +19,8 @@ from paratopics.schema_check import ecma_regex, validator_for
 from paratopics.validate.core import make_validator
 from paratopics.validate.fastschema import compile_schema
 
-SCHEMAS = ("annotation.schema.json", "article.schema.json", "codebook.schema.json",
-           "manifest.schema.json")
+SCHEMAS = ("annotation.schema.json", "article.schema.json", "article-1.0.0.schema.json",
+           "codebook.schema.json", "manifest.schema.json")
 
 
 def _patterns(node: object) -> list[str]:
@@ -46,6 +46,8 @@ def _example(pattern: str) -> str:
         "^[a-z0-9]+(-[a-z0-9]+)*-[0-9a-f]{10}$": "a-story-0123456789",
         "^[0-9a-f]{64}$": "0" * 64,
         "^\\S(.*\\S)?$": "One paragraph.",
+        "^(LicenseRef-[A-Za-z0-9.-]+|(?!LicenseRef-)[A-Za-z0-9][A-Za-z0-9.-]*\\+?)$": "CC-BY-2.5",
+        "^(?=.*https?://\\S)\\S(.*\\S)?$": "Wikinews contributors, https://en.wikinews.org/",
         "^[a-z0-9][a-z0-9._-]{0,63}$": "annotator-01",
         r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$": "a note",
         "^(paragraphs|articles|annotations)/(train|validation|test|unlabeled)-\\d{5}-of-\\d{5}"

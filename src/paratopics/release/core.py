@@ -748,11 +748,13 @@ ShardBuilder = Callable[[Path, Corpus, Codebook, dict[str, pa.Schema], list["Sha
 def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
                cancelled: Callable[[], bool] = lambda: False,
                cache: BuildCache | None = None,
-               build_missing: ShardBuilder | None = None) -> Written:
+               build_missing: ShardBuilder | None = None,
+               article_schema: str = ARTICLE_SCHEMA_VERSION) -> Written:
     """Every config's Parquet files under `folder`: copied from `cache` where a
-    shard's inputs are unchanged, built (and cached) where they are not."""
+    shard's inputs are unchanged, built (and cached) where they are not; in the
+    columns of `article_schema` (an existing release's, when it is built again)."""
     cache = cache or BuildCache()
-    schemas = {config: arrow_schema(config, codebook) for config in CONFIGS}
+    schemas = {config: arrow_schema(config, codebook, article_schema) for config in CONFIGS}
     judgements, tables, recent = [], [], []
     for path in corpus.annotation_files():
         judgement_file, table = read_judgement_file(path, schemas["annotations"], cache)
@@ -769,7 +771,7 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
     judged = judged_by(judgements)
     hashed = [*((j.name, j.sha256) for j in judgements),
               *((f"articles/{a.path.name}", a.sha256) for a in articles), book]
-    shards = plan_shards(articles, judged, book[1])
+    shards = plan_shards(articles, judged, f"{book[1]}:{article_schema}")
     del judgements, articles  # their per-file digests are in `judged` and the shard keys
     for config in CONFIGS:
         (folder / config).mkdir(parents=True, exist_ok=True)
@@ -957,14 +959,15 @@ def licence_table(tally: Tally) -> dict[str, object]:
     }
 
 
-def build_manifest(version: str, written: Written, codebook: Codebook) -> Manifest:
+def build_manifest(version: str, written: Written, codebook: Codebook,
+                   article_schema: str = ARTICLE_SCHEMA_VERSION) -> Manifest:
     tally = written.tally
     first, last = tally.published if tally.published else (None, None)
     return Manifest.from_dict({
         "name": "paratopics",
         "version": version,
         "manifest_version": "1.2.0",
-        "versions": {"corpus": version, "article_schema": ARTICLE_SCHEMA_VERSION,
+        "versions": {"corpus": version, "article_schema": article_schema,
                      "annotation_schema": ANNOTATION_SCHEMA_VERSION,
                      "codebook": codebook.version},
         "inputs": {"fingerprint": fingerprint(tally.hashed), "articles": tally.articles,
@@ -1033,8 +1036,13 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
     try:
         tmp.mkdir()
         cache = BuildCache.open(cache_dir()) if use_cache else BuildCache()
-        written = write_tree(tmp, corpus, codebook, cancelled, cache, build_missing)
-        manifest = build_manifest(version, written, codebook)
+        # an existing release is built again in its own columns, so that a schema
+        # that only added columns (1.1.0: license, attribution) leaves it reproducible
+        layout = (read_manifest(corpus, version).versions.article_schema
+                  if (release_dir(corpus, version) / "manifest.json").is_file()
+                  else ARTICLE_SCHEMA_VERSION)
+        written = write_tree(tmp, corpus, codebook, cancelled, cache, build_missing, layout)
+        manifest = build_manifest(version, written, codebook, layout)
         if not publish_if():
             raise Cancelled
         atomic_write(tmp / "manifest.json", manifest.to_json())
