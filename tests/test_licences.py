@@ -338,8 +338,9 @@ def test_a_release_carries_the_licence_per_article_and_per_source(
     book = codebook.load()
     result = release.build(corpus, "1.1.0", book)
     manifest = result.manifest
-    assert manifest["versions"]["article_schema"] == "1.1.0"  # type: ignore[index]
-    assert manifest["licences"] == {  # type: ignore[comparison-overlap]
+    assert manifest.versions.article_schema == "1.1.0"
+    assert manifest.manifest_version == "1.2.0"
+    assert manifest.licences == {
         "by_source": {"globalsecurity.org": {"unlicensed": 1},
                       "harbour.example": {"CC-BY-4.0": 1}},
         "terms": {"CC-BY-4.0": {"name": "Creative Commons Attribution 4.0 International",
@@ -369,7 +370,12 @@ def test_a_release_carries_the_licence_per_article_and_per_source(
     assert "| `harbour.example` | `CC-BY-4.0` |" in body
     assert "| `globalsecurity.org` | `unlicensed` |" in body
     assert "`license`" in body and "`attribution`" in body
-    assert croissant.licence_urls(manifest) == "https://creativecommons.org/licenses/by/4.0/"
+    assert croissant.licence_urls(manifest) == [
+        "https://creativecommons.org/licenses/by/4.0/",
+        "https://github.com/paratopics/paratopics#licence"]
+    # the manifest on disk says the same, and reads back to the same
+    on_disk = json.loads((result.path / "manifest.json").read_text(encoding="utf-8"))
+    assert on_disk["licences"] == manifest.licences
 
 
 def test_a_release_built_before_licences_keeps_its_layout_and_verifies(tmp_path: Path) -> None:
@@ -377,7 +383,9 @@ def test_a_release_built_before_licences_keeps_its_layout_and_verifies(tmp_path:
     corpus = Corpus(tmp_path / "corpus")
     shutil.copytree(committed, corpus.releases)
     manifest = release.read_manifest(corpus, "1.0.0")
-    assert manifest["versions"]["article_schema"] == "1.0.0"  # type: ignore[index]
+    assert manifest.versions.article_schema == "1.0.0"
+    assert manifest.licences is None
+    assert (corpus.releases / "v1.0.0" / "manifest.json").read_bytes() == manifest.to_json()
     assert release.verify(corpus, "1.0.0", codebook.load()) == []
     [file] = (corpus.releases / "v1.0.0" / "articles").glob("*.parquet")
     assert "license" not in pq.read_schema(file).names
