@@ -32,4 +32,13 @@ def test_readme_example_runs(tmp_path: Path) -> None:
     micro = re.search(r"micro-F1 ([0-9.]+)", done.stdout)
     assert micro and 0.0 <= float(micro.group(1)) <= 1.0, done.stdout
     assert (tmp_path / "model" / "model.json").is_file()
-    assert len((tmp_path / "pred.jsonl").read_text().splitlines()) == 27
+    import pyarrow.parquet as pq
+
+    from paratopics.corpus.store import Corpus
+    from paratopics.release import core as release
+
+    latest = release.release_dir(Corpus(corpus), release.list_versions(Corpus(corpus))[-1])
+    test_rows = sum(pq.read_metadata(p).num_rows
+                    for p in (latest / "paragraphs").glob("test-*.parquet"))
+    assert test_rows > 0
+    assert len((tmp_path / "pred.jsonl").read_text().splitlines()) == test_rows
