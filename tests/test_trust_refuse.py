@@ -90,7 +90,8 @@ def test_repeated_keys_are_refused_wherever_json_is_read(tmp_path: Path) -> None
 
 def _story(tmp_path: Path, **fields: object) -> Path:
     record = {"title": "Navies hold drill", "published": "2021-05-02",
-              "url": "https://e.org/a", "source": "example.org", "body": "One."}
+              "url": "https://e.org/a", "source": "example.org", "body": "One.",
+              "license": "CC0-1.0", "attribution": "Example, https://e.org/a"}
     record.update(fields)
     path = tmp_path / "in" / "story.json"
     path.parent.mkdir(parents=True, exist_ok=True)
