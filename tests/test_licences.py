@@ -306,7 +306,8 @@ def test_a_schema_1_0_0_record_is_read_with_a_warning(corpus: Corpus, tmp_path: 
     path.write_bytes(dump_json(current))
     result = run_cli("validate", "--corpus", corpus.root)
     assert result.returncode == 1
-    assert "'license' is a required property" in result.stdout
+    assert "has no 'license', a required field" in result.stdout, result.stdout
+    assert "has no 'attribution', a required field" in result.stdout
     assert path.name in result.stdout
     current.update(schema_version="1.0.0", license="CC0-1.0",
                    attribution="X, https://x.example")
