@@ -24,6 +24,7 @@ from datasets.distributed import split_dataset_by_node
 
 import paratopics
 from paratopics import codebook as codebook_module
+from paratopics.corpus.config import MARKER, render_marker
 from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError, UsageError
 from paratopics.loader import data_files, default_corpus, label_map, label_names, load
@@ -316,6 +317,9 @@ def test_load_dataset_on_a_checkout_reads_the_readme_front_matter(tmp_path: Path
                                         encoding="utf-8")
     corpus = Corpus(checkout / "corpus")
     generate(corpus, 16, 2)
+    # the marker names the README as the corpus's card (a README it does not name is
+    # left alone: tests/test_trust_outside.py)
+    (corpus.root / MARKER).write_text(render_marker("paratopics"), encoding="utf-8")
     built = run_cli("build", "--corpus", corpus.root, "--version", "1.0.0")
     assert built.returncode == 0, built.stderr
     assert "README front matter now points at v1.0.0" in built.stdout
@@ -338,7 +342,7 @@ def test_load_dataset_on_a_checkout_reads_the_readme_front_matter(tmp_path: Path
     # A new release moves the front matter, and load_dataset follows it.
     generate(corpus, 5, 3)
     release_module.build(corpus, "1.1.0", codebook_module.load())
-    assert publish_module.update_readme(corpus, codebook_module.load())
+    assert publish_module.update_readme(corpus, codebook_module.load()).changed
     found = last_json(run_python(code, cwd=tmp_path))
     assert found["paragraphs"] == manifest_rows(corpus, "1.1.0", "paragraphs")
 

@@ -23,7 +23,7 @@ from paratopics import stats as stats_module
 from paratopics.annotate import commands as annotate_commands
 from paratopics.corpus import init as corpus_init
 from paratopics.corpus.config import codebook_for, locate_corpus
-from paratopics.corpus.store import Corpus, atomic_write, corpus_lock
+from paratopics.corpus.store import Corpus, atomic_write, check_folders, corpus_lock
 from paratopics.engine import ENGINES
 from paratopics.engine.ray_engine import RayEngine, engine_for
 from paratopics.errors import (
@@ -71,7 +71,7 @@ def _corpus(args: argparse.Namespace) -> Corpus:
         raise UsageError(f"--corpus {root}: not a corpus folder (it has none of "
                          f"{', '.join(s + '/' for s in layout)}); pass a corpus or an empty "
                          "folder")
-    return Corpus(root)
+    return check_folders(Corpus(root))
 
 
 def _require(command: str, module: str, package: str, extra: str) -> None:
@@ -283,8 +283,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"build: {verb} v{version} at {display_path(result.path)} ({files} files{reused})")
     from paratopics.publish import core as publish_module  # imports datasets: only when needed
 
-    if publish_module.update_readme(corpus, book):  # (also after a card was fixed)
+    card = publish_module.update_readme(corpus, book)  # (also after a card was fixed)
+    if card.changed:
         print("build: README front matter now points at v" + version)
+    elif card.refused is not None:
+        print(format_text(card.refused), file=sys.stderr)
     return EXIT_OK
 
 

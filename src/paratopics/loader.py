@@ -38,7 +38,7 @@ from datasets import (
 
 from paratopics import codebook as codebook_module
 from paratopics.corpus.config import CORPUS_ENV, locate_corpus
-from paratopics.corpus.store import Corpus
+from paratopics.corpus.store import Corpus, check_folders
 from paratopics.errors import UsageError, fail
 from paratopics.release import layout as release_module
 from paratopics.release.manifest import Manifest
@@ -71,7 +71,7 @@ def _existing(root: Path, what: str) -> Corpus:
     if not root.is_dir():
         shown = "corpus" if what == "given" else what
         raise UsageError(f"{shown} {root}: no such folder")
-    return Corpus(root)
+    return check_folders(Corpus(root))
 
 
 def resolve_corpus(corpus: Corpus | str | os.PathLike[str] | None) -> Corpus:
@@ -79,7 +79,7 @@ def resolve_corpus(corpus: Corpus | str | os.PathLike[str] | None) -> Corpus:
     if corpus is None:
         return default_corpus()
     if isinstance(corpus, Corpus):
-        return corpus
+        return check_folders(corpus)
     located = locate_corpus(corpus)
     assert located is not None  # a given path is always located
     return _existing(located.root, located.origin)

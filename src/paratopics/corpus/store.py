@@ -109,6 +109,23 @@ class Corpus:
         return found
 
 
+#: The corpus's own folders. None may be a symlink: through one, a command would
+#: read records from, or write releases, raw copies and history to, a folder that is
+#: not the corpus's (and sweep or replace files there).
+CORPUS_FOLDERS = ("sources", "articles", "annotations", "releases", "history")
+
+
+def check_folders(corpus: Corpus) -> Corpus:
+    """`corpus`, unless one of its folders is a symlink: then an unsafe-path error."""
+    for name in CORPUS_FOLDERS:
+        path = corpus.root / name
+        if path.is_symlink():
+            raise fail("unsafe-path", file=str(path),
+                       detail=f"{path} is a symlink (to {os.readlink(path)}); a corpus's "
+                       f"folders must be its own: replace the link with the folder itself")
+    return corpus
+
+
 #: Longest file name accepted, in UTF-8 bytes: room under NAME_MAX (255) for the
 #: hidden temporary name that atomic_write puts beside it.
 MAX_NAME_BYTES = 200
@@ -598,6 +615,7 @@ def corpus_lock(corpus: Corpus, command: str, wait: float = 0.0,
     (`on_wait` is told once who holds it); else it fails at once with `locked`.
     """
     corpus.root.mkdir(parents=True, exist_ok=True)
+    check_folders(corpus)  # before sweeping temporary files in them
     lock = corpus.root / ".lock"
     info: dict[str, object] = {"pid": os.getpid(), "host": socket.gethostname(),
                                "command": command, "since": time.time(),

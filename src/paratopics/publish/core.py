@@ -34,7 +34,7 @@ from paratopics import loader as loader_module
 from paratopics.codebook import Codebook
 from paratopics.corpus.config import read_config
 from paratopics.corpus.store import Corpus, atomic_write, sha256_file
-from paratopics.errors import ParatopicsError, UsageError, fail
+from paratopics.errors import ParatopicsError, Problem, UsageError, fail, problem
 from paratopics.publish import annotators as annotators_module
 from paratopics.publish import croissant as croissant_module
 from paratopics.publish import skos as skos_module
@@ -114,11 +114,63 @@ def readme_path(corpus: Corpus) -> Path:
 
 
 def corpus_card_header(corpus: Corpus) -> str | None:
-    """The front matter of the corpus's own card (README), if it has one."""
+    """The front matter of the corpus's own card (README), if it has one: a README
+    that is not this corpus's card (see `not_the_card`) lends the card nothing."""
     path = readme_path(corpus)
     if not path.is_file():
         return None
-    return split_front_matter(path.read_text(encoding="utf-8"))[0]
+    header = split_front_matter(path.read_text(encoding="utf-8"))[0]
+    if header is None or not_the_card(corpus, path, header) is not None:
+        return None
+    return header
+
+
+def _data_file_paths(configs: list[Any]) -> list[object]:
+    """Every `path` the `configs` of a card's front matter name (strings, lists of
+    strings, or {split, path} entries, as the Hub accepts)."""
+    found: list[object] = []
+    for config in configs:
+        files = config.get("data_files") if isinstance(config, dict) else None
+        for item in files if isinstance(files, list) else [files]:
+            path = item.get("path") if isinstance(item, dict) else item
+            found += path if isinstance(path, list) else [path]
+    return found
+
+
+def not_the_card(corpus: Corpus, path: Path, header: str) -> str | None:
+    """Why the README at `path` is not this corpus's dataset card; None when it is.
+
+    It is when its `configs` point into this corpus's releases folder, or when it
+    has none yet and the corpus's paratopics.toml names it (the card `paratopics
+    init` writes). Any other README with front matter (a web page, another
+    dataset's card) is not this corpus's to rewrite.
+    """
+    releases = Path(os.path.relpath(corpus.releases, path.parent)).as_posix() + "/"
+    try:
+        data = yaml.safe_load(header)
+    except yaml.YAMLError:
+        data = None  # ours if the marker names it: then its YAML error is reported
+    configs = data.get("configs") if isinstance(data, dict) else None
+    if configs is None:
+        if read_config(corpus.root).marker is not None:
+            return None
+        return (f"it has no configs, and {corpus.root} has no paratopics.toml naming it as "
+                "the card")
+    paths = _data_file_paths(configs) if isinstance(configs, list) else [configs]
+    strays = [p for p in paths if not (isinstance(p, str) and p.startswith(releases))]
+    if paths and not strays:
+        return None
+    shown = repr(strays[0]) if strays else "no data files"
+    return f"its configs point at {shown}, not into {releases}"
+
+
+@dataclass(frozen=True)
+class CardUpdate:
+    """What `update_readme` did: changed the card, or left a README that is not
+    this corpus's card alone (`refused` says why and what to do)."""
+
+    changed: bool
+    refused: Problem | None = None
 
 
 #: Card keys a release decides; every other key is the card author's to set.
@@ -143,30 +195,40 @@ def merged_card_data(header: str, generated: DatasetCardData, where: str = "READ
     return DatasetCardData(**{**base, **kept})
 
 
-def update_readme(corpus: Corpus, codebook: Codebook) -> bool:
-    """Point the checkout README's front matter at the latest release.
+def update_readme(corpus: Corpus, codebook: Codebook) -> CardUpdate:
+    """Point the corpus's dataset card (its marker's `card`) at the latest release.
 
-    Only a README with front matter beside the corpus folder is touched (the
-    checkout's own); the body is kept as written. Returns whether it changed.
+    Only a README with front matter that is this corpus's card is touched (see
+    `not_the_card`); the body and the author's keys are kept as written.
     """
     path = readme_path(corpus)
     versions = release_module.list_versions(corpus)
     if not path.is_file() or not versions:
-        return False
+        return CardUpdate(False)
     text = path.read_text(encoding="utf-8")
     header, body = split_front_matter(text)
     if header is None:
-        return False
+        return CardUpdate(False)
     latest = versions[-1]
+    reason = not_the_card(corpus, path, header)
+    if reason is not None:
+        card = os.path.relpath(path, corpus.root)
+        where = Path(os.path.relpath(release_module.release_dir(corpus, latest), path.parent))
+        return CardUpdate(False, replace(problem(
+            "card-not-updated", file=str(path),
+            detail=f"left as it is: not this corpus's dataset card ({reason}); to make it "
+            f"the card, name it in {corpus.root / 'paratopics.toml'} ([corpus] card = "
+            f"{card!r}) and give it no configs, or point its configs at "
+            f"{where.as_posix()}/<config>/<split>-*.parquet yourself"), severity="warning"))
     manifest = release_module.read_manifest(corpus, latest)
     prefix = Path(os.path.relpath(release_module.release_dir(corpus, latest), path.parent))
     data = merged_card_data(header, card_data(manifest, codebook, prefix.as_posix()),
                             str(path))
     new = render_card(data, body)
     if new == text:
-        return False
+        return CardUpdate(False)
     atomic_write(path, new.encode("utf-8"))
-    return True
+    return CardUpdate(True)
 
 
 # -- the full card of a published release --------------------------------------

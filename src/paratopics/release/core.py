@@ -21,6 +21,7 @@ the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import itertools
@@ -28,6 +29,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -1028,13 +1030,14 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
     now and then, and a True stops the build. Both raise Cancelled.
     """
     check_version(version)
+    target = release_dir(corpus, version)  # (refuses a symlinked releases folder)
     corpus.releases.mkdir(parents=True, exist_ok=True)
-    for stale in corpus.releases.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_stale_builds(corpus)
     confirm_pending(corpus)  # finish what a killed build left
-    tmp = corpus.releases / f".tmp-v{version}-{os.getpid()}"
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-v{version}-", dir=corpus.releases))
     try:
-        tmp.mkdir()
+        (tmp / BUILD_MARKER).write_text(f"paratopics build v{version}, pid {os.getpid()}\n",
+                                        encoding="utf-8")
         cache = BuildCache.open(cache_dir()) if use_cache else BuildCache()
         # an existing release is built again in its own columns, so that a schema
         # that only added columns (1.1.0: license, attribution) leaves it reproducible
@@ -1046,7 +1049,6 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
         if not publish_if():
             raise Cancelled
         atomic_write(tmp / "manifest.json", manifest.to_json())
-        target = release_dir(corpus, version)
         if target.exists():
             existing = read_manifest(corpus, version)
             if _content(existing) != _content(manifest):
@@ -1055,6 +1057,7 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
                            f"({_summary_of_change(existing, manifest)})")
             append_changelog(corpus, existing, notes, only_if_missing=True)
             return BuildResult(version, target, "identical", existing)
+        (tmp / BUILD_MARKER).unlink()  # (a release holds only what its manifest lists)
         fsync_tree(tmp)
         append_changelog(corpus, manifest, notes, digest=sha256_file(tmp / "manifest.json"),
                          pending=True)
@@ -1064,6 +1067,26 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
         shutil.rmtree(tmp, ignore_errors=True)
     confirm_pending(corpus)
     return BuildResult(version, target, "built", manifest, written.shards, written.reused)
+
+
+#: Written into a build's temporary folder as it is made: only folders carrying it are
+#: a killed build's leftovers, which the next build may delete.
+BUILD_MARKER = ".paratopics-build"
+
+
+def remove_stale_builds(corpus: Corpus) -> None:
+    """Delete what killed builds left in the releases folder: hidden `.tmp-v*` folders
+    holding the build marker (or empty ones, made just before it was written). A
+    folder of the same name that some other program made is left alone."""
+    for stale in corpus.releases.glob(".tmp-v*"):
+        if stale.is_symlink() or not stale.is_dir():
+            continue
+        marker = stale / BUILD_MARKER
+        if marker.is_file() and not marker.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                stale.rmdir()  # only if empty
 
 
 #: From this many article files on, `validate_then_build` validates in a second

@@ -6,6 +6,7 @@ none of the build machinery: importing this is cheap.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,7 +110,16 @@ def features(config: str, codebook: Codebook,
 
 
 def release_dir(corpus: Corpus, version: str) -> Path:
-    return corpus.releases / f"v{version}"
+    """Release `version`'s folder; an unsafe-path error if it, or the releases folder,
+    is a symlink (through which a build would write, and verify and load read, a
+    folder outside the corpus)."""
+    folder = corpus.releases / f"v{version}"
+    for path in (corpus.releases, folder):
+        if path.is_symlink():
+            raise fail("unsafe-path", file=str(path),
+                       detail=f"{path} is a symlink (to {os.readlink(path)}); releases must "
+                       "be folders of the corpus: replace the link with the folder itself")
+    return folder
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
@@ -120,6 +130,8 @@ def parse_version(version: str) -> tuple[int, int, int]:
 
 
 def list_versions(corpus: Corpus) -> list[str]:
+    if corpus.releases.is_symlink():
+        release_dir(corpus, "0.0.0")  # raises: the folder is a link out of the corpus
     if not corpus.releases.is_dir():
         return []
     found = [p.name[1:] for p in corpus.releases.iterdir()
