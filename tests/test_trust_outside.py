@@ -165,12 +165,13 @@ def test_build_deletes_only_its_own_leftovers(project: Corpus) -> None:
     (foreign / "draft.txt").write_text("someone's", encoding="utf-8")
     killed = project.releases / ".tmp-v0.9.0-abcd"  # a killed build's folder: marked
     (killed / "paragraphs").mkdir(parents=True)
-    (killed / release_module.BUILD_MARKER).write_text("paratopics build", encoding="utf-8")
-    empty = project.releases / ".tmp-v0.9.0-efgh"  # killed before the marker was written
-    empty.mkdir()
+    release_module.build_marker(killed).write_text("paratopics build", encoding="utf-8")
+    orphan = release_module.build_marker(project.releases / ".tmp-v0.9.0-efgh")
+    orphan.write_text("paratopics build", encoding="utf-8")  # killed before its mkdir
     release_module.build(project, "1.0.0", BOOK)
     assert (foreign / "draft.txt").read_text(encoding="utf-8") == "someone's"
-    assert not killed.exists() and not empty.exists()
+    assert not killed.exists() and not release_module.build_marker(killed).exists()
+    assert not orphan.exists()
     assert sorted(p.name for p in project.releases.iterdir()) == [
         ".tmp-v1.0.0-4242", "CHANGELOG.md", "v1.0.0"]
     assert release_module.verify(project, "1.0.0", BOOK) == []

@@ -28,8 +28,8 @@ import itertools
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
-import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -1034,10 +1034,8 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
     corpus.releases.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(corpus)
     confirm_pending(corpus)  # finish what a killed build left
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-v{version}-", dir=corpus.releases))
+    tmp = claim_build_folder(corpus, version)
     try:
-        (tmp / BUILD_MARKER).write_text(f"paratopics build v{version}, pid {os.getpid()}\n",
-                                        encoding="utf-8")
         cache = BuildCache.open(cache_dir()) if use_cache else BuildCache()
         # an existing release is built again in its own columns, so that a schema
         # that only added columns (1.1.0: license, attribution) leaves it reproducible
@@ -1057,7 +1055,6 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
                            f"({_summary_of_change(existing, manifest)})")
             append_changelog(corpus, existing, notes, only_if_missing=True)
             return BuildResult(version, target, "identical", existing)
-        (tmp / BUILD_MARKER).unlink()  # (a release holds only what its manifest lists)
         fsync_tree(tmp)
         append_changelog(corpus, manifest, notes, digest=sha256_file(tmp / "manifest.json"),
                          pending=True)
@@ -1065,28 +1062,54 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
         fsync_dir(corpus.releases)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            build_marker(tmp).unlink()
     confirm_pending(corpus)
     return BuildResult(version, target, "built", manifest, written.shards, written.reused)
 
 
-#: Written into a build's temporary folder as it is made: only folders carrying it are
-#: a killed build's leftovers, which the next build may delete.
+#: A build's temporary folder `.tmp-vX.Y.Z-<random>` is claimed by first creating the
+#: marker file of that name plus this suffix beside it: a folder is a build's leftover
+#: to delete only when its marker is there, so it is marked from before it exists
+#: until after it is renamed into a release.
 BUILD_MARKER = ".paratopics-build"
 
 
-def remove_stale_builds(corpus: Corpus) -> None:
-    """Delete what killed builds left in the releases folder: hidden `.tmp-v*` folders
-    holding the build marker (or empty ones, made just before it was written). A
-    folder of the same name that some other program made is left alone."""
-    for stale in corpus.releases.glob(".tmp-v*"):
-        if stale.is_symlink() or not stale.is_dir():
+def build_marker(folder: Path) -> Path:
+    return folder.with_name(folder.name + BUILD_MARKER)
+
+
+def claim_build_folder(corpus: Corpus, version: str) -> Path:
+    """A new, empty temporary folder for building `version`, with its marker."""
+    while True:
+        folder = corpus.releases / f".tmp-v{version}-{secrets.token_hex(6)}"
+        try:
+            fd = os.open(build_marker(folder), os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                         | os.O_NOFOLLOW, 0o644)
+        except FileExistsError:
             continue
-        marker = stale / BUILD_MARKER
-        if marker.is_file() and not marker.is_symlink():
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"paratopics build v{version}, pid {os.getpid()}\n")
+        try:
+            folder.mkdir()
+        except FileExistsError:  # someone else's folder of that name: not ours to use
+            build_marker(folder).unlink()
+            continue
+        return folder
+
+
+def remove_stale_builds(corpus: Corpus) -> None:
+    """Delete what killed builds left in the releases folder: each marked temporary
+    folder and its marker. A `.tmp-*` folder without a marker is not a build's, and
+    is left alone."""
+    for marker in corpus.releases.glob(f".tmp-v*{BUILD_MARKER}"):
+        if marker.is_symlink() or not marker.is_file():
+            continue
+        stale = marker.with_name(marker.name.removesuffix(BUILD_MARKER))
+        if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                stale.rmdir()  # only if empty
+        with contextlib.suppress(OSError):
+            marker.unlink()
 
 
 #: From this many article files on, `validate_then_build` validates in a second
