@@ -372,6 +372,12 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     assert old_files == new_files
     assert old["parquet"].pop("shard_rows") == 250_000  # type: ignore[attr-defined]
     assert new["parquet"].pop("shards")["mean_articles"] == release.SEGMENT_ARTICLES  # type: ignore[attr-defined]
+    # codebook 1.1.0 only added hard cases (same classes, same Parquet bytes above), but
+    # the manifest records the codebook it was built with, and the inputs' fingerprint
+    # covers the codebook
+    assert (old["versions"].pop("codebook"),  # type: ignore[attr-defined]
+            new["versions"].pop("codebook")) == ("1.0.0", BOOK.version)  # type: ignore[attr-defined]
+    assert old["inputs"].pop("fingerprint") != new["inputs"].pop("fingerprint")  # type: ignore[attr-defined]
     assert old == new
 
 

@@ -136,7 +136,7 @@ def test_diff_names_added_removed_articles_and_label_changes(tmp_path: Path, cli
     (corpus.annotations / "zz-fix.jsonl").write_text(json.dumps({
         **{k: target[k] for k in ("article_id", "paragraph_index", "paragraph_sha256")},
         "labels": ["paratopics:maritime-security"], "annotator": "chief",
-        "role": "adjudicator", "created": "2030-01-01T00:00:00Z"}) + "\n")
+        "role": "adjudicator", "created": "2026-06-01T00:00:00Z"}) + "\n")
     built = cli("build", "--corpus", corpus.root, "--version", "1.1.0")
     assert built.returncode == 0, built.stdout + built.stderr
 
