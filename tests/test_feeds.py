@@ -351,3 +351,59 @@ def test_the_accounting_script_adds_up_and_flags_a_missing_item(
     missing = run()
     assert missing.returncode == 1
     assert "1 item(s) neither ingested nor excluded" in missing.stderr
+
+
+def snapshot_series(folder: Path) -> list[Path]:
+    """Five snapshots of one feed: items come, get edited, go; one older body is broken,
+    one item is excluded in its newest version only, and two files tie on build date."""
+    a, b, c, d = (STATE + f"/{x}/" for x in "abcd")
+    days = ["Mon, 01 Aug 2022", "Tue, 02 Aug 2022", "Wed, 03 Aug 2022", "Wed, 03 Aug 2022",
+            "Thu, 04 Aug 2022"]
+    bodies = [
+        {a: "<p>A one.</p>", b: "<p>   </p>", c: "<p>C one.</p>"},
+        {a: "<p>A one.</p>", b: "<p>B two.</p><p>B more.</p>", c: "<p>C two.</p>"},
+        {b: "<p>B three.</p><p>B more.</p>", c: "<p>C three, tie one.</p>",
+         d: "<p>D.</p>"},
+        {c: "<p>C three, tie two.</p>", d: "<p>SECRETARY: Hi.</p><p>QUESTION: Why?</p>"},
+        {a: '<p class="byline">Chrome</p><p style="text-align:center">Centered.</p>'
+            "<p>A five.</p>"},
+    ]
+    paths = []
+    for n, (day, items) in enumerate(zip(days, bodies, strict=True)):
+        paths.append(write(folder / f"s{n}.rss", rss(
+            [rss_item(link, f"Title {link[-2]}", body) for link, body in items.items()],
+            built=f"{day} 10:00:00 +0000")))
+    return paths
+
+
+def test_only_each_items_newest_occurrence_counts_whatever_the_jobs(
+        tmp_path: Path) -> None:
+    from paratopics.feed_ingest import FeedReport
+
+    paths = snapshot_series(tmp_path / "in")
+    roots, reports = [], []
+    for jobs in (1, 2):
+        root = tmp_path / f"corpus{jobs}"
+        for sub in ("sources", "articles", "annotations", "releases"):
+            (root / sub).mkdir(parents=True)
+        reports.append(ingest_feeds(Corpus(root), paths, jobs=jobs, report=FeedReport()))
+        roots.append(root)
+    serial, parallel = reports
+    # the broken body of b in s0 is older than b's good versions: no problem is reported
+    assert serial.problems == parallel.problems == []
+    assert tree(roots[0]) == tree(roots[1])
+    assert [(c.article_id, c.status) for c in serial.changes] == \
+        [(c.article_id, c.status) for c in parallel.changes]
+    count = serial.sources["state.gov"]
+    assert (count.occurrences, count.unique, count.kept, dict(count.excluded)) == \
+        (12, 4, 3, {"question-turns": 1})
+    corpus = Corpus(roots[1])
+    stored = articles(corpus)
+    assert texts(stored[STATE + "/a/"]) == [(None, "Centered."), (None, "A five.")]
+    assert texts(stored[STATE + "/b/"]) == [(None, "B three."), (None, "B more.")]
+    # s2 and s3 tie on build date: the file name that sorts last wins
+    assert texts(stored[STATE + "/c/"]) == [(None, "C three, tie two.")]
+    assert stored[STATE + "/c/"]["ingested_from"]["path"] == "sources/state.gov/s3.rss"  # type: ignore[index]
+    assert STATE + "/d/" not in stored
+    ledger = (roots[1] / "excluded" / "state.gov.jsonl").read_text(encoding="utf-8")
+    assert [json.loads(line)["file"] for line in ledger.splitlines()] == ["s3.rss"]

@@ -576,3 +576,30 @@ def test_parse_raises_only_its_own_errors_on_json(values: list[object], name: st
     else:
         raw = json.dumps(values if len(values) > 1 else values[0])
     _check_parse(raw.encode("utf-8"), name, source="example.org")
+
+
+def test_record_problems_are_jsonschemas_own_for_valid_and_broken_records() -> None:
+    """The compiled fast path only spares jsonschema for valid records: every broken
+    variant still gets jsonschema's errors, word for word."""
+    from paratopics.corpus.records import Provenance
+    from paratopics.ingest.core import Draft, _article_validator, make_article, record_problems
+
+    article = make_article(Draft(source="state.gov", title="A title", authors=["X"],
+                                 published="2022-08-03", paragraphs=[(None, "Text.")],
+                                 url="https://www.state.gov/a/", section=None,
+                                 language="en", record=1),
+                           Provenance(path="sources/state.gov/f.rss", sha256="0" * 64,
+                                      format="rss", record=1))
+    broken = [{"published": "2022-13-01"}, {"title": ""}, {"authors": ["X", 7]},
+              {"language": "english"}, {"url": "not a url\n"}, {"source": 3},
+              {"ingested_from": {"path": "x", "sha256": "0", "format": "rss"}},
+              {"extra": True}, {"paragraphs": []}]
+    assert record_problems(article, "f.rss", 1) == []
+    for change in broken:
+        record = {**article, **change}
+        expected = sorted(e.message for e in _article_validator().iter_errors(
+            {**record, "paragraphs": record["paragraphs"][:1]}))
+        found = record_problems(record, "f.rss", 1)  # type: ignore[arg-type]
+        assert expected, change
+        assert sorted(p.message.split(" (fix the input")[0] for p in found
+                      if p.code == "schema") == expected

@@ -288,3 +288,21 @@ def test_shortcuts_agree_on_short_mixed_text() -> None:
     assert answers == [_paragraph_by_the_rules(t) == t for t in texts]
     assert 1000 < sum(answers) < len(texts) - 1000  # both answers occur
     assert [normalize_paragraph(t) for t in texts] == [_paragraph_by_the_rules(t) for t in texts]
+
+
+def test_collapse_splits_where_the_whitespace_pattern_matches() -> None:
+    r"""Rule 6 runs as str.split(): exact only while `\s` and str.isspace() agree on
+    every code point, checked here for this Python; then on mixed text."""
+    import sys
+
+    from paratopics.ingest.normalize import _collapse
+
+    space = re.compile(r"\s")
+    assert [c for c in range(sys.maxunicode + 1)
+            if (space.match(chr(c)) is not None) != chr(c).isspace()] == []
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    rng = random.Random(17)
+    for _ in range(2000):
+        text = "".join(rng.choice([*spaces, "a", "\u2019", "\u200b", "x y"])
+                       for _ in range(rng.randrange(12)))
+        assert _collapse(text) == re.sub(r"\s+", " ", text).strip(), repr(text)

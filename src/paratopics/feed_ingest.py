@@ -35,7 +35,15 @@ from paratopics.corpus.store import (
     sync_filesystem,
 )
 from paratopics.errors import ParatopicsError, Problem, problem
-from paratopics.feeds import ItemResult, channel_built, item_result, parse_feed
+from paratopics.feeds import (
+    Feed,
+    FeedItem,
+    ItemResult,
+    channel_built,
+    item_key,
+    item_result,
+    parse_feed,
+)
 from paratopics.ingest.core import (
     MAX_FILE_BYTES,
     Change,
@@ -67,14 +75,18 @@ def is_feed(path: Path, fmt: str = "auto") -> bool:
 
 @dataclass
 class FeedFile:
-    """One feed file read and cut into item results; made in a worker process."""
+    """One feed file read and parsed into items; made in a worker process.
+
+    The bodies are not cleaned here: most items occur in many snapshots, and
+    only each item's newest occurrence is ever cleaned (`_clean`)."""
 
     path: Path
     raw: bytes = b""
     sha256: str = ""
     built: str = ""
     kind: str = "rss"
-    results: list[ItemResult] = field(default_factory=list)
+    channel: Feed | None = None  # the channel, without its items
+    items: list[FeedItem] = field(default_factory=list)
     problem: Problem | None = None
 
     @property
@@ -83,7 +95,7 @@ class FeedFile:
 
 
 def read_feed_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> FeedFile:
-    """Read, parse and clean one feed file; no corpus access."""
+    """Read and parse one feed file; no corpus access."""
     out = FeedFile(path)
     try:
         raw = read_raw(path, max_bytes)
@@ -101,7 +113,8 @@ def read_feed_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> FeedFile:
         return out
     out.raw, out.sha256, out.kind = raw, hashlib.sha256(raw).hexdigest(), feed.kind
     out.built = channel_built(raw) or feed.built or ""
-    out.results = [item_result(item, feed, Draft) for item in feed.items]
+    out.items, feed.items = feed.items, []
+    out.channel = feed
     return out
 
 
@@ -135,17 +148,48 @@ class _Winner:
     result: ItemResult
 
 
-def _winners(files: list[FeedFile], report: FeedReport) -> dict[str, _Winner]:
-    """The newest occurrence of each item; counts every occurrence on the way."""
-    best: dict[str, _Winner] = {}
-    for file in files:
-        for result in file.results:
-            source = result.key.split("\n", 1)[0]
-            report.sources.setdefault(source, SourceCount()).occurrences += 1
-            held = best.get(result.key)
-            if held is None or file.rank >= held.file.rank:
-                best[result.key] = _Winner(file, result)
-    for key, winner in best.items():
+@dataclass
+class _Newest:
+    """The newest occurrence of an item seen so far, not yet cleaned."""
+
+    file: FeedFile
+    item: FeedItem
+
+
+def _take(best: dict[str, _Newest], file: FeedFile, report: FeedReport) -> None:
+    """Count a file's item occurrences and keep those newer than what `best` holds.
+
+    Files come in the order given, a later file winning a tie, as always; the
+    file then lets go of its items, so only the current newest of each stays
+    in memory."""
+    assert file.channel is not None
+    for item in file.items:
+        key = item_key(item, file.channel)
+        report.sources.setdefault(key.split("\n", 1)[0], SourceCount()).occurrences += 1
+        held = best.get(key)
+        if held is None or file.rank >= held.file.rank:
+            best[key] = _Newest(file, item)
+    file.items = []
+
+
+def _clean(task: tuple[FeedItem, Feed | None]) -> ItemResult:
+    """An item's newest occurrence to a draft, an exclusion or a problem; a task
+    holds only the item and its channel, which is all a worker is sent."""
+    item, channel = task
+    assert channel is not None
+    return item_result(item, channel, Draft)
+
+
+def _tasks(best: dict[str, _Newest]) -> list[tuple[FeedItem, Feed | None]]:
+    return [(newest.item, newest.file.channel) for newest in best.values()]
+
+
+def _winners(best: dict[str, _Newest], results: Iterable[ItemResult],
+             report: FeedReport) -> dict[str, _Winner]:
+    """Each item's newest occurrence with what it became, counted by source."""
+    winners = {key: _Winner(newest.file, result)
+               for (key, newest), result in zip(best.items(), results, strict=True)}
+    for key, winner in winners.items():
         count = report.sources[key.split("\n", 1)[0]]
         count.unique += 1
         if winner.result.problem:
@@ -154,7 +198,7 @@ def _winners(files: list[FeedFile], report: FeedReport) -> dict[str, _Winner]:
             count.excluded[winner.result.excluded] += 1
         else:
             count.kept += 1
-    return best
+    return winners
 
 
 def _stored_rank(corpus: Corpus, record: dict[str, object], cache: dict[str, str]
@@ -266,25 +310,31 @@ def ingest_feeds(corpus: Corpus, paths: list[Path], max_bytes: int = MAX_FILE_BY
         report.files += len(paths) - len(fresh)
         paths = fresh
     read = functools.partial(read_feed_file, max_bytes=max_bytes)
-    files: list[FeedFile] = []
-    mapped: Iterable[FeedFile]
+    best: dict[str, _Newest] = {}
+
+    def take(mapped: Iterable[FeedFile]) -> None:
+        for file in mapped:
+            report.files += 1
+            if file.problem is not None:
+                report.problems.append(file.problem)
+            else:
+                _take(best, file, report)
+            if on_progress is not None:
+                on_progress(report.files, report.paragraphs)
+
+    results: Iterable[ItemResult]
     if jobs > 1 and len(paths) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
-            mapped = list(pool.map(read, paths, chunksize=8))
+            take(pool.map(read, paths, chunksize=8))
+            results = list(pool.map(_clean, _tasks(best), chunksize=32))
     else:
-        mapped = map(read, paths)
-    for file in mapped:
-        report.files += 1
-        if file.problem is not None:
-            report.problems.append(file.problem)
-        else:
-            files.append(file)
-        if on_progress is not None:
-            on_progress(report.files, report.paragraphs)
-    winners = _winners(files, report)
+        take(map(read, paths))
+        results = [_clean(task) for task in _tasks(best)]
+    winners = _winners(best, results, report)
+    best.clear()
     for winner in winners.values():
         if winner.result.problem:
             report.problems.append(problem(

@@ -24,9 +24,10 @@ from paratopics.corpus import licences
 from paratopics.ingest.normalize import normalize_paragraph
 
 #: Elements whose content is never article text.
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "form",
-              "input", "button", "select", "textarea", "svg", "canvas", "video", "audio",
-              "figure", "img", "picture", "nav", "aside", "footer", "header", "head")
+_DROP_TAGS = frozenset(("script", "style", "noscript", "template", "iframe", "object", "embed",
+                        "form", "input", "button", "select", "textarea", "svg", "canvas",
+                        "video", "audio", "figure", "img", "picture", "nav", "aside", "footer",
+                        "header", "head"))
 #: Block elements: each one starts a new paragraph.
 _BLOCKS = frozenset(("p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6",
                      "tr", "table", "ul", "ol", "dl", "dt", "dd", "pre", "section", "article",
@@ -190,7 +191,7 @@ def _spaces_first(text: str) -> str:
     from a UTF-8 continuation byte) always follows such a letter (a lead byte
     read as cp1252), and ftfy must still see it whole to repair it.
     """
-    if _LATIN1_LETTERS.search(text):
+    if text.isascii() or _LATIN1_LETTERS.search(text):
         return text
     return _WIDE_SPACES.sub(" ", text)
 
@@ -206,6 +207,9 @@ class _Collector:
         self._centered = False
 
     def flush(self) -> None:
+        if not self._parts:  # nothing since the last cut: no block, as for ""
+            self._heading = False
+            return
         text = normalize_paragraph(_spaces_first("".join(self._parts)))
         if text:
             bold_only = bool(self._bold) and all(self._bold)
@@ -221,14 +225,16 @@ class _Collector:
                 self._bold.append(bold)
 
     def walk(self, element: object, bold: bool = False, centered: bool = False) -> None:
-        tag = element.tag if isinstance(element.tag, str) else ""  # type: ignore[attr-defined]
-        tag = tag.lower()
-        if tag in _DROP_TAGS or _is_chrome(element):
+        tag = element.tag  # type: ignore[attr-defined]
+        tag = tag.lower() if isinstance(tag, str) else ""  # comments and the like: no tag
+        # An element without attributes is neither chrome nor centered: most are so.
+        marked = bool(element.attrib)  # type: ignore[attr-defined]
+        if tag in _DROP_TAGS or (marked and _is_chrome(element)):
             return
         block = tag in _BLOCKS
         if block:
             self.flush()
-            centered = centered or _centered(element)
+            centered = centered or (marked and _centered(element))
             self._centered = centered
             self._heading = tag in _HEADINGS
         elif tag == "br":
@@ -469,14 +475,27 @@ def item_label(item: FeedItem) -> str:
     return item.link or item.guid or f"item {item.position}"
 
 
+def item_source(item: FeedItem, feed: Feed) -> str:
+    """The source an item is filed under: its publisher's, else its host name."""
+    rules = rules_for(item.link, feed.link)
+    source = rules.source or (urlsplit(item.link or feed.link or "").hostname or "feed")
+    return source[4:] if source.startswith("www.") else source
+
+
+def item_key(item: FeedItem, feed: Feed) -> str:
+    """An item's identity across snapshots: its source and link (else guid).
+
+    Cheap, and independent of the body, so that the newest occurrence of each
+    item can be chosen before any body is cleaned."""
+    return f"{item_source(item, feed)}\n{item.link or item.guid}"
+
+
 def item_result(item: FeedItem, feed: Feed, draft_type: type) -> ItemResult:
     """One item to a draft, or the reason it may not go in, or what is wrong with it."""
     rules = rules_for(item.link, feed.link)
-    source = rules.source or (urlsplit(item.link or feed.link or "").hostname or "feed")
-    if source.startswith("www."):
-        source = source[4:]
+    source = item_source(item, feed)
     ident = item.link or item.guid
-    result = ItemResult(item.position, f"{source}\n{ident}", item.link,
+    result = ItemResult(item.position, item_key(item, feed), item.link,
                         normalize_paragraph(item.title or "") or None)
     if not ident:
         result.problem = "the item has neither <link> nor <guid>; give it one"

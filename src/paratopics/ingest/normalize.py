@@ -46,7 +46,6 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad"))
 _SPACES = re.compile(r"[^\S\n]")  # any whitespace except newline
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_RUNS = re.compile(r"\s+")
 _PLAIN_ASCII = re.compile(r"[\x20-\x7e\n]*")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Characters ftfy removes although Python counts them printable (U+FFFC).
@@ -81,15 +80,25 @@ def normalize_document(text: str) -> str:
     return text
 
 
+def _collapse(text: str) -> str:
+    """Rule 6: runs of whitespace as one space, the ends trimmed.
+
+    `str.split()` splits at exactly the characters that `\\s` matches in a str
+    pattern (both use Py_UNICODE_ISSPACE; a test checks every code point), so
+    this is `re.sub(r"\\s+", " ", text).strip()` at a fifth of its cost.
+    """
+    return " ".join(text.split())
+
+
 def normalize_paragraph(text: str) -> str:
     """Rules 1-6: the canonical form of one paragraph, title or heading."""
     if _PLAIN_ASCII.fullmatch(text):
         # Printable ASCII (with newlines) is a fixed point of rules 1-5, so only
         # rule 6 applies; most news text takes this path, at a fraction of the cost.
-        return _RUNS.sub(" ", text).strip()
+        return _collapse(text)
     for _ in range(4):
         document = text if _document_normal(text) else normalize_document(text)
-        fixed = _RUNS.sub(" ", document).strip()
+        fixed = _collapse(document)
         if fixed == text:
             break
         text = fixed
