@@ -55,6 +55,12 @@ _PRINTABLE_CONTROLS = "".join(chr(c) for c in sorted(CONTROL_CHARS) if chr(c).is
 # checks all three against the installed ftfy), so a match lies within
 # BADNESS_WIDTH - 1 characters of some non-ASCII character.
 BADNESS_WIDTH = 7
+#: Non-ASCII characters of ordinary English text (curly quotes, dashes, the ellipsis)
+#: that no match of ftfy's mojibake pattern is made of alone: every match also holds
+#: a non-ASCII character outside this set (a test checks it against the installed
+#: ftfy). Text whose only non-ASCII characters are these never looks bad.
+TYPOGRAPHIC = "\u2018\u2019\u201c\u201d\u2013\u2014\u2026"
+_UNTYPOGRAPHIC = re.compile(f"[^\\x00-\\x7f{TYPOGRAPHIC}]")
 
 
 def _one_pass(text: str) -> str:
@@ -111,6 +117,8 @@ def looks_bad(text: str) -> bool:
     Windows that overlap are merged and searched as one span; `^` still only
     matches at the real start because `search(text, pos)` does not anchor at pos.
     """
+    if _UNTYPOGRAPHIC.search(text) is None:
+        return False
     start = end = -1
     for match in _NON_ASCII.finditer(text):
         lo = max(0, match.start() - BADNESS_WIDTH + 1)
