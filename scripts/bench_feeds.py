@@ -65,6 +65,12 @@ PROFILE = [
     "- valid records skip jsonschema through the compiled fast path `validate` uses;",
     "- elements without attributes skip the chrome and centering checks.",
     "",
+    "Before these changes the first ingest took 54.9 s wall at load 4.4 and, measured "
+    "with /usr/bin/time on the same corpus, 24 to 27 CPU s (at load 7 to 8); after, 20 "
+    "CPU s; `ingest_feeds` called directly (not through the command) at load 3.9 took "
+    "20.8 s wall with 2 jobs. Peak RSS rose from 171 to about 240 MiB: the parent now "
+    "holds the newest body of every item until the workers have cleaned it.",
+    "",
     "What is left is mostly feedparser (about half the CPU time) and the cleaning of "
     "the newest bodies; with 2 cores shared with other work, the wall time depends on "
     "the load more than on the code.",
