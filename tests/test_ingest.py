@@ -587,7 +587,9 @@ def test_record_problems_are_jsonschemas_own_for_valid_and_broken_records() -> N
     article = make_article(Draft(source="state.gov", title="A title", authors=["X"],
                                  published="2022-08-03", paragraphs=[(None, "Text.")],
                                  url="https://www.state.gov/a/", section=None,
-                                 language="en", record=1),
+                                 language="en", record=1,
+                                 license="LicenseRef-US-Government-Work",
+                                 attribution="U.S. Department of State, https://www.state.gov"),
                            Provenance(path="sources/state.gov/f.rss", sha256="0" * 64,
                                       format="rss", record=1))
     broken = [{"published": "2022-13-01"}, {"title": ""}, {"authors": ["X", 7]},
