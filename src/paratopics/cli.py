@@ -283,7 +283,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"build: {verb} v{version} at {display_path(result.path)} ({files} files{reused})")
     from paratopics.publish import core as publish_module  # imports datasets: only when needed
 
-    card = publish_module.update_readme(corpus, book)  # (also after a card was fixed)
+    try:
+        card = publish_module.update_readme(corpus, book)  # (also after a card was fixed)
+    except ParatopicsError as exc:
+        if exc.problem.code != "write-failed":  # e.g. a card that cannot be read: its own words
+            raise
+        # the release is built: say so, not "nothing was changed"
+        raise ParatopicsError(problem(
+            "partly-written", file=exc.problem.file,
+            detail=f"release v{version} is built and complete, but the README's front matter "
+            f"could not be updated ({exc.problem.message.removesuffix('; nothing was changed')}); "
+            "run the same build again to update it (the release is found identical)")) from None
     if card.changed:
         print("build: README front matter now points at v" + version)
     elif card.refused is not None:

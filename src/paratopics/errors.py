@@ -70,7 +70,18 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Line too long",
         "the line is {size} bytes, over the limit of {limit} bytes",
         "A single JSON Lines record is capped so that one bad line cannot exhaust memory.",
-        "Check the line: it is probably not one record. Raise the limit with --max-line-bytes.",
+        "Check the line: it is probably not one record. `ingest` raises its limit with "
+        "--max-line-bytes; `validate`'s limit for a judgement line (1 MB) is fixed, as one "
+        "judgement is far smaller.",
+    ),
+    ErrorType(
+        "utf16-file",
+        "UTF-16 or UTF-32 text",
+        "the file is {encoding} text, not UTF-8",
+        "Inputs and corpus files are UTF-8; some editors and Windows tools save UTF-16 "
+        "(a byte-order mark FF FE or FE FF, or a NUL byte beside every ASCII letter).",
+        "Convert it to UTF-8, e.g. `iconv -f {encoding} -t UTF-8 FILE > FILE.utf8`, or "
+        "save it as UTF-8 from the editor.",
     ),
     ErrorType(
         "binary-file",
@@ -546,6 +557,16 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "{detail}",
         "Another paratopics process is writing to this corpus.",
         "Wait for it to finish; if it died, the lock is reclaimed automatically once stale.",
+    ),
+    ErrorType(
+        "partly-written",
+        "Written in part",
+        "{detail}",
+        "A command that writes several files had a write refused after some of them were "
+        "in place. The message says what is in place and what is not; what is in place "
+        "is complete.",
+        "Free space or fix permissions, then run the same command again: it finds what is "
+        "in place and completes the rest.",
     ),
     ErrorType(
         "write-failed",

@@ -50,7 +50,6 @@ from paratopics.ingest.core import (
     Draft,
     IngestReport,
     Licensing,
-    _die_with_parent,
     _parsed,
     compare,
     identity_index,
@@ -62,6 +61,7 @@ from paratopics.ingest.core import (
     resolve_licence,
     source_folder_name,
 )
+from paratopics.workers import die_with_parent
 
 FEED_SUFFIXES = frozenset((".rss", ".atom", ".xml"))
 
@@ -326,7 +326,7 @@ def ingest_feeds(corpus: Corpus, paths: list[Path], max_bytes: int = MAX_FILE_BY
     if jobs > 1 and len(paths) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent,
+        with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
             take(pool.map(read, paths, chunksize=8))
             results = list(pool.map(_clean, _tasks(best), chunksize=32))

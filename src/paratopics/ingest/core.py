@@ -49,6 +49,7 @@ from paratopics.ingest.normalize import (
     normalize_paragraph,
     sha256_text,
 )
+from paratopics.workers import die_with_parent
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -208,11 +209,32 @@ def read_raw(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     return raw
 
 
+def wide_encoding(head: bytes) -> str | None:
+    """"UTF-16LE", "UTF-16BE", "UTF-32LE" or "UTF-32BE" when the first bytes of a file
+    look like that text (a byte-order mark, or ASCII with NUL bytes between), else None:
+    such a file is text in the wrong encoding, not a binary, and says so."""
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32LE"), (b"\x00\x00\xfe\xff", "UTF-32BE"),
+                      (b"\xff\xfe", "UTF-16LE"), (b"\xfe\xff", "UTF-16BE")):
+        if head.startswith(bom):
+            return name
+    sample = head[:512] if len(head) % 2 == 0 else head[:511]
+    if len(sample) >= 4:
+        evens, odds = sample[0::2], sample[1::2]
+        if not odds.strip(b"\x00") and evens.isascii() and b"\x00" not in evens:
+            return "UTF-16LE"
+        if not evens.strip(b"\x00") and odds.isascii() and b"\x00" not in odds:
+            return "UTF-16BE"
+    return None
+
+
 def decode(raw: bytes, file: str) -> str:
     """Strict UTF-8 (a BOM allowed), refusing binaries and markup with a reason."""
     for magic, what in _BINARY_MAGIC.items():
         if raw.startswith(magic):
             raise fail("binary-file", file=file, reason=what)
+    wide = wide_encoding(raw[:512])
+    if wide is not None:
+        raise fail("utf16-file", file=file, encoding=wide)
     if b"\x00" in raw[:65536]:
         raise fail("binary-file", file=file, reason="it contains NUL bytes")
     try:
@@ -878,23 +900,6 @@ def _undo(written: list[tuple[Path, bytes | None]]) -> None:
                 atomic_write(path, before, durable=False)
 
 
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: end this worker when the ingest process dies.
-
-    A SIGKILLed (or OOM-killed) ingest would otherwise leave its idle workers
-    waiting forever for work, each holding its memory.
-    """
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: workers end when their queue breaks
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
                  source: str | None = None, replace: bool = False,
                  max_bytes: int = MAX_FILE_BYTES,
@@ -932,7 +937,7 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
     elif jobs > 1 and len(paths) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent,
+        with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
             _store_all(corpus, pool.map(prepare, paths), replace, seen, report, on_progress)
     else:

@@ -59,11 +59,12 @@ from paratopics.corpus.store import (
     sha256_file,
     sha256_files,
 )
-from paratopics.errors import fail
+from paratopics.errors import ParatopicsError, fail
 from paratopics.release import judgements as annotations_module
 from paratopics.release.build_cache import BuildCache, ShardEntry
 from paratopics.release.changelog import (
     append_changelog,
+    changelog_path,
     confirm_pending,
 )
 from paratopics.release.changelog import changelog_digests as changelog_digests
@@ -86,6 +87,7 @@ from paratopics.release.manifest import Manifest, meaning_problems, schema_probl
 from paratopics.release.verify import checked_files, class_names
 from paratopics.release.verify import verify as verify
 from paratopics.validate.core import Summary, cache_dir, validate_corpus
+from paratopics.workers import die_with_parent
 
 if TYPE_CHECKING:
     from paratopics.engine.ray_engine import RayEngine as Engine
@@ -1018,6 +1020,12 @@ class BuildResult:
     reused: int = 0  # of those, copied from the build cache
 
 
+def _reason(exc: ParatopicsError) -> str:
+    """A refused write's reason, without the "nothing was changed" that is true of the
+    one file but not of the command that wrote others before it."""
+    return exc.problem.message.removesuffix("; nothing was changed")
+
+
 def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = None,
           *, publish_if: Callable[[], bool] = lambda: True,
           cancelled: Callable[[], bool] = lambda: False, use_cache: bool = True,
@@ -1064,7 +1072,13 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
         shutil.rmtree(tmp, ignore_errors=True)
         with contextlib.suppress(OSError):
             build_marker(tmp).unlink()
-    confirm_pending(corpus)
+    try:
+        confirm_pending(corpus)
+    except ParatopicsError as exc:  # the release is in place: "nothing was changed" is false
+        raise fail("partly-written", file=str(changelog_path(corpus)), detail=(
+            f"release v{version} is complete at {target}, and its changelog entry is written "
+            f"but still marked pending: confirming it failed ({_reason(exc)}); run "
+            "the same build again to confirm it")) from None
     return BuildResult(version, target, "built", manifest, written.shards, written.reused)
 
 
@@ -1140,7 +1154,8 @@ def validate_then_build(corpus: Corpus, version: str, codebook: Codebook,
         return summary, (None if summary.errors else build(corpus, version, codebook, notes,
                                                            use_cache=use_cache))
     context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         checking = pool.submit(validate_corpus, corpus, None, codebook, use_cache=use_cache)
 
         def failed() -> bool:

@@ -49,10 +49,11 @@ from paratopics.corpus.store import (
 )
 from paratopics.errors import ParatopicsError, Problem, index_range, problem
 from paratopics.fingerprint import fingerprint as code_fingerprint
-from paratopics.ingest.core import metadata_problems
+from paratopics.ingest.core import metadata_problems, wide_encoding
 from paratopics.ingest.normalize import is_normalized, sha256_text
 from paratopics.schema_check import validator_for
 from paratopics.validate.fastschema import Check, compile_schema
+from paratopics.workers import die_with_parent
 
 #: An engine's map (paratopics.engine): `mapper(func, items, *shared)` runs
 #: `func(*shared, item)` for each item, wherever it likes, and yields the results in order.
@@ -414,9 +415,12 @@ def read_json_file(path: Path, file: str) -> tuple[object | None, list[Problem]]
 def parse_json_bytes(raw: bytes, file: str) -> tuple[object | None, list[Problem]]:
     try:
         return load_json(raw), []
-    except UnicodeDecodeError as exc:
-        return None, [problem("not-utf8", file=file, offset=exc.start, detail=exc.reason)]
-    except json.JSONDecodeError as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        wide = wide_encoding(raw[:512])
+        if wide is not None:
+            return None, [problem("utf16-file", file=file, encoding=wide)]
+        if isinstance(exc, UnicodeDecodeError):
+            return None, [problem("not-utf8", file=file, offset=exc.start, detail=exc.reason)]
         return None, [problem("json-syntax", file=file, line=exc.lineno, detail=exc.msg)]
     except RecursionError:
         return None, [problem("json-syntax", file=file, detail="nested too deeply")]
@@ -727,7 +731,11 @@ class _Worker:
 _WORKER = _Worker()
 
 
-def _start_worker(known: Mapping[str, str], book: Codebook) -> None:
+def _start_worker(known: Mapping[str, str], book: Codebook, parent: int | None = None
+                  ) -> None:
+    """Prepare a worker; in a pool of this process (`parent` given), tie it to it."""
+    if parent is not None:
+        die_with_parent(parent)
     _WORKER.checker = Checker(book)
     _WORKER.known = known
 
@@ -792,7 +800,7 @@ def check_articles_parallel(corpus: Corpus, paths: Sequence[Path | str], checker
     size = max(500, -(-len(paths) // (jobs * 4)))
     chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, len(paths), size)]
     with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
-                             initargs=(cache.known, checker.codebook)) as pool:
+                             initargs=(cache.known, checker.codebook, os.getpid())) as pool:
         yield from _collect(pool.map(_check_chunk, [str(corpus.root)] * len(chunks), chunks),
                             checker, index, cache)
 
@@ -1023,6 +1031,11 @@ def check_annotation_file(path: Path, corpus: Corpus, checker: Checker, index: A
         linked = os.path.abspath(path).startswith(os.path.abspath(corpus.root) + os.sep)
         if path.is_symlink() or (linked and not inside(corpus.root, path)):
             return  # a link (or a linked folder) out of the corpus: never read through it
+    with path.open("rb") as peek:
+        wide = wide_encoding(peek.read(512))
+    if wide is not None:  # else every line would be reported, none of them helpfully
+        yield problem("utf16-file", file=file, encoding=wide)
+        return
     opened = path.open("rb") if digest is None else io.BufferedReader(
         _Hashing(io.FileIO(path, "rb"), digest), buffer_size=_CHUNK)
     with opened as handle:
@@ -1343,7 +1356,8 @@ def _check_forked(corpus: Corpus, paths: list[Path], checker: Checker, index: Ar
 
     _FORKED.append((corpus, checker, index, remember, want_pairs))
     try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             groups, lines = [], 0
             for group in pool.map(_check_group, _groups(paths, jobs * 4)):
                 groups.append(group)
