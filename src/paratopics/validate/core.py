@@ -1034,7 +1034,7 @@ def check_annotation_file(path: Path, corpus: Corpus, checker: Checker, index: A
     with path.open("rb") as peek:
         wide = wide_encoding(peek.read(512))
     if wide is not None:  # else every line would be reported, none of them helpfully
-        yield problem("utf16-file", file=file, encoding=wide)
+        yield problem("utf16-file", file=file, line=1, encoding=wide)
         return
     opened = path.open("rb") if digest is None else io.BufferedReader(
         _Hashing(io.FileIO(path, "rb"), digest), buffer_size=_CHUNK)
