@@ -387,7 +387,7 @@ WHOLE_FILE_PROBLEMS = [
     ("bom-only", b"\xef\xbb\xbf", "file-empty"),
     ("bom-and-blank-lines", b"\xef\xbb\xbf\n\n", "file-empty"),
     ("nul-bytes", b"text\x00more text", "binary-file"),
-    ("utf-16", "UTF-16 text".encode("utf-16"), "binary-file"),
+    ("utf-16", "UTF-16 text".encode("utf-16"), "utf16-file"),  # named as such, not binary
     ("png", b"\x89PNG\r\n\x1a\nrest", "binary-file"),
     ("zip", b"PK\x03\x04rest", "binary-file"),
     ("pdf", b"%PDF-1.7\nrest", "binary-file"),
