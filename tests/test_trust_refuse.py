@@ -83,7 +83,8 @@ def test_repeated_keys_are_refused_wherever_json_is_read(tmp_path: Path) -> None
     # an ingest input
     story = tmp_path / "story.json"
     story.write_text('{"title": "Drill", "title": "Budget", "published": "2021-05-02", '
-                     '"source": "example.org", "body": "One."}', encoding="utf-8")
+                     '"source": "example.org", "body": "One.", "license": "CC0-1.0", '
+                     '"attribution": "Example"}', encoding="utf-8")
     report = ingest_files(new_corpus(tmp_path / "other"), [story])
     assert [p.code for p in report.problems] == ["json-syntax"], report.problems
 
