@@ -696,7 +696,8 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
     manifest's sha256 as it is copied.
     """
     manifest = release_module.read_manifest(corpus, version)
-    check_codebook(manifest, codebook, release_features(corpus, version, manifest))
+    features = release_features(corpus, version, manifest)
+    check_codebook(manifest, codebook, features)
     problems = release_module.verify(corpus, version, codebook)
     if problems:  # never publish a release that differs from its manifest or changelog
         more = (f" (and {len(problems) - 1} more problem(s): run `paratopics verify`)"
@@ -722,7 +723,7 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
         (tmp / croissant_module.CODEBOOK_FILE).write_bytes(skos_module.dumps(
             skos_module.skos(codebook)))
         doc = croissant_module.croissant(
-            manifest, codebook, release_features(corpus, version, manifest),
+            manifest, codebook, features,
             manifest_sha256=sha256_file(tmp / "manifest.json"), data_prefix=DATA_DIR,
             url=hub_url(repo_id) if repo_id else None, date_published=date,
             codebook_sha256=sha256_file(tmp / croissant_module.CODEBOOK_FILE))
