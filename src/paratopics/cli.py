@@ -546,6 +546,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
                 if args.out else "")
         print(f"publish: v{version} written to {out} ({len(published.files)} files, "
               f"{total:,} bytes){hint}", file=sys.stderr)
+        for note in published.notes:
+            print(f"publish: note: {note}", file=sys.stderr)
         if not args.repo_id:
             return EXIT_OK
         plan = publish_module.plan_upload(published, args.repo_id)

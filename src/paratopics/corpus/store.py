@@ -112,7 +112,7 @@ class Corpus:
 #: The corpus's own folders. None may be a symlink: through one, a command would
 #: read records from, or write releases, raw copies and history to, a folder that is
 #: not the corpus's (and sweep or replace files there).
-CORPUS_FOLDERS = ("sources", "articles", "annotations", "releases", "history")
+CORPUS_FOLDERS = ("sources", "articles", "annotations", "releases", "history", "scores")
 
 
 def check_folders(corpus: Corpus) -> Corpus:

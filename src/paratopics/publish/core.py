@@ -37,6 +37,7 @@ from paratopics.corpus.store import Corpus, atomic_write, sha256_file
 from paratopics.errors import ParatopicsError, Problem, UsageError, fail, problem
 from paratopics.publish import annotators as annotators_module
 from paratopics.publish import croissant as croissant_module
+from paratopics.publish import scores as scores_module
 from paratopics.publish import skos as skos_module
 from paratopics.release import core as release_module
 from paratopics.release.manifest import FileEntry, Manifest
@@ -411,7 +412,8 @@ def _annotation_process(text: Mapping[str, str],
 def card_body(manifest: Manifest, codebook: Codebook, repo: str,
               title: str = "paratopics", licence: str | None = None,
               sources: Mapping[str, int] | None = None, year: str | None = None,
-              annotators: annotators_module.Annotators | None = None) -> str:
+              annotators: annotators_module.Annotators | None = None,
+              scores: scores_module.Scores | None = None) -> str:
     """The card's Markdown body, from the packaged template `card.md`: what the data is,
     how it was made, its risks, how to use and cite it.
 
@@ -468,6 +470,7 @@ def card_body(manifest: Manifest, codebook: Codebook, repo: str,
         "use_cases": text["dataUseCases"], "data_dir": DATA_DIR,
         "licence": licence_text + "\n\n" + licences_section(manifest),
         "citation": croissant_module.cite_as(version, year or croissant_module.FIRST_YEAR),
+        "scores": scores_module.card_section(scores, version),
     }
     return Template(_package_text("card.md")).substitute(fields)
 
@@ -475,7 +478,8 @@ def card_body(manifest: Manifest, codebook: Codebook, repo: str,
 def dataset_card(manifest: Manifest, codebook: Codebook, repo: str,
                  header: str | None = None, sources: Mapping[str, int] | None = None,
                  year: str | None = None,
-                 annotators: annotators_module.Annotators | None = None) -> str:
+                 annotators: annotators_module.Annotators | None = None,
+                 scores: scores_module.Scores | None = None) -> str:
     """The whole README.md of a published release: front matter and body; `header`
     is the corpus's own card header, whose author's keys (name, licence) it keeps."""
     data = card_data(manifest, codebook, DATA_DIR)
@@ -483,7 +487,8 @@ def dataset_card(manifest: Manifest, codebook: Codebook, repo: str,
         data = merged_card_data(header, data)
     if header is None:
         return render_card(data, card_body(manifest, codebook, repo, sources=sources,
-                                           year=year, annotators=annotators))
+                                           year=year, annotators=annotators,
+                                           scores=scores))
     own = data.to_dict()
     licence = str(own.get("license") or "unknown")
     ours = licence == LICENSE and own.get("license_name") == LICENSE_NAME
@@ -491,7 +496,7 @@ def dataset_card(manifest: Manifest, codebook: Codebook, repo: str,
                                        str(own.get("pretty_name") or "paratopics"),
                                        None if ours else licence,
                                        sources=sources, year=year,
-                                       annotators=annotators))
+                                       annotators=annotators, scores=scores))
 
 
 def _resource(name: str) -> Any:
@@ -559,6 +564,7 @@ class Published:
     folder: Path
     version: str
     files: tuple[tuple[str, int], ...]  # (path in the folder, bytes)
+    notes: tuple[str, ...] = ()  # what the card leaves out, and why
 
 
 def release_features(corpus: Corpus, version: str,
@@ -712,10 +718,13 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
             _copy_checked(source / entry.path, tmp / DATA_DIR / entry.path, entry)
         shutil.copyfile(source / "manifest.json", tmp / "manifest.json")
         repo = repo_id or str(out.resolve())
+        scores, why_not = scores_module.read_scores(scores_module.scores_path(corpus, version),
+                                                    sha256_file(source / "manifest.json"))
         card = dataset_card(manifest, codebook, repo, corpus_card_header(corpus),
                             sources=source_counts(source, manifest),
                             year=date[:4] if date else None,
-                            annotators=release_annotators(source, manifest, codebook))
+                            annotators=release_annotators(source, manifest, codebook),
+                            scores=scores)
         card_faults = card_problems(card, tmp)
         if card_faults:
             raise RuntimeError("generated card is invalid: " + "; ".join(card_faults))
@@ -737,7 +746,8 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
             _update_in_place(out, tmp, {rel for rel, _ in files}, earlier)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return Published(out, version, files)
+    return Published(out, version, files,
+                     (f"card quotes no scores: {why_not}",) if why_not else ())
 
 
 def folder_files(folder: Path) -> tuple[tuple[str, int], ...]:
