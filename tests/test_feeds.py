@@ -16,9 +16,9 @@ import pytest
 from conftest import run_cli
 
 from paratopics.corpus.store import Corpus
-from paratopics.feed_ingest import ingest_feeds
-from paratopics.feeds import Block, html_blocks, parse_feed
 from paratopics.ingest.core import ingest_files
+from paratopics.ingest.feeds import ingest_feeds
+from paratopics.ingest.readers.feed import Block, html_blocks, parse_feed
 
 STATE = "https://www.state.gov"
 WH = "https://www.whitehouse.gov/briefing-room"
@@ -95,8 +95,8 @@ the alliance.<a id="post-12"></a></p>
 
 
 def test_body_markup_becomes_paragraphs_with_headings_and_no_chrome() -> None:
-    from paratopics.feeds import STATE as RULES
-    from paratopics.feeds import clean_blocks
+    from paratopics.ingest.readers.feed import STATE as RULES
+    from paratopics.ingest.readers.feed import clean_blocks
 
     paragraphs = clean_blocks(RULES, html_blocks(STATEMENT), ["Office of the Spokesperson"])
     assert paragraphs == [
@@ -117,7 +117,7 @@ def test_bold_only_long_text_is_a_paragraph_not_a_heading() -> None:
 
 
 def test_white_house_venue_time_and_signature_lines_are_dropped() -> None:
-    from paratopics.feeds import WHITE_HOUSE, clean_blocks
+    from paratopics.ingest.readers.feed import WHITE_HOUSE, clean_blocks
 
     body = """
 <p class="has-text-align-center">South Court Auditorium<br>Eisenhower Executive Office Building</p>
@@ -151,13 +151,13 @@ def test_white_house_venue_time_and_signature_lines_are_dropped() -> None:
 ])
 def test_text_that_is_not_the_governments_excludes_the_whole_item(
         url: str, body: str, reason: str) -> None:
-    from paratopics.feeds import exclusion, rules_for
+    from paratopics.ingest.readers.feed import exclusion, rules_for
 
     assert exclusion(rules_for(url, None), url, html_blocks(body)) == reason
 
 
 def test_a_heading_with_a_colon_is_not_a_speaker_and_one_speaker_is_not_a_transcript() -> None:
-    from paratopics.feeds import exclusion, rules_for
+    from paratopics.ingest.readers.feed import exclusion, rules_for
 
     url = WH + "/statements-releases/2022/05/01/nominations-sent-to-the-senate/"
     body = ("<p>NOMINATIONS SENT TO THE SENATE:</p><p>Jane Doe, of Virginia.</p>"
@@ -378,7 +378,7 @@ def snapshot_series(folder: Path) -> list[Path]:
 
 def test_only_each_items_newest_occurrence_counts_whatever_the_jobs(
         tmp_path: Path) -> None:
-    from paratopics.feed_ingest import FeedReport
+    from paratopics.ingest.feeds import FeedReport
 
     paths = snapshot_series(tmp_path / "in")
     roots, reports = [], []

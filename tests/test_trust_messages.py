@@ -14,7 +14,8 @@ from reliability_helpers import new_corpus, output, synthetic_corpus
 
 from paratopics import cli
 from paratopics.errors import CATALOG, ParatopicsError, fail
-from paratopics.ingest.core import ingest_files, wide_encoding
+from paratopics.ingest.core import ingest_files
+from paratopics.ingest.readers.base import wide_encoding
 from paratopics.release import core as release
 
 

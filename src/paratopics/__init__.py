@@ -8,7 +8,8 @@ from paratopics.codebook import load as load_codebook
 from paratopics.corpus.records import Annotation, Article, Paragraph
 from paratopics.corpus.store import Corpus
 from paratopics.errors import CATALOG, ParatopicsError, Problem, UsageError
-from paratopics.ingest.core import Draft, ingest_files, make_article, parse
+from paratopics.ingest.core import ingest_files, make_article, parse
+from paratopics.ingest.draft import Draft
 from paratopics.ingest.normalize import normalize_document, normalize_paragraph
 from paratopics.validate.core import validate_corpus
 

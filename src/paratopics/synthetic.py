@@ -37,7 +37,8 @@ from paratopics import codebook as codebook_module
 from paratopics.codebook import Codebook
 from paratopics.corpus.records import Article, Provenance
 from paratopics.corpus.store import Corpus, write_article
-from paratopics.ingest.core import Draft, make_article, slugify
+from paratopics.ingest.core import make_article, slugify
+from paratopics.ingest.draft import Draft
 
 #: Articles per raw JSON Lines file (and per annotation batch file).
 CHUNK_ARTICLES = 1_000

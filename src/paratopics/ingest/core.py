@@ -1,24 +1,23 @@
-"""From a raw file to article records: decode, detect, parse, normalize, identify.
+"""From a raw file to article records: read, parse by the door that claims the file,
+identify, write (with undo).
 
-Two doors lead in. The text door reads page dumps in the GlobalSecurity.org
-layout (banner, section, title, byline, body with subheadings, footer). The
-JSON door reads JSON or JSON Lines records with explicit fields, for any other
-source. Both produce a `Draft`, which `make_article` turns into a record.
-Only `read_raw` and the writers in `store` do I/O.
+The doors live in `ingest.readers`, one module per format; each yields `Draft`s,
+which `make_article` turns into records. The feed door reads many snapshots at
+once and is driven by `ingest.feeds`. Only `read_raw` and the writers in `store`
+do I/O.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import functools
 import hashlib
 import json
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -39,16 +38,17 @@ from paratopics.corpus.store import (
     check_name,
     claim_raw_copy,
     raw_copy_origin,
-    strict_json,
     sync_filesystem,
 )
 from paratopics.errors import CATALOG, ParatopicsError, Problem, fail, problem
+from paratopics.ingest.draft import Draft, Licensing, Parsed
 from paratopics.ingest.normalize import (
     hidden_character,
-    normalize_document,
     normalize_paragraph,
     sha256_text,
 )
+from paratopics.ingest.readers import readers
+from paratopics.ingest.readers.json_records import as_problem
 from paratopics.workers import die_with_parent
 
 if TYPE_CHECKING:
@@ -60,89 +60,6 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_LINE_BYTES = 5 * 1024 * 1024
 
 FORMATS = ("auto", "globalsecurity", "json", "jsonl", "rss", "atom", "html")
-
-_BINARY_MAGIC = {
-    b"PK\x03\x04": "zip archive",
-    b"\x89PNG": "PNG image",
-    b"GIF8": "GIF image",
-    b"\xff\xd8\xff": "JPEG image",
-    b"%PDF": "PDF document",
-    b"\x1f\x8b": "gzip archive",
-}
-_HTML = re.compile(
-    rb"^\s*(?:<!--.*?-->\s*|<\?xml[^>]*>\s*)*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])",
-    re.I | re.S,
-)
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What a GlobalSecurity.org text dump looks like; one instance per site layout."""
-
-    source: str = "globalsecurity.org"
-    banner: tuple[str, ...] = (r"^UNITED24\b", r"^Make a charitable donation", r"^Support Ukraine")
-    footer: tuple[str, ...] = (
-        r"^Join the GlobalSecurity\.org mailing list",
-        r"^Copyright\b",
-        r"^©",
-        r"^Site Map\b",
-        r"^Privacy Policy\b",
-    )
-    byline: str = (
-        r"^By\s+(?P<authors>.+?)\s+(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-        r"[a-z]*\.?\s+\d{1,2},\s+\d{4})$"
-    )
-    dateline: str = (
-        r"^(?P<date>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2},\s+\d{4})$"
-    )
-    max_heading_words: int = 8
-    #: The terms of the pages this layout reads, when the input states none (a text
-    #: dump keeps no licence line). GlobalSecurity.org republishes Voice of America
-    #: reports, and those are the only dumps in the corpus; for any other page pass
-    #: --license and --attribution, which take precedence (docs/sources.md).
-    license: str = licences.VOA_PUBLIC_DOMAIN
-    #: `{authors}` is the byline; the dump does not record the page's own URL.
-    attribution: str = ("{authors}Voice of America, as republished by GlobalSecurity.org, "
-                        "https://www.globalsecurity.org/")
-
-
-GLOBALSECURITY = Layout()
-
-# A heading never ends like a sentence nor opens with a quote.
-_CLOSERS = ".!?:;,\"')\u00bb\u201d\u2019"
-_OPENERS = "\"'(\u00ab\u201c\u2018"
-
-
-@dataclass
-class Draft:
-    """An article as parsed, before it gets its id, hashes and offsets."""
-
-    source: str
-    title: str
-    authors: list[str]
-    published: str
-    paragraphs: list[tuple[str | None, str]]
-    url: str | None = None
-    section: str | None = None
-    language: str = "en"
-    record: int | None = None
-    #: the licence and attribution the input itself states (a JSON record's fields,
-    #: a page's licence link), which nothing overrides
-    license: str | None = None
-    attribution: str | None = None
-    #: the door's per-source default, used when neither the input nor --license says
-    default_license: str | None = None
-    default_attribution: str | None = None
-
-
-@dataclass(frozen=True)
-class Licensing:
-    """`ingest --license ID --attribution TEXT`: the terms of articles whose input
-    states none. `{url}` in the attribution becomes each article's URL."""
-
-    license: str | None = None
-    attribution: str | None = None
-
 
 def resolve_licence(draft: Draft, given: Licensing | None = None) -> None:
     """Fix `draft.license` and `draft.attribution`: what the input states, else what
@@ -174,15 +91,6 @@ def resolve_licence(draft: Draft, given: Licensing | None = None) -> None:
     draft.license, draft.attribution = license_id, credit
 
 
-@dataclass
-class Parsed:
-    """Everything one raw file yielded: drafts and the problems of its bad records."""
-
-    format: str
-    drafts: list[Draft] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-
 # -- bytes to text ------------------------------------------------------------
 
 
@@ -209,308 +117,12 @@ def read_raw(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     return raw
 
 
-def wide_encoding(head: bytes) -> str | None:
-    """"UTF-16LE", "UTF-16BE", "UTF-32LE" or "UTF-32BE" when the first bytes of a file
-    look like that text (a byte-order mark, or ASCII with NUL bytes between), else None:
-    such a file is text in the wrong encoding, not a binary, and says so."""
-    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32LE"), (b"\x00\x00\xfe\xff", "UTF-32BE"),
-                      (b"\xff\xfe", "UTF-16LE"), (b"\xfe\xff", "UTF-16BE")):
-        if head.startswith(bom):
-            return name
-    sample = head[:512] if len(head) % 2 == 0 else head[:511]
-    if len(sample) >= 4:
-        evens, odds = sample[0::2], sample[1::2]
-        if not odds.strip(b"\x00") and evens.isascii() and b"\x00" not in evens:
-            return "UTF-16LE"
-        if not evens.strip(b"\x00") and odds.isascii() and b"\x00" not in odds:
-            return "UTF-16BE"
-    return None
-
-
-def decode(raw: bytes, file: str) -> str:
-    """Strict UTF-8 (a BOM allowed), refusing binaries and markup with a reason."""
-    for magic, what in _BINARY_MAGIC.items():
-        if raw.startswith(magic):
-            raise fail("binary-file", file=file, reason=what)
-    wide = wide_encoding(raw[:512])
-    if wide is not None:
-        raise fail("utf16-file", file=file, encoding=wide)
-    if b"\x00" in raw[:65536]:
-        raise fail("binary-file", file=file, reason="it contains NUL bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise fail("not-utf8", file=file, line=line, offset=exc.start, detail=exc.reason) from None
-    if not text or text.isspace():  # (no stripped copy of a large text)
-        raise fail("file-empty", file=file)
-    if _HTML.match(raw[:4096].lstrip(b"\xef\xbb\xbf")):
-        raise fail("html-page", file=file)
-    return text
-
-
-def detect_format(name: str, text: str) -> str:
-    suffix = Path(name).suffix.lower()
-    if suffix in {".jsonl", ".ndjson"}:
-        return "jsonl"
-    if suffix == ".json":
-        return "json"
-    head = text.lstrip()[:1]
-    if head == "[":
-        return "json"
-    if head == "{":
-        first = text.lstrip().split("\n", 1)[0].strip()
-        return "jsonl" if first.endswith("}") and "\n{" in text.strip() else "json"
-    return "globalsecurity"
-
-
-# -- the text door ------------------------------------------------------------
-
-
-def _blocks(text: str) -> list[str]:
-    """Blank-line separated blocks, each normalized to one line."""
-    return [b for b in (normalize_paragraph(chunk) for chunk in re.split(r"\n\s*\n", text)) if b]
-
-
-def _parse_date(text: str) -> str:
-    cleaned = re.sub(r"\.", "", text).replace("Sept ", "Sep ")
-    for fmt in ("%B %d, %Y", "%b %d, %Y"):
-        try:
-            return dt.datetime.strptime(cleaned, fmt).date().isoformat()
-        except ValueError:
-            continue
-    raise ValueError(text)
-
-
-def _split_authors(text: str) -> list[str]:
-    parts = re.split(r"\s*,\s*|\s+and\s+|\s*&\s*", text)
-    return [p for p in (part.strip() for part in parts) if p]
-
-
-def _is_heading(block: str, layout: Layout) -> bool:
-    words = block.split()
-    return (
-        0 < len(words) <= layout.max_heading_words
-        and block[-1] not in _CLOSERS
-        and block[0] not in _OPENERS
-        and not block.startswith("- ")
-    )
-
-
-def parse_globalsecurity(text: str, file: str, layout: Layout = GLOBALSECURITY) -> Draft:
-    blocks = _blocks(normalize_document(text))
-    blocks = [b for b in blocks if not any(re.search(p, b) for p in layout.banner)]
-    while blocks and any(re.search(p, blocks[-1]) for p in layout.footer):
-        blocks.pop()
-    byline = next(
-        (i for i, b in enumerate(blocks)
-         if re.match(layout.byline, b) or re.match(layout.dateline, b)),
-        None,
-    )
-    if byline is None:
-        raise fail("no-byline", file=file,
-                   detail="expected a line like 'By NAME Month DD, YYYY' after the title")
-    if byline == 0:
-        raise fail("no-byline", file=file, detail="the byline has no title above it")
-    match = re.match(layout.byline, blocks[byline]) or re.match(layout.dateline, blocks[byline])
-    assert match is not None
-    try:
-        published = _parse_date(match.group("date"))
-    except ValueError:
-        raise fail("no-byline", file=file,
-                   detail=f"the byline's date {match.group('date')!r} is not a real date") from None
-    authors = _split_authors(match.groupdict().get("authors") or "")
-    title = blocks[byline - 1]
-    section = blocks[byline - 2] if byline >= 2 else None
-    paragraphs: list[tuple[str | None, str]] = []
-    heading: str | None = None
-    body = blocks[byline + 1:]
-    for i, block in enumerate(body):
-        followed_by_text = i + 1 < len(body) and not _is_heading(body[i + 1], layout)
-        if _is_heading(block, layout) and followed_by_text and paragraphs:
-            heading = block
-        else:
-            paragraphs.append((heading, block))
-    if not paragraphs:
-        raise fail("no-body", file=file)
-    credit = ", ".join(authors) + ", " if authors else ""
-    return Draft(source=layout.source, title=title, authors=authors, published=published,
-                 paragraphs=paragraphs, section=section, default_license=layout.license,
-                 default_attribution=layout.attribution.format(authors=credit))
-
-
-# -- the JSON door ------------------------------------------------------------
-
-
-def _text_field(record: dict[str, object], name: str, *, required: bool) -> str | None:
-    value = record.get(name)
-    if value is None:
-        if required:
-            raise fail("missing-field", pointer=f"/{name}", field=name)
-        return None
-    if not isinstance(value, str):
-        raise fail("bad-field", pointer=f"/{name}", field=name, detail="must be a string")
-    cleaned = normalize_paragraph(value)
-    if required and not cleaned:
-        raise fail("bad-field", pointer=f"/{name}", field=name, detail="must not be empty")
-    return cleaned or None
-
-
-def _json_paragraphs(record: dict[str, object]) -> list[tuple[str | None, str]]:
-    if "paragraphs" in record:
-        items = record["paragraphs"]
-        if not isinstance(items, list):
-            raise fail("bad-field", pointer="/paragraphs", field="paragraphs",
-                       detail="must be a list of strings or of {text, heading} objects")
-        out: list[tuple[str | None, str]] = []
-        for i, item in enumerate(items):
-            if isinstance(item, str):
-                heading, text = None, item
-            elif isinstance(item, dict) and isinstance(item.get("text"), str):
-                heading, text = item.get("heading"), item["text"]
-                if heading is not None and not isinstance(heading, str):
-                    raise fail("bad-field", pointer=f"/paragraphs/{i}/heading",
-                               field="heading", detail="must be a string or null")
-            else:
-                raise fail("bad-field", pointer=f"/paragraphs/{i}", field="paragraphs",
-                           detail="items must be strings or objects with a 'text' string")
-            text = normalize_paragraph(text)
-            if text:
-                out.append((normalize_paragraph(heading) or None if heading else None, text))
-        return out
-    body = record.get("body")
-    if body is None:
-        raise fail("missing-field", pointer="/body", field="body' or 'paragraphs")
-    if not isinstance(body, str):
-        raise fail("bad-field", pointer="/body", field="body", detail="must be a string")
-    return [(None, b) for b in _blocks(normalize_document(body))]
-
-
-def _published(record: dict[str, object]) -> str:
-    value = _text_field(record, "published", required=True)
-    assert value is not None
-    try:
-        if len(value) == 10:
-            return dt.date.fromisoformat(value).isoformat()
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
-    except ValueError:
-        raise fail("bad-field", pointer="/published", field="published",
-                   detail=f"{value!r} is not an ISO 8601 date (YYYY-MM-DD) or date-time") from None
-
-
-def draft_from_json(record: object, source: str | None = None) -> Draft:
-    if not isinstance(record, dict):
-        raise fail("bad-field", field="record", detail="must be a JSON object")
-    authors = record.get("authors", [])
-    if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
-        raise fail("bad-field", pointer="/authors", field="authors",
-                   detail="must be a list of strings")
-    paragraphs = _json_paragraphs(record)
-    if not paragraphs:
-        raise fail("no-body")
-    src = _text_field(record, "source", required=source is None) or source
-    assert src is not None
-    title = _text_field(record, "title", required=True)
-    assert title is not None
-    language = _text_field(record, "language", required=False) or "en"
-    return Draft(
-        source=src,
-        title=title,
-        authors=[a for a in (normalize_paragraph(a) for a in authors) if a],
-        published=_published(record),
-        paragraphs=paragraphs,
-        url=_text_field(record, "url", required=False),
-        section=_text_field(record, "section", required=False),
-        language=language,
-        license=_text_field(record, "license", required=False),
-        attribution=_text_field(record, "attribution", required=False),
-    )
-
-
-def _json_problem(exc: Exception, file: str, line: int | None) -> Problem:
-    if isinstance(exc, ParatopicsError):
-        p = exc.problem
-        return Problem(p.code, p.message, file, line, p.pointer, p.hint)
-    if isinstance(exc, RecursionError):
-        return problem("json-syntax", file=file, line=line, detail="nested too deeply")
-    return problem("json-syntax", file=file, line=line, detail=str(exc))
-
-
-def _json_lines(text: str, max_chars: int) -> Iterator[tuple[int, str | None, int]]:
-    """(number, line, length) of each non-blank line, found without copying `text`.
-
-    A line of more than `max_chars` characters is not sliced out (None): its
-    UTF-8 form is at least that long, so it is over the limit anyway, and a
-    50 MB line then costs no memory beyond the text itself.
-    """
-    start, number = 0, 0
-    while start <= len(text):
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        number += 1
-        if end - start > max_chars:
-            yield number, None, end - start
-        else:
-            line = text[start:end]
-            if line.strip():
-                yield number, line, len(line.encode("utf-8"))
-        start = end + 1
-
-
-def parse_json(text: str, file: str, fmt: str, source: str | None = None,
-               max_line_bytes: int = MAX_LINE_BYTES) -> Parsed:
-    """Every record of a JSON or JSON Lines file; bad records become problems."""
-    parsed = Parsed(format=fmt)
-    if fmt == "jsonl":
-        items: list[tuple[int | None, object]] = []
-        for number, line, size in _json_lines(text, max_line_bytes):
-            if line is None or size > max_line_bytes:
-                parsed.problems.append(problem("line-too-long", file=file, line=number,
-                                               size=size if line else f"at least {size}",
-                                               limit=max_line_bytes))
-                continue
-            try:
-                items.append((number, strict_json(line)))
-            except (ValueError, RecursionError) as exc:
-                parsed.problems.append(_json_problem(exc, file, number))
-    else:
-        try:
-            data = strict_json(text)
-        except (ValueError, RecursionError) as exc:
-            line = getattr(exc, "lineno", None)
-            parsed.problems.append(_json_problem(exc, file, line))
-            return parsed
-        records = data if isinstance(data, list) else [data]
-        items = [(i + 1 if isinstance(data, list) else None, r) for i, r in enumerate(records)]
-    for at, record in items:  # at: line (JSON Lines) or position (array), else None
-        try:
-            draft = draft_from_json(record, source)
-        except ParatopicsError as exc:
-            parsed.problems.append(_json_problem(exc, file, at))
-            continue
-        draft.record = at
-        parsed.drafts.append(draft)
-    return parsed
-
-
 def parse(raw: bytes, file: str, fmt: str = "auto", source: str | None = None,
           max_line_bytes: int = MAX_LINE_BYTES) -> Parsed:
-    """Bytes of one file to drafts. Raises ParatopicsError if the whole file is bad."""
-    from paratopics.html_page import is_html_page, parse_html_page
-
-    if is_html_page(file, fmt):
-        try:  # binary, not UTF-8, empty: refused as for any door; markup is expected here
-            decode(raw, file)
-        except ParatopicsError as exc:
-            if exc.problem.code != "html-page":
-                raise
-        return Parsed(format="html", drafts=[parse_html_page(raw, file, source)])
-    text = decode(raw, file)
-    if fmt == "auto":
-        fmt = detect_format(file, text)
-    if fmt in {"json", "jsonl"}:
-        return parse_json(text, file, fmt, source, max_line_bytes)
-    return Parsed(format=fmt, drafts=[parse_globalsecurity(text, file)])
+    """Bytes of one file to drafts, by the first door that claims the file. Raises
+    ParatopicsError if the whole file is bad."""
+    reader = next(r for r in readers() if r.claims(file, fmt, raw))
+    return reader.read(raw, file, fmt, source, max_line_bytes)
 
 
 # -- drafts to records --------------------------------------------------------
@@ -653,7 +265,7 @@ def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
         try:
             resolve_licence(draft, licensing)
         except ParatopicsError as exc:
-            prepared.problems.append(_json_problem(exc, str(path), draft.record))
+            prepared.problems.append(as_problem(exc, str(path), draft.record))
             continue
         article = make_article(draft, Provenance(path=prepared.rel, sha256=digest,
                                                  format=parsed.format, record=draft.record))
@@ -915,7 +527,7 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
     the raw copy is written before its records, each by atomic rename, and one
     file-system sync at the end makes the batch durable.
     """
-    from paratopics.feed_ingest import FeedReport, ingest_feeds, is_feed
+    from paratopics.ingest.feeds import FeedReport, ingest_feeds, is_feed
 
     report = FeedReport()
     seen: dict[str, str] = {}

@@ -180,5 +180,10 @@ def hidden_character(text: str, *, joiners: bool) -> str | None:
     return None
 
 
+def text_blocks(text: str) -> list[str]:
+    """Blank-line separated blocks, each normalized to one line."""
+    return [b for b in (normalize_paragraph(chunk) for chunk in re.split(r"\n\s*\n", text)) if b]
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

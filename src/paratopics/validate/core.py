@@ -49,8 +49,9 @@ from paratopics.corpus.store import (
 )
 from paratopics.errors import ParatopicsError, Problem, index_range, problem
 from paratopics.fingerprint import fingerprint as code_fingerprint
-from paratopics.ingest.core import metadata_problems, wide_encoding
+from paratopics.ingest.core import metadata_problems
 from paratopics.ingest.normalize import is_normalized, sha256_text
+from paratopics.ingest.readers.base import wide_encoding
 from paratopics.schema_check import validator_for
 from paratopics.validate.fastschema import Check, compile_schema
 from paratopics.workers import die_with_parent

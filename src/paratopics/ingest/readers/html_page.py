@@ -11,15 +11,13 @@ finds no article body is refused, not stored as an empty shell.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from paratopics.corpus import licences
-from paratopics.errors import fail
+from paratopics.errors import ParatopicsError, fail
+from paratopics.ingest.draft import Draft, Parsed
 from paratopics.ingest.normalize import normalize_paragraph
-
-if TYPE_CHECKING:
-    from paratopics.ingest.core import Draft
+from paratopics.ingest.readers.base import Reader, decode
 
 HTML_SUFFIXES = frozenset((".html", ".htm", ".xhtml"))
 _LANG = re.compile(rb"<html[^>]*?\slang=[\"']?([a-zA-Z]{2,3})\b")
@@ -71,7 +69,6 @@ def parse_html_page(raw: bytes, file: str, source: str | None = None) -> Draft:
     import lxml.etree
     import trafilatura
 
-    from paratopics.ingest.core import Draft
 
     extracted = trafilatura.extract(raw, output_format="xml", with_metadata=True,
                                     include_comments=False, include_tables=True,
@@ -112,3 +109,19 @@ def parse_html_page(raw: bytes, file: str, source: str | None = None) -> Draft:
                  url=url, section=normalize_paragraph(root.get("categories") or "") or None,
                  language=language, license=stated,
                  attribution=f"{credit}, {url}" if stated and url else None)
+
+
+class HtmlPageReader(Reader):
+    format = "html"
+
+    def claims(self, name: str, fmt: str, raw: bytes) -> bool:
+        return is_html_page(name, fmt)
+
+    def read(self, raw: bytes, file: str, fmt: str, source: str | None,
+             max_line_bytes: int) -> Parsed:
+        try:  # binary, not UTF-8, empty: refused as for any door; markup is expected here
+            decode(raw, file)
+        except ParatopicsError as exc:
+            if exc.problem.code != "html-page":
+                raise
+        return Parsed(format=self.format, drafts=[parse_html_page(raw, file, source)])

@@ -6,7 +6,7 @@ guid). Of all its occurrences the one from the file whose channel build date
 (`lastBuildDate` / Atom `updated`) is newest wins, ties going to the file name
 that sorts last; a stored record is replaced only by a newer occurrence, so
 ingesting older snapshots again changes nothing. Items that may not go in
-(`feeds.exclusion`) are listed with their reason in corpus/excluded/<source>.jsonl,
+(`readers.feed.exclusion`) are listed with their reason in corpus/excluded/<source>.jsonl,
 so every item is accounted for.
 """
 
@@ -35,15 +35,6 @@ from paratopics.corpus.store import (
     sync_filesystem,
 )
 from paratopics.errors import ParatopicsError, Problem, problem
-from paratopics.feeds import (
-    Feed,
-    FeedItem,
-    ItemResult,
-    channel_built,
-    item_key,
-    item_result,
-    parse_feed,
-)
 from paratopics.ingest.core import (
     MAX_FILE_BYTES,
     Change,
@@ -60,6 +51,15 @@ from paratopics.ingest.core import (
     record_problems,
     resolve_licence,
     source_folder_name,
+)
+from paratopics.ingest.readers.feed import (
+    Feed,
+    FeedItem,
+    ItemResult,
+    channel_built,
+    item_key,
+    item_result,
+    parse_feed,
 )
 from paratopics.workers import die_with_parent
 
