@@ -19,7 +19,8 @@ paratopics ingest corpus/sources/*/*
 step "validate: articles and annotations"
 paratopics validate
 
-latest=$(python -c "from paratopics.release.core import list_versions; from paratopics.corpus.store import Corpus; print(list_versions(Corpus(__import__('pathlib').Path('corpus')))[-1])")
+# the latest release not yanked: the one the README's configs and paratopics.load() use
+latest=$(python -c "from paratopics.release.yank import default_version; from paratopics.corpus.store import Corpus; print(default_version(Corpus(__import__('pathlib').Path('corpus'))))")
 step "build v$latest again: must be byte-identical to the committed release"
 if built=$(paratopics build --version "$latest" 2>&1); then
   echo "$built"

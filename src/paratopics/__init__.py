@@ -7,7 +7,14 @@ from paratopics.codebook import Codebook
 from paratopics.codebook import load as load_codebook
 from paratopics.corpus.records import Annotation, Article, Paragraph
 from paratopics.corpus.store import Corpus
-from paratopics.errors import CATALOG, ParatopicsError, Problem, UsageError
+from paratopics.errors import (
+    CATALOG,
+    MisuseError,
+    ParatopicsError,
+    Problem,
+    UsageError,
+    YankedReleaseWarning,
+)
 from paratopics.ingest.core import ingest_files, make_article, parse
 from paratopics.ingest.draft import Draft
 from paratopics.ingest.normalize import normalize_document, normalize_paragraph
@@ -41,10 +48,12 @@ __all__ = [
     "Corpus",
     "Draft",
     "LabelMap",
+    "MisuseError",
     "Paragraph",
     "ParatopicsError",
     "Problem",
     "UsageError",
+    "YankedReleaseWarning",
     "__version__",
     "ingest_files",
     "label_map",

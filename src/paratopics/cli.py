@@ -28,6 +28,7 @@ from paratopics.engine import ENGINES
 from paratopics.engine.ray_engine import RayEngine, engine_for
 from paratopics.errors import (
     MissingExtra,
+    MisuseError,
     ParatopicsError,
     Problem,
     UsageError,
@@ -217,28 +218,43 @@ def cmd_stats(args: argparse.Namespace) -> int:
     corpus = _corpus(args)
     book = _codebook(corpus)
     print(stats_module.corpus_stats_text(corpus, book))
-    versions = release.list_versions(corpus)
-    if args.version or versions:
+    if args.version or _yank().default_version(corpus) is not None:
         manifest = release.read_manifest(corpus, _version(args.version, corpus))
         print()
         print(release.stats_text(manifest))
         if args.plot:
             out = release.plot_labels(manifest, Path(args.plot))
             print(f"\nlabel chart written to {out}")
+    elif release.list_versions(corpus):
+        print(f"\n{_yank().no_default(corpus)}")
+        if args.plot:
+            raise UsageError("--plot needs a release: give --version")
     elif args.plot:
         raise UsageError("--plot needs a release: build one first")
     return EXIT_OK
 
 
-def _version(requested: str | None, corpus: Corpus) -> str:
-    """The version asked for (a leading 'v' allowed), else the latest release."""
+def _yank() -> ModuleType:
+    from paratopics.release import yank
+
+    return yank
+
+
+def _version(requested: str | None, corpus: Corpus, warn: bool = True) -> str:
+    """The version asked for (a leading 'v' allowed), else the latest release not
+    yanked. A yanked one asked for is used, with a one-line warning (unless `warn`
+    is False)."""
+    yank = _yank()
     if requested:
-        return requested.lstrip("v")
-    versions = _release().list_versions(corpus)
-    if not versions:
-        raise UsageError(f"no release in {corpus.releases}: build one with "
-                         "`paratopics build --version X.Y.Z`")
-    return versions[-1]
+        version = requested.lstrip("v")
+        found = yank.yanked(corpus).get(version) if warn else None
+        if found is not None:
+            print(format_text(yank.warning(corpus, found)), file=sys.stderr)
+        return version
+    default = yank.default_version(corpus)
+    if default is None:
+        raise UsageError(yank.no_default(corpus))
+    return str(default)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -343,8 +359,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             raise fail("release-missing", file=display_path(_release().release_dir(
                 corpus, wanted)), detail=f"no such release v{wanted} (available: "
                 f"{', '.join(known) or 'none'})")
-    versions = [_version(args.version, corpus)] if args.version or not args.all else (
-        _all_versions(corpus))
+    versions = [_version(args.version, corpus, warn=False)] if args.version or not args.all \
+        else _all_versions(corpus)
+    yanked = _yank().yanked(corpus)
     failed = 0
     for version in versions:
         problems = _release().verify(corpus, version, book)
@@ -352,8 +369,47 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(format_text(found))
         failed += bool(problems)
         state = "intact" if not problems else f"{len(problems)} difference(s)"
+        if version in yanked:
+            state += f" (yanked on {yanked[version].when})"
         print(f"verify: v{version}: {state}", file=sys.stderr)
     return EXIT_INVALID if failed else EXIT_OK
+
+
+def _now() -> str:
+    """The time a yank records: UTC to the second, from the clock (read here, at the edge)."""
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cmd_yank(args: argparse.Namespace) -> int:
+    corpus = _corpus(args)
+    yank = _yank()
+    with corpus_lock(corpus, "yank", wait=args.wait, on_wait=_waiting("yank")):
+        done = yank.yank(corpus, args.version, args.reason, _now())
+        print(f"yank: v{done.version} yanked on {done.when}: kept on disk and verifiable, "
+              "skipped when no version is given; recorded in "
+              f"{display_path(_release().changelog_path(corpus))}")
+        default = yank.default_version(corpus)
+        if default is None:
+            print("yank: every release is now yanked: the README front matter keeps pointing "
+                  f"at v{done.version} until a new release is built", file=sys.stderr)
+            return EXIT_OK
+        from paratopics.publish import core as publish_module  # imports datasets
+
+        try:
+            card = publish_module.update_readme(corpus, _codebook(corpus))
+        except ParatopicsError as exc:
+            raise ParatopicsError(problem(
+                "partly-written", file=exc.problem.file,
+                detail=f"v{done.version} is yanked, but the README's front matter could not "
+                f"be pointed at v{default} ({exc.problem.message}); fix that and run "
+                "`paratopics build --version " + default + "` to update it")) from None
+    if card.changed:
+        print(f"yank: README front matter now points at v{default}")
+    elif card.refused is not None:
+        print(format_text(card.refused), file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -529,6 +585,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     corpus = _corpus(args)
     version = _version(args.version, corpus)
+    yanked = _yank().yanked(corpus).get(version)
+    if yanked is not None and args.repo_id:
+        raise MisuseError(problem(
+            "release-yanked", file=display_path(_release().release_dir(corpus, version)),
+            detail=f"{_yank().described(yanked)}: pushing it would make it the latest on the "
+            "Hub; push a release that is not yanked (publish --out DIR still writes it)"))
     if args.dry_run and not args.repo_id:
         raise UsageError("--dry-run shows what a push to --repo-id would upload: give --repo-id")
     if not args.out and not args.repo_id:
@@ -677,7 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "($PARATOPICS_CACHE, default ~/.cache/paratopics)")
 
     stats = add("stats", cmd_stats, "counts and label distribution of the corpus and a release")
-    stats.add_argument("--version", help="release to describe (default: the latest)")
+    stats.add_argument("--version", help="release to describe (default: the latest not yanked)")
     stats.add_argument("--plot", metavar="PNG",
                        help="also write a bar chart of the labels to PNG (needs the plot "
                        'extra: pip install "paratopics[plot]")')
@@ -696,8 +758,20 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: stop at once)")
 
     verify = add("verify", cmd_verify, "check a release against its manifest and changelog")
-    verify.add_argument("--version", help="release to check (default: the latest)")
-    verify.add_argument("--all", action="store_true", help="check every release")
+    verify.add_argument("--version", help="release to check (default: the latest not yanked)")
+    verify.add_argument("--all", action="store_true",
+                        help="check every release, yanked ones included")
+
+    yank = add("yank", cmd_yank,
+               "withdraw a mistaken release: kept on disk and verifiable, marked in the "
+               "changelog, skipped when no version is given (there is no unyank)")
+    yank.add_argument("version", metavar="VERSION", help="the release to yank, X.Y.Z (a "
+                      "leading v is allowed)")
+    yank.add_argument("--reason", required=True,
+                      help="why it is withdrawn, in one sentence (recorded in the changelog)")
+    yank.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+                      help="if another command holds the corpus, wait up to SECONDS for it "
+                      "(default: stop at once)")
 
     diff = add("diff", cmd_diff, "what changed between two releases")
     diff.add_argument("old", metavar="A", help="the earlier release, X.Y.Z (a leading v "
@@ -730,7 +804,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "score a predictions file against gold labels (needs the train extra)")
     evaluate.add_argument("--predictions", required=True, metavar="FILE",
                           help="JSON Lines: paragraph_id, labels, optional scores")
-    evaluate.add_argument("--version", help="release (default: the latest)")
+    evaluate.add_argument("--version", help="release (default: the latest not yanked)")
     evaluate.add_argument("--split", default="test", help=_SPLIT)
     evaluate.add_argument("--level", type=_level, default=2, help=_LEVEL)
     evaluate.add_argument("--lenient", action="store_true",
@@ -741,7 +815,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = add("train", cmd_train, "train the TF-IDF + logistic regression baseline (needs "
                 'the train extra: pip install "paratopics[train]")')
-    train.add_argument("--version", help="release (default: the latest)")
+    train.add_argument("--version", help="release (default: the latest not yanked)")
     train.add_argument("--level", type=_level, default=2, help=_LEVEL)
     train.add_argument("--out", required=True, metavar="DIR",
                        help="folder to write the model and its card (README.md, model.json) "
@@ -754,7 +828,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", metavar="JSONL",
                          help="texts to label (paragraph_id or id, text); default: a release "
                          "split")
-    predict.add_argument("--version", help="release (default: the latest)")
+    predict.add_argument("--version", help="release (default: the latest not yanked)")
     predict.add_argument("--split", default="test",
                          help="the release split to label when no --input is given "
                          "(default: %(default)s)")
@@ -764,7 +838,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     publish = add("publish", cmd_publish,
                   "write a release as a Hub-ready folder (card, data, Croissant); push it")
-    publish.add_argument("--version", help="release to publish (default: the latest)")
+    publish.add_argument("--version", help="release to publish (default: the latest not yanked)")
     publish.add_argument("--out", metavar="DIR",
                          help="folder to write (an empty one, or one written by publish)")
     publish.add_argument("--repo-id", metavar="ORG/NAME",
@@ -797,6 +871,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except MissingExtra as exc:
         print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except MisuseError as exc:  # a catalog problem of how the command was called
+        print(format_text(exc.problem), file=sys.stderr)
         return EXIT_USAGE
     except UsageError as exc:
         parser.print_usage(sys.stderr)

@@ -452,6 +452,26 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "Restore the release from version control; never edit release files.",
     ),
     ErrorType(
+        "release-yanked",
+        "Release yanked",
+        "{detail}",
+        "A yanked release was withdrawn by `paratopics yank` as a mistake: it is kept on disk "
+        "and still verifies, but whatever picks a release by itself (`paratopics.load()`, "
+        "`stats`, `train`, `predict`, `evaluate`, `publish`, the README's configs) skips it. "
+        "Asked for by version, it is used, with this warning.",
+        "Use a release that is not yanked (the default picks the latest of them); keep this "
+        "one to reproduce earlier work only. releases/CHANGELOG.md says why it was yanked.",
+    ),
+    ErrorType(
+        "yank-refused",
+        "Yank refused",
+        "{detail}",
+        "`paratopics yank VERSION --reason TEXT` marks one existing release, once, with the "
+        "reason in its changelog entry; a release is never deleted, and a yank is not undone.",
+        "Give a version that exists and is not yanked yet (`paratopics verify --all` lists "
+        "them) and say why with --reason; to replace a yanked release, build a new version.",
+    ),
+    ErrorType(
         "manifest-invalid",
         "Release manifest unreadable",
         "{detail}",
@@ -629,6 +649,15 @@ class ParatopicsError(Exception):
         self.problem = found
 
 
+class MisuseError(ParatopicsError):
+    """A catalog problem that is the caller's mistake, not the data's (a version that
+    does not exist, a release yanked twice): the command exits 2, as for misuse."""
+
+
+class YankedReleaseWarning(UserWarning):
+    """A yanked release was loaded because it was asked for by version."""
+
+
 class UsageError(Exception):
     """The command was called wrongly; exit code 2."""
 
@@ -652,6 +681,10 @@ def index_range(count: int) -> str:
 
 def fail(code: str, **fields: Any) -> ParatopicsError:
     return ParatopicsError(problem(code, **fields))
+
+
+def misuse(code: str, **fields: Any) -> MisuseError:
+    return MisuseError(problem(code, **fields))
 
 
 # -- output -------------------------------------------------------------------

@@ -20,6 +20,8 @@ codebook ids in class order; `paratopics.load_codebook()` says what they mean.
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +41,9 @@ from datasets import (
 from paratopics import codebook as codebook_module
 from paratopics.corpus.config import CORPUS_ENV, locate_corpus
 from paratopics.corpus.store import Corpus, check_folders
-from paratopics.errors import UsageError, fail
+from paratopics.errors import UsageError, YankedReleaseWarning, fail
 from paratopics.release import layout as release_module
+from paratopics.release import yank as yank_module
 from paratopics.release.manifest import Manifest
 from paratopics.release.verify import checked_files
 
@@ -86,24 +89,40 @@ def resolve_corpus(corpus: Corpus | str | os.PathLike[str] | None) -> Corpus:
 
 
 def resolve_version(corpus: Corpus, version: str | None) -> str:
-    """The version asked for (a leading "v" allowed), else the latest release.
+    """The version asked for (a leading "v" allowed), else the latest release not yanked.
 
     A version that was never built raises `release-missing`, naming the ones
-    that exist, so a typo is answered with the list to choose from.
+    that exist, so a typo is answered with the list to choose from. A yanked
+    one asked for by version is returned, with a `YankedReleaseWarning`.
     """
     versions = release_module.list_versions(corpus)
     if version is None:
-        if not versions:
+        default = yank_module.default_version(corpus)
+        if default is None:
             raise fail("release-missing", file=str(corpus.releases),
-                       detail=f"no release in {corpus.releases} (build one with "
-                       "`paratopics build --version X.Y.Z`)")
-        return versions[-1]
+                       detail=yank_module.no_default(corpus))
+        return default
     wanted = version.removeprefix("v")
     if wanted not in versions:
         available = ", ".join(versions) or "none"
         raise fail("release-missing", file=str(release_module.release_dir(corpus, wanted)),
                    detail=f"no release v{wanted} (available: {available})")
+    yank = yank_module.yanked(corpus).get(wanted)
+    if yank is not None:
+        found = yank_module.warning(corpus, yank)
+        warnings.warn(f"[{found.code}] {found.message}", YankedReleaseWarning,
+                      stacklevel=_caller_level())
     return wanted
+
+
+def _caller_level() -> int:
+    """The `stacklevel` that points a warning at the first caller outside paratopics
+    (the user's `load(...)`), however deep in the package it is raised."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).startswith(
+            "paratopics."):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 @dataclass(frozen=True)
@@ -183,7 +202,8 @@ def load(config: str = release_module.DEFAULT_CONFIG, *, version: str | None = N
          corpus: Corpus | str | os.PathLike[str] | None = None,
          repo_id: str | None = None, revision: str | None = None, verify: bool = True,
          **kwargs: Any) -> AnyDataset:
-    """Release `version` (default: the latest) of `config` as a Hugging Face dataset.
+    """Release `version` (default: the latest not yanked) of `config` as a Hugging Face
+    dataset.
 
     Where from: `corpus`, a checkout, a corpus folder or a folder `paratopics
     publish --out` wrote; else `repo_id`, a dataset repository on the Hub, at
@@ -191,7 +211,8 @@ def load(config: str = release_module.DEFAULT_CONFIG, *, version: str | None = N
     main branch, the latest); else the corpus found by the command line's rule
     ($PARATOPICS_CORPUS, else the nearest one at or above the working folder).
     `config` is the only positional argument, so `load("articles")` is never
-    taken for a version.
+    taken for a version. A yanked release (`paratopics yank`) is skipped by the
+    default and loaded only when asked for by version, with a `YankedReleaseWarning`.
 
     Returns a DatasetDict of every split present, or one Dataset when `split` is
     given, in `datasets`' split syntax ("train", "train[:1000]", "train+validation");

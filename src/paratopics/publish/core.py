@@ -40,6 +40,7 @@ from paratopics.publish import croissant as croissant_module
 from paratopics.publish import scores as scores_module
 from paratopics.publish import skos as skos_module
 from paratopics.release import core as release_module
+from paratopics.release import yank as yank_module
 from paratopics.release.manifest import FileEntry, Manifest
 
 LICENSE = "other"
@@ -197,20 +198,21 @@ def merged_card_data(header: str, generated: DatasetCardData, where: str = "READ
 
 
 def update_readme(corpus: Corpus, codebook: Codebook) -> CardUpdate:
-    """Point the corpus's dataset card (its marker's `card`) at the latest release.
+    """Point the corpus's dataset card (its marker's `card`) at the latest release
+    not yanked (none yanked: the latest), so that `load_dataset` on the checkout skips
+    a yanked one as `paratopics.load()` does.
 
     Only a README with front matter that is this corpus's card is touched (see
     `not_the_card`); the body and the author's keys are kept as written.
     """
     path = readme_path(corpus)
-    versions = release_module.list_versions(corpus)
-    if not path.is_file() or not versions:
+    latest = yank_module.default_version(corpus)
+    if not path.is_file() or latest is None:
         return CardUpdate(False)
     text = path.read_text(encoding="utf-8")
     header, body = split_front_matter(text)
     if header is None:
         return CardUpdate(False)
-    latest = versions[-1]
     reason = not_the_card(corpus, path, header)
     if reason is not None:
         card = os.path.relpath(path, corpus.root)

@@ -26,22 +26,40 @@ from paratopics.release.layout import (
 from paratopics.release.manifest import Manifest
 
 PENDING = " (pending)"
+#: A yanked release's heading ends so, as Keep a Changelog marks one; a line of its
+#: entry (YANK_LINE) says when and why.
+YANKED = " [YANKED]"
+YANK_LINE = "- yanked: {when}, because: {reason}"
 PREAMBLE = (
     "# Changelog\n\nOne entry per release, newest first. Each records the sha256 of the "
     "release's manifest.json, which `paratopics verify` checks, so that a release and "
     "its manifest edited together are still caught.\n\n")
-_HEADING = re.compile(r"## v(\S+?)(" + re.escape(PENDING) + r")?")
+_HEADING = re.compile(r"## v(\S+?)(" + re.escape(PENDING) + r"|" + re.escape(YANKED) + r")?")
 _DIGEST = re.compile(r"^- manifest sha256: `([0-9a-f]{64})`$", re.M)
+_YANK = re.compile(r"^- yanked: (\S+), because: (.*)$", re.M)
+#: Lines of release notes escaped so that they never read as an entry's own lines.
+_RESERVED = ("## ", "- manifest sha256:", "- yanked:")
+
+
+@dataclass(frozen=True)
+class Yank:
+    """A release withdrawn by `paratopics yank`: when (UTC, RFC 3339) and why."""
+
+    version: str
+    when: str
+    reason: str
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One release's entry: its version, whether it is pending, the digests it records."""
+    """One release's entry: its version, whether it is pending, the digests it records,
+    and its yank, if it was yanked."""
 
     version: str
     pending: bool
     digests: tuple[str, ...]
     text: str
+    yank: Yank | None = None
 
 
 def changelog_path(corpus: Corpus) -> Path:
@@ -85,7 +103,13 @@ def parse_entry(text: str) -> Entry:
     heading = text.split("\n", 1)[0]
     match = _HEADING.fullmatch(heading)
     version = match[1] if match else heading[len("## v"):]
-    return Entry(version, bool(match and match[2]), tuple(_DIGEST.findall(text)), text)
+    yank = None
+    if match and match[2] == YANKED:  # the heading decides; the line tells when and why
+        line = _YANK.search(text)
+        yank = Yank(version, *(line.groups() if line else ("(not recorded)",
+                                                            "(not recorded)")))
+    return Entry(version, bool(match and match[2] == PENDING), tuple(_DIGEST.findall(text)),
+                 text, yank)
 
 
 def entries(corpus: Corpus) -> list[Entry]:
@@ -153,8 +177,7 @@ def _quoted_notes(notes: str) -> str:
     """Release notes as written, except that a line that would read as an entry's
     heading or digest is escaped (Markdown shows it the same)."""
     lines = notes.strip().split("\n")
-    return "\n".join("\\" + line if line.startswith(("## ", "- manifest sha256:")) else line
-                     for line in lines)
+    return "\n".join("\\" + line if line.startswith(_RESERVED) else line for line in lines)
 
 
 def changelog_entry(manifest: Manifest, digest: str, notes: str | None,
@@ -209,3 +232,39 @@ def append_changelog(corpus: Corpus, manifest: Manifest, notes: str | None,
     body = "".join([entry + "\n", *parts])
     atomic_write(changelog_path(corpus),
                  (head.rstrip("\n") + "\n\n" + body.rstrip("\n") + "\n").encode("utf-8"))
+
+
+def yanks(corpus: Corpus) -> dict[str, Yank]:
+    """version -> its yank, for every yanked release the changelog records."""
+    return {entry.version: entry.yank for entry in entries(corpus)
+            if entry.yank is not None and not entry.pending}
+
+
+def one_line(text: str) -> str:
+    """`text` with its whitespace runs (newlines included) made one space: a reason is
+    one line of its entry, so that it can never read as another line of it."""
+    return " ".join(text.split())
+
+
+def mark_yanked(corpus: Corpus, version: str, when: str, reason: str) -> Yank:
+    """Mark release `version`'s entry as yanked, `when` and because of `reason`.
+
+    Only its heading and one added line change: the digest it records, and so
+    `verify`, are untouched. The caller has checked that `version` has exactly one
+    entry, not yet yanked.
+    """
+    text = read_text(corpus)
+    if text is None:
+        raise ValueError("no changelog")
+    head, parts = split_entries(text)
+    yank = Yank(version, when, one_line(reason))
+    marked = []
+    for part in parts:
+        entry = parse_entry(part)
+        if entry.version == version and not entry.pending and entry.yank is None:
+            heading, _, rest = part.partition("\n")
+            line = YANK_LINE.format(when=yank.when, reason=yank.reason)
+            part = f"{heading}{YANKED}\n\n{line}\n{rest.lstrip(chr(10))}"
+        marked.append(part)
+    atomic_write(changelog_path(corpus), (head + "".join(marked)).encode("utf-8"))
+    return yank
