@@ -32,13 +32,10 @@ with atheris.instrument_imports(include=["paratopics", "ftfy"]):
     from paratopics.errors import ParatopicsError
     from paratopics.ingest.core import make_article, parse, record_problems
     from paratopics.ingest.normalize import normalize_document, normalize_paragraph
-    from paratopics.validate.core import (
-        AnnotationState,
-        ArticleIndex,
-        Checker,
-        article_problems,
-        check_annotation_file,
-    )
+    from paratopics.validate.annotations import AnnotationState, check_annotation_file
+    from paratopics.validate.articles import article_problems
+    from paratopics.validate.index import ArticleIndex
+    from paratopics.validate.schema import Checker
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "fuzz"

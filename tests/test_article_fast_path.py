@@ -22,16 +22,11 @@ import pytest
 from paratopics import codebook
 from paratopics.corpus.store import Corpus
 from paratopics.synthetic import generate
-from paratopics.validate.core import (
-    ArticleIndex,
-    Checker,
-    _display_in,
-    article_problems,
-    display_path,
-    inline_schema,
-    source_problems,
-    validate_corpus,
-)
+from paratopics.validate.articles import _display_in, article_problems, source_problems
+from paratopics.validate.core import validate_corpus
+from paratopics.validate.index import ArticleIndex
+from paratopics.validate.schema import Checker, inline_schema
+from paratopics.validate.summary import display_path
 
 BOOK = codebook.load()
 CHECKER = Checker(BOOK)

@@ -21,7 +21,7 @@ from paratopics.ingest.core import ingest_files
 from paratopics.release import core as release
 from paratopics.release.build_cache import BuildCache, fingerprint
 from paratopics.synthetic import generate
-from paratopics.validate.core import cache_dir
+from paratopics.validate.cache import cache_dir
 
 BOOK = codebook.load()
 

@@ -19,7 +19,8 @@ from paratopics.corpus.store import Corpus
 from paratopics.release import core as release
 from paratopics.release.build_cache import BuildCache, fingerprint
 from paratopics.synthetic import generate
-from paratopics.validate.core import cache_dir, cache_fingerprint, validate_corpus
+from paratopics.validate.cache import cache_dir, cache_fingerprint
+from paratopics.validate.core import validate_corpus
 
 BOOK = codebook.load()
 

@@ -29,13 +29,10 @@ from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError, Problem
 from paratopics.ingest.core import make_article, parse, record_problems
 from paratopics.ingest.normalize import normalize_document, normalize_paragraph
-from paratopics.validate.core import (
-    AnnotationState,
-    ArticleIndex,
-    Checker,
-    article_problems,
-    check_annotation_file,
-)
+from paratopics.validate.annotations import AnnotationState, check_annotation_file
+from paratopics.validate.articles import article_problems
+from paratopics.validate.index import ArticleIndex
+from paratopics.validate.schema import Checker
 
 #: Seconds one example may take before it counts as a hang.
 HANG_SECONDS = 30

@@ -102,7 +102,7 @@ def test_cli_jobs_flag_and_no_cache(generated: Corpus, tmp_path: Path) -> None:
 def flawed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
     """300 articles, six annotation files with problems of several kinds, and workers
     forked for annotation files of any size."""
-    from paratopics.validate import core as validate
+    from paratopics.validate import annotations as validate
 
     monkeypatch.setattr(validate, "PARALLEL_ANNOTATION_BYTES", 0)
     monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "cache"))
@@ -143,13 +143,11 @@ def test_annotation_files_in_workers_report_as_one_process(flawed: Corpus) -> No
 def test_a_judgement_repeated_in_another_workers_files_is_found(flawed: Corpus) -> None:
     """The first judgement and its repeat are checked in different workers: the run
     is done again in one process, so that the repeat names the first place."""
-    from paratopics.validate.core import (
-        AnnotationCache,
-        ArticleIndex,
-        Checker,
-        _check_forked,
-        check_articles,
-    )
+    from paratopics.validate.annotations import _check_forked
+    from paratopics.validate.articles import check_articles
+    from paratopics.validate.cache import AnnotationCache
+    from paratopics.validate.index import ArticleIndex
+    from paratopics.validate.schema import Checker
 
     files = flawed.annotation_files()
     checker = Checker(codebook_module.load())

@@ -168,7 +168,8 @@ def test_text_and_json_records_validate_with_library_checks(corpus: Corpus,
                                                             tmp_path: Path) -> None:
     """The records also pass the library's own consistency checks (hashes, offsets, ids)."""
     from paratopics.codebook import load as load_codebook
-    from paratopics.validate.core import Checker, article_problems
+    from paratopics.validate.articles import article_problems
+    from paratopics.validate.schema import Checker
 
     report = ingest_files(corpus, [seed_path(), *_json_inputs(tmp_path / "in")])
     assert report.problems == []

@@ -16,8 +16,8 @@ from paratopics.codebook import load_json_resource
 from paratopics.corpus.store import Corpus
 from paratopics.release.layout import VERSION_RE, parse_version
 from paratopics.schema_check import ecma_regex, validator_for
-from paratopics.validate.core import make_validator
 from paratopics.validate.fastschema import compile_schema
+from paratopics.validate.schema import make_validator
 
 SCHEMAS = ("annotation.schema.json", "article.schema.json", "article-1.0.0.schema.json",
            "codebook.schema.json", "manifest.schema.json")

@@ -21,14 +21,14 @@ from judgement_helpers import judgement, line, located, run_all, snapshot, the_a
 from paratopics import codebook
 from paratopics.corpus.store import Corpus
 from paratopics.ingest.core import ingest_files
-from paratopics.validate.core import (
+from paratopics.validate.annotations import (
     MAX_ANNOTATION_LINE_BYTES,
     AnnotationState,
-    ArticleIndex,
-    Checker,
     check_annotation_file,
-    validate_corpus,
 )
+from paratopics.validate.core import validate_corpus
+from paratopics.validate.index import ArticleIndex
+from paratopics.validate.schema import Checker
 
 BOM = b"\xef\xbb\xbf"
 HUGE_BYTES = 50 * 1024 * 1024
@@ -451,7 +451,7 @@ def test_level1_topic_is_refused_as_a_label(seeded: Corpus) -> None:
 
 def test_judgements_are_remembered_exactly_whatever_their_numbers() -> None:
     """Packed keys (and the tuple kept for an unlikely index) tell every judgement apart."""
-    from paratopics.validate.core import AnnotationState
+    from paratopics.validate.annotations import AnnotationState
 
     state = AnnotationState()
     seen = [("ann-a", "art-1", 0), ("ann-b", "art-1", 0), ("ann-a", "art-2", 0),

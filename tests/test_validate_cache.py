@@ -23,13 +23,9 @@ from paratopics.codebook import Codebook
 from paratopics.corpus.store import Corpus
 from paratopics.ingest.core import ingest_files
 from paratopics.ingest.normalize import sha256_text
-from paratopics.validate.core import (
-    CHANGED,
-    ArticleIndex,
-    Summary,
-    hash_list_digest,
-    validate_corpus,
-)
+from paratopics.validate.core import validate_corpus
+from paratopics.validate.index import CHANGED, ArticleIndex, hash_list_digest
+from paratopics.validate.summary import Summary
 
 BOOK = codebook_module.load()
 

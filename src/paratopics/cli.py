@@ -43,7 +43,8 @@ from paratopics.ml import annotation_report as annotation_report_module
 from paratopics.publish import guide as guide_module
 from paratopics.release import judgements as annotations_module
 from paratopics.report import Progress
-from paratopics.validate.core import display_path, validate_corpus
+from paratopics.validate.core import validate_corpus
+from paratopics.validate.summary import display_path
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 

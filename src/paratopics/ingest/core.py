@@ -286,14 +286,14 @@ def prepare_in_task(fmt: str, source: str | None, max_bytes: int, max_line_bytes
 
 @functools.lru_cache(maxsize=1)
 def _article_validator() -> Draft202012Validator:
-    from paratopics.validate.core import make_validator
+    from paratopics.validate.schema import make_validator
 
     return make_validator("article.schema.json")
 
 
 @functools.lru_cache(maxsize=1)
 def _article_valid() -> Callable[[object], bool]:
-    from paratopics.validate.core import article_fast_path
+    from paratopics.validate.schema import article_fast_path
 
     return article_fast_path(_article_validator())
 

@@ -86,7 +86,9 @@ from paratopics.release.layout import parse_version as parse_version
 from paratopics.release.manifest import Manifest, meaning_problems, schema_problems
 from paratopics.release.verify import checked_files, class_names
 from paratopics.release.verify import verify as verify
-from paratopics.validate.core import Summary, cache_dir, validate_corpus
+from paratopics.validate.cache import cache_dir
+from paratopics.validate.core import validate_corpus
+from paratopics.validate.summary import Summary
 from paratopics.workers import die_with_parent
 
 if TYPE_CHECKING:

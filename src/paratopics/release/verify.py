@@ -33,7 +33,8 @@ from paratopics.errors import ParatopicsError, Problem, problem
 from paratopics.release import changelog
 from paratopics.release.layout import features, read_manifest, release_dir
 from paratopics.release.manifest import MANIFEST_NAME, FileEntry, Manifest
-from paratopics.validate.core import cache_dir, display_path
+from paratopics.validate.cache import cache_dir
+from paratopics.validate.summary import display_path
 
 #: The class-label columns of each config, whose values index the file's class names.
 LABEL_COLUMNS = {"paragraphs": ("labels", "labels_level1"),
