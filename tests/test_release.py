@@ -326,8 +326,8 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> Non
 def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     """The checkout's v1.0.0, rebuilt from its own inputs in a copy: the same data files.
 
-    Its manifest (format 1.0.0) predates content-defined shards; a rebuild
-    writes format 1.1.0, which differs from it only there."""
+    Its manifest (format 1.0.0) predates content-defined shards and label names; a
+    fresh build writes the current format, which differs from it only there."""
     committed = Corpus(Path(__file__).resolve().parents[1] / "corpus")
     copy = build_copy(committed, tmp_path / "corpus")
     import pyarrow.parquet as pq
@@ -348,27 +348,38 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     rebuilt = digests(release.release_dir(copy, VERSION))
     expected = digests(release.release_dir(committed, VERSION))
     assert rebuilt.pop("manifest.json") != expected.pop("manifest.json")
-    # built afresh, a release has the current article columns (schema 1.1.0 added
-    # license and attribution); everything else is the same bytes or the same values
+    # built afresh, a release has the current columns (article schema 1.1.0 added
+    # license and attribution, manifest 1.3.0 the label names); everything else is
+    # the same bytes or the same values
     articles = "articles/train-00000-of-00001.parquet"
+    paragraphs = "paragraphs/train-00000-of-00001.parquet"
     assert rebuilt.pop(articles) != expected.pop(articles)
+    assert rebuilt.pop(paragraphs) != expected.pop(paragraphs)
     assert rebuilt == expected
+    names = ["label_names", "label_names_level1"]
     fresh = pq.read_table(release.release_dir(copy, VERSION) / articles)
     shipped_table = pq.read_table(release.release_dir(committed, VERSION) / articles)
     assert fresh.column("license").to_pylist() == ["LicenseRef-VOA-Public-Domain"]
-    assert fresh.drop(["license", "attribution"]).to_pylist() == shipped_table.to_pylist()
+    assert fresh.drop(["license", "attribution", *names]).to_pylist() == (
+        shipped_table.to_pylist())
+    fresh = pq.read_table(release.release_dir(copy, VERSION) / paragraphs)
+    shipped_table = pq.read_table(release.release_dir(committed, VERSION) / paragraphs)
+    assert fresh.drop(names).to_pylist() == shipped_table.to_pylist()
+    assert names[0] not in shipped_table.column_names
     old = release.read_manifest(committed, VERSION).to_dict()
     new = release.read_manifest(copy, VERSION).to_dict()
     assert release.manifest_schema_problems(old) == release.manifest_schema_problems(new) == []
-    assert (old.pop("manifest_version"), new.pop("manifest_version")) == ("1.0.0", "1.2.0")
+    assert (old.pop("manifest_version"), new.pop("manifest_version")) == ("1.0.0", "1.3.0")
     assert new.pop("licences") == {
         "by_source": {"globalsecurity.org": {"LicenseRef-VOA-Public-Domain": 1}},
         "terms": {"LicenseRef-VOA-Public-Domain": {
             "name": "Voice of America report, public domain", "url": "https://www.voanews.com/"}}}
     assert (old["versions"].pop("article_schema"),  # type: ignore[attr-defined]
             new["versions"].pop("article_schema")) == ("1.0.0", "1.1.0")  # type: ignore[attr-defined]
-    old_files = [f for f in old.pop("files") if f["path"] != articles]  # type: ignore[attr-defined]
-    new_files = [f for f in new.pop("files") if f["path"] != articles]  # type: ignore[attr-defined]
+    old_files = [f for f in old.pop("files")  # type: ignore[attr-defined]
+                 if f["path"] not in (articles, paragraphs)]
+    new_files = [f for f in new.pop("files")  # type: ignore[attr-defined]
+                 if f["path"] not in (articles, paragraphs)]
     assert old_files == new_files
     assert old["parquet"].pop("shard_rows") == 250_000  # type: ignore[attr-defined]
     assert new["parquet"].pop("shards")["mean_articles"] == release.SEGMENT_ARTICLES  # type: ignore[attr-defined]

@@ -188,13 +188,15 @@ def split_names_in(split: str) -> list[str]:
     return [part.split("[", 1)[0].strip() for part in split.split("+")]
 
 
-def release_features(folder: Path, files: Iterable[str], config: str) -> Features:
-    """The features a release's files carry; the installed codebook's only as fallback."""
+def release_features(folder: Path, files: Iterable[str], config: str,
+                     layout: release_module.Layout | None = None) -> Features:
+    """The features a release's files carry; the installed codebook's, in the release's
+    `layout` (its manifest's), only as fallback."""
     first = next(iter(files))
     schema = pq.read_schema(folder / first)
     if schema.metadata and b"huggingface" in schema.metadata:
         return Features.from_arrow_schema(schema)
-    return release_module.features(config, codebook_module.load())
+    return release_module.features(config, codebook_module.load(), layout)
 
 
 def load(config: str = release_module.DEFAULT_CONFIG, *, version: str | None = None,
@@ -255,7 +257,8 @@ def load(config: str = release_module.DEFAULT_CONFIG, *, version: str | None = N
                       [entry for entry in release.manifest.files if entry.path in wanted_paths],
                       release.corpus)
     folder = release.folder.resolve()
-    features = release_features(folder, next(iter(by_split.values())), config)
+    features = release_features(folder, next(iter(by_split.values())), config,
+                                release_module.Layout.of(release.manifest))
     files = {name: [str(folder / path) for path in paths] for name, paths in by_split.items()}
     dataset: AnyDataset = load_dataset(
         "parquet", data_files=files, features=features, split=split,

@@ -41,6 +41,7 @@ from paratopics.publish import scores as scores_module
 from paratopics.publish import skos as skos_module
 from paratopics.release import core as release_module
 from paratopics.release import yank as yank_module
+from paratopics.release.layout import Layout
 from paratopics.release.manifest import FileEntry, Manifest
 
 LICENSE = "other"
@@ -73,7 +74,7 @@ def card_data(manifest: Manifest, codebook: Codebook, prefix: str) -> DatasetCar
             split_dict.add(SplitInfo(name=s, num_bytes=sum(f.bytes for f in splits[s]),
                                      num_examples=sum(f.rows for f in splits[s])))
         infos[config] = DatasetInfo(features=release_module.features(
-                                        config, codebook, manifest.versions.article_schema),
+                                        config, codebook, Layout.of(manifest)),
                                     splits=split_dict, config_name=config)
     paragraphs = sum(manifest.rows("paragraphs").values())
     data = DatasetCardData(
@@ -275,10 +276,10 @@ def _counts_section(manifest: Manifest) -> str:
     return _md_table(["config", *splits, "total"], rows)
 
 
-def _columns_section(codebook: Codebook, article_schema: str) -> str:
+def _columns_section(codebook: Codebook, layout: Layout) -> str:
     parts = []
     for config in release_module.CONFIGS:
-        feats = release_module.features(config, codebook, article_schema)
+        feats = release_module.features(config, codebook, layout)
         docs = croissant_module.COLUMNS[config]
         rows = [[f"`{name}`", _feature_type(f), docs.get(name, "")] for name, f in feats.items()]
         default = " (default)" if config == release_module.DEFAULT_CONFIG else ""
@@ -452,7 +453,7 @@ def card_body(manifest: Manifest, codebook: Codebook, repo: str,
         "classes": manifest.classes, "level1_classes": len(codebook.level1_ids),
         "repo": repo, "pin": pin, "croissant_spec": croissant_module.SPEC_URL,
         "counts": _counts_section(manifest), "columns": _columns_section(
-            codebook, manifest.versions.article_schema),
+            codebook, Layout.of(manifest)),
         "iptc_url": croissant_module.IPTC_URL,
         "project_nodes": sum(1 for n in codebook.nodes if n.get("origin") == "project"),
         "credit": credit, "labels_table": _labels_section(manifest),
@@ -578,7 +579,7 @@ def release_features(corpus: Corpus, version: str,
         by_split = loader_module.data_files(manifest, config)
         if by_split:
             out[config] = loader_module.release_features(
-                folder, next(iter(by_split.values())), config)
+                folder, next(iter(by_split.values())), config, Layout.of(manifest))
     return out
 
 

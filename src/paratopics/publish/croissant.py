@@ -81,6 +81,10 @@ COLUMNS: dict[str, dict[str, str]] = {
                   "and project nodes).",
         "labels_level1": "The IPTC level-1 parents of the gold topics, as class indexes.",
         "annotators": "How many annotators judged the paragraph (0: unlabeled).",
+        "label_names": "The gold topics' codebook ids (the class names of `labels`, item by "
+                       "item), for readers that do not decode class indexes.",
+        "label_names_level1": "The codebook ids of their IPTC level-1 parents (the class "
+                              "names of `labels_level1`, item by item).",
     },
     "articles": {
         "article_id": "Stable article id: a slug of the title plus a short hash.",
@@ -99,6 +103,9 @@ COLUMNS: dict[str, dict[str, str]] = {
         "judged_paragraphs": "How many of its paragraphs carry a gold judgement.",
         "labels": "Union of its paragraphs' gold topics, as class indexes.",
         "labels_level1": "Their IPTC level-1 parents, as class indexes.",
+        "label_names": "The codebook ids of `labels` (its class names, item by item).",
+        "label_names_level1": "The codebook ids of `labels_level1` (its class names, item "
+                              "by item).",
     },
     "annotations": {
         "paragraph_id": "The judged paragraph: `<article_id>/<paragraph_index>`.",

@@ -46,7 +46,6 @@ from paratopics.codebook import Codebook
 from paratopics.corpus import licences as licences_module
 from paratopics.corpus.records import (
     ANNOTATION_SCHEMA_VERSION,
-    ARTICLE_SCHEMA_VERSION,
     Annotation,
     Article,
     article_body,
@@ -76,6 +75,7 @@ from paratopics.release.layout import (
     STRICT_VERSION_RE,
     UNLABELED,
     VERSION_RE,
+    Layout,
     features,
     read_manifest,
     release_dir,
@@ -122,10 +122,9 @@ def split_of(article_id: str) -> str:
     return SPLITS[-1][0]
 
 
-def arrow_schema(config: str, codebook: Codebook,
-                 article_schema: str = ARTICLE_SCHEMA_VERSION) -> pa.Schema:
+def arrow_schema(config: str, codebook: Codebook, layout: Layout | None = None) -> pa.Schema:
     """The explicit Arrow schema, carrying the features in its metadata."""
-    return features(config, codebook, article_schema).arrow_schema
+    return features(config, codebook, layout).arrow_schema
 
 
 # -- rows (pure) --------------------------------------------------------------
@@ -146,12 +145,15 @@ class Classes:
     label: dict[str, int]
     level1: dict[str, int]
     parent: dict[str, str]  # label id -> its level-1 id
+    label_ids: tuple[str, ...] = ()  # class index -> codebook id
+    level1_ids: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, codebook: Codebook) -> Classes:
         return cls({code: i for i, code in enumerate(codebook.label_ids)},
                    {code: i for i, code in enumerate(codebook.level1_ids)},
-                   {code: codebook.level1(code) for code in codebook.label_ids})
+                   {code: codebook.level1(code) for code in codebook.label_ids},
+                   tuple(codebook.label_ids), tuple(codebook.level1_ids))
 
     def indexes(self, labels: Iterable[str]) -> list[int]:
         """Class indexes of gold labels; a code that is no class is refused by name."""
@@ -196,6 +198,9 @@ def paragraph_rows(article: Article, gold: Mapping[int, Decided], classes: Class
             "labels": labels,
             "labels_level1": parents,
             "annotators": decided.annotators if decided else 0,
+            # the class names of the two above, item by item (layouts with label names)
+            "label_names": list(decided.labels) if decided else [],
+            "label_names_level1": [classes.level1_ids[i] for i in parents],
         }
 
 
@@ -204,6 +209,8 @@ def article_row(article: Article, gold: Mapping[int, Decided], classes: Classes,
     """(split, row) of the article: metadata, paragraphs and the union of their labels."""
     decided = [gold[p["index"]] for p in article["paragraphs"] if p["index"] in gold]
     union = {code for g in decided for code in g.labels if code in classes.label}
+    labels = sorted(classes.label[code] for code in union)
+    parents = sorted({classes.level1[classes.parent[code]] for code in union})
     return (home if decided else UNLABELED), {
         "article_id": article["article_id"],
         "source": article["source"],
@@ -220,8 +227,10 @@ def article_row(article: Article, gold: Mapping[int, Decided], classes: Classes,
         "paragraphs": [{"index": p["index"], "heading": p["heading"], "text": p["text"]}
                        for p in article["paragraphs"]],
         "judged_paragraphs": len(decided),
-        "labels": sorted(classes.label[code] for code in union),
-        "labels_level1": sorted({classes.level1[classes.parent[code]] for code in union}),
+        "labels": labels,
+        "labels_level1": parents,
+        "label_names": [classes.label_ids[i] for i in labels],
+        "label_names_level1": [classes.level1_ids[i] for i in parents],
     }
 
 
@@ -755,12 +764,14 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
                cancelled: Callable[[], bool] = lambda: False,
                cache: BuildCache | None = None,
                build_missing: ShardBuilder | None = None,
-               article_schema: str = ARTICLE_SCHEMA_VERSION) -> Written:
+               layout: Layout | None = None) -> Written:
     """Every config's Parquet files under `folder`: copied from `cache` where a
     shard's inputs are unchanged, built (and cached) where they are not; in the
-    columns of `article_schema` (an existing release's, when it is built again)."""
+    columns of `layout` (an existing release's, when it is built again; default:
+    the current one)."""
     cache = cache or BuildCache()
-    schemas = {config: arrow_schema(config, codebook, article_schema) for config in CONFIGS}
+    layout = layout or Layout()
+    schemas = {config: arrow_schema(config, codebook, layout) for config in CONFIGS}
     judgements, tables, recent = [], [], []
     for path in corpus.annotation_files():
         judgement_file, table = read_judgement_file(path, schemas["annotations"], cache)
@@ -777,7 +788,7 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
     judged = judged_by(judgements)
     hashed = [*((j.name, j.sha256) for j in judgements),
               *((f"articles/{a.path.name}", a.sha256) for a in articles), book]
-    shards = plan_shards(articles, judged, f"{book[1]}:{article_schema}")
+    shards = plan_shards(articles, judged, f"{book[1]}:{layout.key}")
     del judgements, articles  # their per-file digests are in `judged` and the shard keys
     for config in CONFIGS:
         (folder / config).mkdir(parents=True, exist_ok=True)
@@ -966,14 +977,15 @@ def licence_table(tally: Tally) -> dict[str, object]:
 
 
 def build_manifest(version: str, written: Written, codebook: Codebook,
-                   article_schema: str = ARTICLE_SCHEMA_VERSION) -> Manifest:
+                   layout: Layout | None = None) -> Manifest:
+    layout = layout or Layout()
     tally = written.tally
     first, last = tally.published if tally.published else (None, None)
     return Manifest.from_dict({
         "name": "paratopics",
         "version": version,
-        "manifest_version": "1.2.0",
-        "versions": {"corpus": version, "article_schema": article_schema,
+        "manifest_version": layout.manifest_version,
+        "versions": {"corpus": version, "article_schema": layout.article_schema,
                      "annotation_schema": ANNOTATION_SCHEMA_VERSION,
                      "codebook": codebook.version},
         "inputs": {"fingerprint": fingerprint(tally.hashed), "articles": tally.articles,
@@ -1047,11 +1059,12 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
     tmp = claim_build_folder(corpus, version)
     try:
         cache = BuildCache.open(cache_dir()) if use_cache else BuildCache()
-        # an existing release is built again in its own columns, so that a schema
-        # that only added columns (1.1.0: license, attribution) leaves it reproducible
-        layout = (read_manifest(corpus, version).versions.article_schema
+        # an existing release is built again in its own columns, so that a schema or a
+        # layout that only added columns (article schema 1.1.0: license, attribution;
+        # manifest 1.3.0: label_names) leaves it reproducible
+        layout = (Layout.of(read_manifest(corpus, version))
                   if (release_dir(corpus, version) / "manifest.json").is_file()
-                  else ARTICLE_SCHEMA_VERSION)
+                  else Layout())
         written = write_tree(tmp, corpus, codebook, cancelled, cache, build_missing, layout)
         manifest = build_manifest(version, written, codebook, layout)
         if not publish_if():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,17 +48,62 @@ def licensed(article_schema: str) -> bool:
     return parse_version(article_schema) >= parse_version(LICENSED_FROM)
 
 
-def features(config: str, codebook: Codebook,
-             article_schema: str = ARTICLE_SCHEMA_VERSION) -> Features:
-    """The columns of one config, as the release of `article_schema` records has them
-    (the manifest's `versions.article_schema`): a release keeps the layout it was
-    built with, so that it verifies and loads the same forever."""
+#: The manifest format of a release whose paragraphs and articles carry `label_names`
+#: and `label_names_level1` (schema/manifest.schema.json); new releases are written so.
+NAMED_FROM = "1.3.0"
+#: The last manifest format without them: what a release built again in an older
+#: layout records (its temporary manifest; the release's own is never rewritten).
+UNNAMED = "1.2.0"
+#: Each class-index column, and the column beside it holding its class names (the
+#: codebook ids, as strings), for readers that cannot decode ClassLabel metadata.
+NAME_COLUMNS = {"labels": "label_names", "labels_level1": "label_names_level1"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The columns of a release's Parquet files, as its manifest says: the article
+    schema it was built from (`license`, `attribution`: 1.1.0 on) and whether its
+    manifest format has label names (`label_names`, `label_names_level1`: manifest
+    1.3.0 on). A release keeps the layout it was built with, so that it verifies and
+    loads the same forever; new releases get the current one, `Layout()`."""
+
+    article_schema: str = ARTICLE_SCHEMA_VERSION
+    named: bool = True
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> Layout:
+        named = parse_version(manifest.manifest_version) >= parse_version(NAMED_FROM)
+        return cls(manifest.versions.article_schema, named)
+
+    @property
+    def licensed(self) -> bool:
+        return licensed(self.article_schema)
+
+    @property
+    def manifest_version(self) -> str:
+        """The manifest format a build in this layout writes."""
+        return NAMED_FROM if self.named else UNNAMED
+
+    @property
+    def key(self) -> str:
+        """What the bytes of a shard owe to the layout, for the build cache's keys."""
+        return self.article_schema + (":label_names" if self.named else "")
+
+
+def features(config: str, codebook: Codebook, layout: Layout | None = None) -> Features:
+    """The columns of one config in `layout` (default: the current one; an existing
+    release's is `Layout.of(its manifest)`)."""
     # Imported here: `datasets` takes over a second to import, and most commands
     # (ingest, validate) never need it.
     from datasets import ClassLabel, Features, List, Value
 
+    layout = layout or Layout()
     labels = ClassLabel(names=list(codebook.label_ids))
     level1 = ClassLabel(names=list(codebook.level1_ids))
+    # the names beside the class indexes, in the same order: what DuckDB, Polars or
+    # pandas show without decoding the Hugging Face metadata
+    names = ({"label_names": List(Value("string")),
+              "label_names_level1": List(Value("string"))} if layout.named else {})
     if config == "paragraphs":
         return Features({
             "paragraph_id": Value("string"),
@@ -72,10 +118,11 @@ def features(config: str, codebook: Codebook,
             "labels": List(labels),
             "labels_level1": List(level1),
             "annotators": Value("int32"),
+            **names,  # last: the columns of older layouts keep their positions
         })
     if config == "articles":
         licence = ({"license": Value("string"), "attribution": Value("string")}
-                   if licensed(article_schema) else {})
+                   if layout.licensed else {})
         return Features({
             "article_id": Value("string"),
             "source": Value("string"),
@@ -92,6 +139,7 @@ def features(config: str, codebook: Codebook,
             "judged_paragraphs": Value("int32"),
             "labels": List(labels),
             "labels_level1": List(level1),
+            **names,
         })
     if config == "annotations":
         return Features({

@@ -31,7 +31,7 @@ from paratopics.codebook import Codebook
 from paratopics.corpus.store import Corpus, atomic_write, sha256_file
 from paratopics.errors import ParatopicsError, Problem, problem
 from paratopics.release import changelog
-from paratopics.release.layout import features, read_manifest, release_dir
+from paratopics.release.layout import NAME_COLUMNS, Layout, features, read_manifest, release_dir
 from paratopics.release.manifest import MANIFEST_NAME, FileEntry, Manifest
 from paratopics.validate.cache import cache_dir
 from paratopics.validate.summary import display_path
@@ -67,7 +67,7 @@ def verify(corpus: Corpus, version: str, codebook: Codebook | None = None) -> li
                 problems.append(corrupt(folder / rel, "missing"))
             continue
         problems += [corrupt(folder / rel, what) for what in file_problems(
-            folder / rel, entry, codebook, article_schema=manifest.versions.article_schema)]
+            folder / rel, entry, codebook, layout=Layout.of(manifest))]
     return problems
 
 
@@ -125,9 +125,10 @@ def release_files(folder: Path) -> tuple[set[str], list[tuple[str, str]]]:
 
 
 def file_problems(path: Path, entry: FileEntry, codebook: Codebook | None = None,
-                  digest: str | None = None, article_schema: str = "1.0.0") -> list[str]:
+                  digest: str | None = None, layout: Layout | None = None) -> list[str]:
     """What is wrong with one release file: size, sha256 (`digest` if already
-    known), Parquet rows and schema, class indexes."""
+    known), Parquet rows and schema (with `codebook`: the columns of `layout`, its
+    manifest's), class indexes and the class names beside them."""
     found = []
     size = path.stat().st_size
     if size != entry.bytes:
@@ -142,8 +143,8 @@ def file_problems(path: Path, entry: FileEntry, codebook: Codebook | None = None
     if meta.num_rows != entry.rows:
         found.append(f"{meta.num_rows} rows, manifest says {entry.rows}")
     if codebook is not None:
-        # the columns of the article schema the release was built from (its manifest's)
-        expected = features(entry.config, codebook, article_schema).arrow_schema
+        # the columns of the layout the release was built in (its manifest's)
+        expected = features(entry.config, codebook, layout or Layout()).arrow_schema
         # Parquet names list items "element" where Arrow says "item"; compare the
         # types, then the Hugging Face metadata, rather than field names.
         if not schema.equals(expected) or schema.metadata != expected.metadata:
@@ -161,28 +162,57 @@ def class_names(schema: pa.Schema, column: str) -> list[str]:
 
 
 def label_problems(path: Path, config: str, schema: pa.Schema) -> list[str]:
-    """Class indexes outside the file's own classes, or missing (null)."""
+    """Class indexes outside the file's own classes, or missing (null); and, in a
+    layout with label names, names that are not those of the indexes beside them."""
     columns = LABEL_COLUMNS.get(config, ())
     if not columns:
         return []
+    named = [NAME_COLUMNS[column] for column in columns if NAME_COLUMNS[column] in schema.names]
     try:
-        counts = {column: len(class_names(schema, column)) for column in columns}
-        table = pq.read_table(path, columns=list(columns))
+        names = {column: class_names(schema, column) for column in columns}
+        table = pq.read_table(path, columns=[*columns, *named])
     except (KeyError, TypeError, ValueError, pa.ArrowInvalid, OSError) as exc:
         return [f"its class labels cannot be read ({type(exc).__name__}: {exc})"]
     found = []
     for column in columns:
         lists = table.column(column)
         values = pc.list_flatten(lists)
-        if lists.null_count or values.null_count:
+        count = len(names[column])
+        bad_index = bool(lists.null_count or values.null_count)
+        if bad_index:
             found.append(f"{column} holds a null where class indexes belong")
-        if len(values) == values.null_count:
-            continue
-        low, high = (v.as_py() for v in pc.min_max(values).values())
-        for bad in sorted({low, high} - set(range(counts[column]))):
-            found.append(f"{column} holds class index {bad}, but the file has "
-                         f"{counts[column]} classes (0 to {counts[column] - 1})")
+        if len(values) > values.null_count:
+            low, high = (v.as_py() for v in pc.min_max(values).values())
+            for bad in sorted({low, high} - set(range(count))):
+                bad_index = True
+                found.append(f"{column} holds class index {bad}, but the file has "
+                             f"{count} classes (0 to {count - 1})")
+        if NAME_COLUMNS[column] in named and not bad_index:
+            found += name_problems(lists, table.column(NAME_COLUMNS[column]),
+                                   names[column], column)
     return found
+
+
+def name_problems(indexes: pa.ChunkedArray, named: pa.ChunkedArray, names: list[str],
+                  column: str) -> list[str]:
+    """Where the names column beside class-index column `column` is not, row by row
+    and item by item, the class names of its indexes (`names`)."""
+    target = NAME_COLUMNS[column]
+    if named.null_count or pc.list_flatten(named).null_count:
+        return [f"{target} holds a null where class names belong"]
+    lengths = pc.not_equal(pc.list_value_length(indexes), pc.list_value_length(named))
+    if pc.any(lengths).as_py():
+        row = pc.index(lengths, True).as_py()
+        return [f"{target} has another number of items than {column} (first at row {row})"]
+    expected = pc.take(pa.array(names, pa.string()), pc.list_flatten(indexes))
+    differ = pc.not_equal(expected, pc.list_flatten(named))
+    if not pc.any(differ).as_py():
+        return []
+    item = pc.index(differ, True).as_py()
+    row = pc.list_parent_indices(named)[item].as_py()
+    return [f"{target} is not the class names of {column} (first at row {row}: "
+            f"{pc.list_flatten(named)[item].as_py()!r} where class "
+            f"{pc.list_flatten(indexes)[item].as_py()} is {expected[item].as_py()!r})"]
 
 
 # -- what load() checks, remembered ---------------------------------------------
