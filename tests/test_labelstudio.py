@@ -136,6 +136,143 @@ def test_model_predictions_and_uncertainty_ranking() -> None:
         [BOOK.level1(X), X], [BOOK.level1(Z), Z]]
 
 
+# The fast path of the baseline's probabilities (paratopics.ml.inference) must give
+# scikit-learn's numbers bit for bit: the exported tasks may not change by one byte.
+TEXTS = [
+    "Naval patrols met the coast guard; the coast guard met naval patrols again.",
+    "COAST GUARD patrols, coast-guard patrols and coast guard Patrols",
+    "", "!!! ... ??", "a b c", "unknownword anotherunknown naval",
+    "naval", "patrols coast", "Ceasefire talks stalled as the naval blockade went on",
+    "ceasefire ceasefire ceasefire talks talks",
+]
+LABELS = [["x"], ["x", "y"], [], [], [], ["y"], ["x"], ["y"], ["y", "z"], ["z"]]
+
+
+def _fitted(max_features: int, ngram_max: int = 2) -> tuple[object, list[str]]:
+    from paratopics.ml import baseline
+
+    train = baseline.Split([str(i) for i in range(len(TEXTS))], TEXTS,
+                           [frozenset(labels) for labels in LABELS])
+    return baseline.fit(train, baseline.Hyper(max_features=max_features,
+                                              ngram_max=ngram_max))
+
+
+@pytest.mark.parametrize("max_features", [200_000, 12])
+def test_fast_probabilities_equal_scikit_learns_bit_for_bit(max_features: int) -> None:
+    import numpy as np
+
+    from paratopics.ml import inference
+
+    pipeline, labels = _fitted(max_features)
+    fast = inference.fast_baseline(pipeline)
+    assert fast is not None, "the baseline's pipeline takes the fast path"
+    # documents in one batch share no bigram across their boundary: "naval" + "patrols"
+    texts = [*TEXTS, "the coast", "guard said", "naval", "patrols", "Naval Patrols"]
+    expected = np.asarray(pipeline.predict_proba(texts))  # type: ignore[attr-defined]
+    assert expected.shape == (len(texts), len(labels)) == fast(texts).shape
+    assert np.array_equal(fast(texts), expected)
+    assert all(np.array_equal(fast([text])[0], row) for text, row in zip(texts, expected,
+                                                                          strict=True))
+    assert len({tuple(row) for row in expected}) > 5  # the texts are told apart
+
+
+@pytest.mark.parametrize(("ngrams", "max_features"), [((1, 1), None), ((1, 2), 9),
+                                                      ((2, 2), None), ((1, 2), None)])
+def test_term_counts_equal_countvectorizers(ngrams: tuple[int, int], max_features: int | None
+                                            ) -> None:
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from paratopics.ml import inference
+
+    vectorizer = CountVectorizer(ngram_range=ngrams, max_features=max_features).fit(TEXTS)
+    texts = [*TEXTS[::-1], "coast guard coast guard", "guard coast"]
+    expected = vectorizer.transform(texts)
+    analyse = vectorizer.build_tokenizer()
+    got = inference.term_counts(texts, inference.compile_vocabulary(vectorizer.vocabulary_),
+                                lambda text: analyse(text.lower()), ngrams)
+    assert got.shape == expected.shape and got.has_sorted_indices
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got, part), getattr(expected, part)), part
+
+
+def test_other_pipelines_are_left_to_scikit_learn() -> None:
+    import numpy as np
+
+    from paratopics.ml import inference
+
+    pipeline, _ = _fitted(200_000, ngram_max=3)
+    assert inference.fast_baseline(pipeline) is None
+    assert np.array_equal(inference.scorer(pipeline)(TEXTS),
+                          pipeline.predict_proba(TEXTS))  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def trained(tmp_path: Path) -> tuple[Corpus, Path]:
+    """A generated corpus, its release 1.0.0 and a baseline trained on it."""
+    from paratopics.synthetic import generate
+
+    root = tmp_path / "corpus"
+    for sub in ("sources", "articles", "annotations", "releases"):
+        (root / sub).mkdir(parents=True)
+    generate(Corpus(root), 40, seed=4, unlabeled_share=0.3, annotators=2)
+    assert main(["build", "--corpus", str(root), "--version", "1.0.0"]) == 0
+    assert main(["train", "--corpus", str(root), "--out", str(tmp_path / "model")]) == 0
+    return Corpus(root), tmp_path / "model"
+
+
+def _one_at_a_time(model: select.Model, paragraphs: list[label_studio.TaskParagraph]
+                   ) -> list[label_studio.Prediction]:
+    """Predictions as the export made them before batching: scikit-learn's predict_proba
+    on one paragraph at a time, labels picked one by one in codebook order."""
+    order = {code: i for i, code in enumerate(BOOK.label_ids)}
+    out = []
+    for paragraph in paragraphs:
+        probs = model.pipeline.predict_proba([paragraph.text])  # type: ignore[attr-defined]
+        score = select.certainty(probs, model.thresholds)[0]
+        picked = sorted((c for c, on in zip(model.labels, probs[0] >= model.thresholds,
+                                            strict=True) if on),
+                        key=lambda c: order.get(c, len(order)))
+        out.append(label_studio.Prediction(model.version, tuple(picked),
+                                           round(float(score), 6)))
+    return out
+
+
+def test_batched_predictions_equal_one_at_a_time(trained: tuple[Corpus, Path],
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus, folder = trained
+    model = select.load_model(folder, BOOK)
+    paragraphs = select.working_pool(corpus).paragraphs
+    expected = _one_at_a_time(model, paragraphs)
+    assert sum(1 for p in expected if p.labels) > len(expected) // 4
+    assert len({p.score for p in expected}) > 10
+    monkeypatch.setattr(select, "PREDICT_BATCH", 7)  # many batches, a short last one
+    assert select.predict(model, paragraphs, BOOK) == expected
+    out = tmp_path / "tasks.json"
+    assert main(["tasks", "export", "--tool", "label-studio", "--corpus", str(corpus.root),
+                 "--out", str(out), "--select", "unjudged", "--model", str(folder)]) == 0
+    tasks = json.loads(out.read_bytes())
+    by_key = {(p.article_id, p.paragraph_index): want for p, want in zip(
+        paragraphs, expected, strict=True)}
+    assert tasks
+    for shaped in tasks:
+        want = by_key[shaped["data"]["article_id"], shaped["data"]["paragraph_index"]]
+        prediction = shaped["predictions"][0]
+        assert prediction["score"] == want.score
+        assert prediction["result"][0]["value"]["taxonomy"] == label_studio.taxonomy_value(
+            want.labels, BOOK)
+
+
+def test_picked_labels_follow_the_codebook_order() -> None:
+    import numpy as np
+
+    decisions = np.array([[True, False, True], [False, False, False], [True, True, True]])
+    order = {"b": 0, "a": 1}
+    assert select.picked_labels(decisions, ["a", "b", "c"], order) == [
+        ("a", "c"), (), ("b", "a", "c")]
+
+
 def test_uncertain_needs_a_model(judged: Corpus, tmp_path: Path) -> None:
     assert main(["tasks", "export", "--tool", "label-studio", "--corpus", str(judged.root),
                  "--out", str(tmp_path / "t.json"), "--select", "uncertain"]) == 2

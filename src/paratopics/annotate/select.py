@@ -29,6 +29,7 @@ from paratopics.codebook import Codebook
 from paratopics.corpus.records import Annotation
 from paratopics.corpus.store import Corpus
 from paratopics.errors import fail
+from paratopics.ml.inference import Score
 from paratopics.release.judgements import ParagraphKey, adjudicate
 
 SELECTIONS = ("unjudged", "stale", "disagreements", "ties", "uncertain")
@@ -167,16 +168,19 @@ def sample(items: Sequence[TaskParagraph], limit: int | None, seed: int
 
 @dataclass(frozen=True)
 class Model:
-    """A trained baseline (see `baseline`) and what its card says about it."""
+    """A trained baseline (see `baseline`), what its card says about it, and the function
+    that gives its probabilities for a list of texts (see `inference`)."""
 
     pipeline: object
     labels: list[str]
     thresholds: np.ndarray
     version: str
+    probabilities: Score
 
 
 def load_model(folder: Path, codebook: Codebook) -> Model:
     from paratopics.ml import baseline as baseline
+    from paratopics.ml import inference
 
     pipeline, card = baseline.load_model(folder)
     if int(card.get("level", 2)) != 2:
@@ -190,7 +194,8 @@ def load_model(folder: Path, codebook: Codebook) -> Model:
                    label=next(c for c in card["labels"] if c not in codebook),
                    suggestion=": the model was trained on another codebook; train it again")
     version = f"{card.get('model', 'baseline')}@v{card.get('release', '?')}"
-    return Model(pipeline, labels, np.array([card["thresholds"][c] for c in labels]), version)
+    return Model(pipeline, labels, np.array([card["thresholds"][c] for c in labels]), version,
+                 inference.scorer(pipeline))
 
 
 def certainty(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -204,20 +209,30 @@ def certainty(probs: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return np.clip(margin.min(axis=1), 0.0, 1.0)
 
 
+def picked_labels(decisions: np.ndarray, labels: Sequence[str], order: dict[str, int]
+                  ) -> list[tuple[str, ...]]:
+    """Per row of `decisions` (texts x labels, True where a label is predicted), the
+    predicted labels in codebook `order` (labels it does not know last, in model order)."""
+    ranked = sorted(range(len(labels)), key=lambda j: order.get(labels[j], len(order)))
+    rows, columns = np.nonzero(decisions[:, ranked])
+    names = [labels[ranked[j]] for j in columns.tolist()]
+    bounds = np.searchsorted(rows, np.arange(decisions.shape[0] + 1)).tolist()
+    return [tuple(names[bounds[i]:bounds[i + 1]]) for i in range(decisions.shape[0])]
+
+
 def predict(model: Model, paragraphs: Sequence[TaskParagraph], codebook: Codebook
             ) -> list[Prediction]:
-    from paratopics.ml import baseline as baseline
-
+    """The model's labels and certainty for each paragraph, scored in batches of
+    PREDICT_BATCH (the same numbers as one at a time: each row is computed alone)."""
     order = {code: i for i, code in enumerate(codebook.label_ids)}
     out: list[Prediction] = []
     for start in range(0, len(paragraphs), PREDICT_BATCH):
         chunk = paragraphs[start:start + PREDICT_BATCH]
-        probs = baseline.probabilities(model.pipeline, [p.text for p in chunk])
-        scores = certainty(probs, model.thresholds)
-        for row, score in zip(probs >= model.thresholds, scores, strict=True):
-            picked = sorted((c for c, on in zip(model.labels, row, strict=True) if on),
-                            key=lambda c: order.get(c, len(order)))
-            out.append(Prediction(model.version, tuple(picked), round(float(score), 6)))
+        probs = model.probabilities([p.text for p in chunk])
+        scores = certainty(probs, model.thresholds).tolist()
+        picks = picked_labels(probs >= model.thresholds, model.labels, order)
+        out += [Prediction(model.version, labels, round(score, 6))
+                for labels, score in zip(picks, scores, strict=True)]
     return out
 
 
