@@ -7,22 +7,31 @@
 3. the same import of an export padded to over 1 GB, to show that memory does not grow with
    the file (the export is streamed).
 
-Each command runs in a fresh process; its wall time and peak RSS (getrusage of the child) are
-reported beside a named peer: Python's `json.load` of the same file (the whole file in
-memory), and `json.dump` of the same tasks. Targets: under 20 s and 1 GB for steps 1 and 2.
+Each command runs in a fresh process; its wall time, CPU time (user and system) and peak
+RSS (getrusage of the child) and the load average at its start are reported beside a named
+peer: Python's `json.load` of the same file (the whole file in memory), and `json.dump` of
+the same tasks. Targets: under 20 s and 1 GB for steps 1 and 2. The machine's 2 cores are
+shared with other work, so the wall time depends on the load; the CPU time much less.
 
-    python scripts/bench_labelstudio.py [--workdir DIR] [--tasks 100000]
+With `--compare-ref REF` the export is also run with the code of git revision REF (its
+`src/` extracted into the work folder) on the same corpus and model, and the sha256 of the
+two task files is compared: a faster export must write the same bytes.
+
+    python scripts/bench_labelstudio.py [--workdir DIR] [--tasks 100000] [--compare-ref REF]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import platform
 import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -30,23 +39,54 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 MEASURE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
            "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-           "w = time.perf_counter() - t; "
-           "print(r.returncode, w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+           "w = time.perf_counter() - t; u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+           "print(r.returncode, w, u.ru_utime + u.ru_stime, u.ru_maxrss); "
            "sys.stderr.write(r.stderr[-2000:])")
 PEER_LOAD = "import json, sys; json.load(open(sys.argv[1], encoding='utf-8'))"
 PEER_DUMP = ("import json, sys; d = json.load(open(sys.argv[1], encoding='utf-8')); "
-             "import time; t = time.perf_counter(); json.dump(d, open(sys.argv[2], 'w')); "
-             "sys.stderr.write(f'dump {time.perf_counter() - t:.3f}\\n')")
+             "import time; t = time.perf_counter(); c = time.process_time(); "
+             "json.dump(d, open(sys.argv[2], 'w')); "
+             "sys.stderr.write(f'dump {time.perf_counter() - t:.3f} "
+             "{time.process_time() - c:.3f}\\n')")
 
 
-def measure(*command: str) -> tuple[float, float]:
-    """(seconds, peak MB) of `command` in a fresh process; stops on failure."""
+@dataclass(frozen=True)
+class Run:
+    """One command's wall and CPU seconds, peak RSS and the 1-minute load at its start."""
+
+    seconds: float
+    cpu: float
+    mb: float
+    load: float
+
+
+def measure(*command: str, env: dict[str, str] | None = None) -> Run:
+    """`command` in a fresh process; stops on failure."""
+    load = os.getloadavg()[0]
     run = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True,
-                         text=True)
-    code, seconds, peak_kb = run.stdout.split()
+                         text=True, env=env)
+    code, seconds, cpu, peak_kb = run.stdout.split()
     if code != "0":
         raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr}")
-    return float(seconds), int(peak_kb) / 1024
+    return Run(float(seconds), float(cpu), int(peak_kb) / 1024, load)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_of(ref: str, into: Path) -> Path:
+    """The `src/` folder of git revision `ref`, extracted under `into`."""
+    shutil.rmtree(into, ignore_errors=True)
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "src"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
 
 
 def paratopics(*args: str) -> list[str]:
@@ -92,6 +132,8 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/paratopics-bench-ls"))
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench-labelstudio.md")
+    parser.add_argument("--compare-ref", metavar="REF",
+                        help="also export with the code of git revision REF and compare bytes")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from paratopics.corpus.store import Corpus
@@ -119,65 +161,82 @@ def main() -> int:
     print(f"corpora ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
     tasks = work / "tasks.json"
-    export_s, export_mb = measure(*paratopics(
-        "tasks", "export", "--tool", "label-studio", "--corpus", str(big), "--out", str(tasks),
-        "--limit", str(args.tasks), "--model", str(model)))
+    export_args = ("tasks", "export", "--tool", "label-studio", "--corpus", str(big),
+                   "--limit", str(args.tasks), "--model", str(model))
+    export = measure(*paratopics(*export_args, "--out", str(tasks)))
     count = len(json.loads(tasks.read_bytes()))
     dump_peer = subprocess.run([sys.executable, "-c", PEER_DUMP, str(tasks),
                                 str(work / "dumped.json")], capture_output=True, text=True)
-    dump_s = float(dump_peer.stderr.split()[-1])
+    dump_s, dump_cpu = map(float, dump_peer.stderr.split()[-2:])
+    before: tuple[str, Run, bool] | None = None
+    if args.compare_ref:
+        old_src = source_of(args.compare_ref, work / "ref")
+        old_tasks = work / "tasks-ref.json"
+        old_run = measure(*paratopics(*export_args, "--out", str(old_tasks)),
+                          env={**os.environ, "PYTHONPATH": str(old_src)})
+        before = (args.compare_ref, old_run, sha256(old_tasks) == sha256(tasks))
 
     annotated = work / "export.json"
     annotations = make_export(tasks, annotated, args.tasks // 2)
     mapping = work / "people.tsv"
     mapping.write_text("1\tannotator-one\n2\tannotator-two\n", encoding="utf-8")
     out = big / "annotations" / "label-studio.jsonl"
-    import_s, import_mb = measure(*paratopics(
+    imported = measure(*paratopics(
         "annotations", "import", "--tool", "label-studio", str(annotated), "--corpus", str(big),
         "--out", str(out), "--annotators", str(mapping)))
     lines = sum(1 for _ in out.open("rb"))
-    load_s, load_mb = measure(sys.executable, "-c", PEER_LOAD, str(annotated))
+    load_peer = measure(sys.executable, "-c", PEER_LOAD, str(annotated))
 
     huge = work / "export-1gb.json"
     per_task = (1_100_000_000 // (args.tasks // 2)) if args.tasks else 0
     make_export(tasks, huge, args.tasks // 2, pad=per_task)
     huge_size = huge.stat().st_size
     out.unlink()
-    huge_s, huge_mb = measure(*paratopics(
+    huge_run = measure(*paratopics(
         "annotations", "import", "--tool", "label-studio", str(huge), "--corpus", str(big),
         "--out", str(out), "--annotators", str(mapping)))
-    huge_load_s, huge_load_mb = measure(sys.executable, "-c", PEER_LOAD, str(huge))
+    huge_peer = measure(sys.executable, "-c", PEER_LOAD, str(huge))
     huge.unlink()
     valid = subprocess.run(paratopics("validate", "--corpus", str(big), str(out)),
                            capture_output=True, text=True)
 
     size = annotated.stat().st_size
     rows = [
-        ("tasks export, with predictions", f"{count:,} tasks", tasks.stat().st_size,
-         export_s, export_mb, f"json.dump of the same tasks: {dump_s:.2f} s (without "
-         "reading the corpus or predicting)"),
-        ("annotations import", f"{annotations:,} annotations", size, import_s, import_mb,
-         f"json.load of the export: {load_s:.2f} s, {load_mb:,.0f} MB"),
+        ("tasks export, with predictions", f"{count:,} tasks", tasks.stat().st_size, export,
+         dump_s, f"json.dump of the same tasks: {dump_s:.2f} s, {dump_cpu:.2f} CPU s "
+         "(without reading the corpus or predicting)"),
+        ("annotations import", f"{annotations:,} annotations", size, imported,
+         load_peer.seconds, f"json.load of the export: {load_peer.seconds:.2f} s, "
+         f"{load_peer.cpu:.2f} CPU s, {load_peer.mb:,.0f} MB"),
         ("annotations import, padded export", f"{annotations:,} annotations", huge_size,
-         huge_s, huge_mb, f"json.load of the export: {huge_load_s:.2f} s, "
-         f"{huge_load_mb:,.0f} MB"),
+         huge_run, huge_peer.seconds, f"json.load of the export: {huge_peer.seconds:.2f} s, "
+         f"{huge_peer.cpu:.2f} CPU s, {huge_peer.mb:,.0f} MB"),
     ]
+    if before:
+        ref, old_run, _ = before
+        rows.insert(1, (f"tasks export, with predictions, code of `{ref}`", f"{count:,} tasks",
+                        tasks.stat().st_size, old_run, dump_s, "the same peer"))
     lines_md = [
         "# Label Studio round trip: benchmark",
         "",
-        f"`python scripts/bench_labelstudio.py --tasks {args.tasks}` on this machine"
-        f" (Python {platform.python_version()}, {platform.machine()}). Each command runs in a "
-        "fresh process; time is wall-clock, memory the process's peak RSS. Targets: export of "
-        "100,000 tasks with predictions and import of a 100,000-annotation export, each under "
-        "20 s and 1 GB.",
+        f"`python scripts/bench_labelstudio.py --tasks {args.tasks}"
+        + (f" --compare-ref {args.compare_ref}" if args.compare_ref else "")
+        + f"` on this machine (Python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} cores shared with other work). Each command runs in a fresh "
+        "process; time is wall-clock, CPU s the user and system time of the process, memory "
+        "its peak RSS, load the 1-minute load average when it started (other work on the "
+        "machine slows the wall time; the CPU time much less). Targets: export of 100,000 "
+        "tasks with predictions and import of a 100,000-annotation export, each under 20 s "
+        "and 1 GB.",
         "",
-        "| step | size | file | time | rows/s | peak memory | peer |",
-        "|---|---|---|---:|---:|---:|---|",
+        "| step | size | file | wall s | CPU s | load | rows/s | peak memory | x peer | peer |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for name, what, nbytes, seconds, mb, peer in rows:
+    for name, what, nbytes, run, peer_s, peer in rows:
         n = int(what.split()[0].replace(",", ""))
-        lines_md.append(f"| {name} | {what} | {nbytes / 1e6:,.0f} MB | {seconds:.1f} s | "
-                        f"{n / seconds:,.0f} | {mb:,.0f} MB | {peer} |")
+        lines_md.append(f"| {name} | {what} | {nbytes / 1e6:,.0f} MB | {run.seconds:.1f} | "
+                        f"{run.cpu:.1f} | {run.load:.1f} | {n / run.seconds:,.0f} | "
+                        f"{run.mb:,.0f} MB | {run.seconds / peer_s:.1f} | {peer} |")
     lines_md += [
         "",
         f"The import wrote {lines:,} lines; `paratopics validate` on them: "
@@ -187,6 +246,14 @@ def main() -> int:
         "the whole parsed file.",
         "",
     ]
+    if before:
+        ref, _, same = before
+        lines_md += [
+            f"Same bytes: the export with the code of `{ref}` on the same corpus and model "
+            f"wrote a task file whose sha256 is {'the same as' if same else 'DIFFERENT from'} "
+            f"that of the export with this code ({sha256(tasks)}).",
+            "",
+        ]
     args.out.write_text("\n".join(lines_md), encoding="utf-8")
     print("\n".join(lines_md))
     return 0
