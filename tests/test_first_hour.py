@@ -355,11 +355,13 @@ def test_versions_are_strict_and_never_go_backwards_silently(seeded: Corpus) -> 
 def test_verify_of_a_missing_release_says_there_is_no_such_release(seeded: Corpus) -> None:
     assert run_cli("build", "--corpus", seeded.root, "--version", "1.0.0").returncode == 0
     missing = run_cli("verify", "--corpus", seeded.root, "--version", "1.1")
-    assert missing.returncode == 1
+    assert missing.returncode == 2  # misuse: a version that does not exist
     assert "error [release-missing] no such release v1.1 (available: 1.0.0)" in missing.stderr
     assert "release-corrupt" not in missing.stderr and "Traceback" not in missing.stderr
     diff = run_cli("diff", "--corpus", seeded.root, "1.0.0", "1.1")
-    assert diff.returncode == 1 and "[release-missing]" in diff.stderr
+    assert diff.returncode == 2 and "[release-missing]" in diff.stderr
+    stats = run_cli("stats", "--corpus", seeded.root, "--version", "1.1")
+    assert stats.returncode == 2 and "[release-missing]" in stats.stderr
 
 
 # -- validate's messages --------------------------------------------------------------------

@@ -338,7 +338,7 @@ def test_cli_usage_errors(corpus: Corpus, tmp_path: Path, capsys: pytest.Capture
         assert message in err, (args, err)
     assert not out.exists(), "nothing is written before the arguments are checked"
     assert main(["publish", "--corpus", str(corpus.root), "--version", "9.9.9",
-                 "--out", str(out)]) == 1
+                 "--out", str(out)]) == 2
     assert "no release v9.9.9 (available: 1.0.0)" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exited:
         main(["publish", "--corpus", str(corpus.root), "--out", str(out),

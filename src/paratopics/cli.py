@@ -882,7 +882,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except ParatopicsError as exc:
         print(format_text(exc.problem), file=sys.stderr)
-        return EXIT_INVALID
+        # a release asked for that does not exist is the caller's mistake, not the data's
+        return EXIT_USAGE if exc.problem.code == "release-missing" else EXIT_INVALID
     except KeyboardInterrupt:
         print("interrupted; nothing was left half-written", file=sys.stderr)
         return 130
