@@ -23,7 +23,6 @@ sha256 of the two task files is compared: a faster export must write the same by
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -35,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+
+from paratopics.corpus.store import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 MEASURE = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
@@ -110,14 +111,6 @@ def measure(*command: str, env: dict[str, str] | None = None) -> Run:
     if code != "0":
         raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr}")
     return Run(float(seconds), float(cpu), int(peak_kb) / 1024, load)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def source_of(ref: str, into: Path) -> Path:
@@ -216,7 +209,7 @@ def main() -> int:
         old_tasks = work / "tasks-ref.json"
         old_run = measure(*paratopics(*export_args, "--out", str(old_tasks)),
                           env={**os.environ, "PYTHONPATH": str(old_src)})
-        before = (args.compare_ref, old_run, sha256(old_tasks) == sha256(tasks))
+        before = (args.compare_ref, old_run, sha256_file(old_tasks) == sha256_file(tasks))
 
     annotated = work / "export.json"
     annotations = make_export(tasks, annotated, args.tasks // 2)
@@ -301,7 +294,7 @@ def main() -> int:
         lines_md += [
             f"Same bytes: the export with the code of `{ref}` on the same corpus and model "
             f"wrote a task file whose sha256 is {'the same as' if same else 'DIFFERENT from'} "
-            f"that of the export with this code ({sha256(tasks)}).",
+            f"that of the export with this code ({sha256_file(tasks)}).",
             "",
             *EXPORT_NOTES,
         ]
