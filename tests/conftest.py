@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -63,6 +66,28 @@ def run_cli(*args: str | Path, cwd: Path | None = None,
         [sys.executable, "-m", "paratopics", *map(str, args)],
         capture_output=True, text=True, cwd=cwd, env=full_env, timeout=600,
     )
+
+
+def run_in_process(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The `paratopics` command in this process: the parser, exit code and output of
+    `run_cli`, without a new interpreter importing datasets, pyarrow and scikit-learn
+    again (two to three seconds a call). For tests of what a command says and writes;
+    a test about processes (killed, concurrent, a fresh install) uses `run_cli`."""
+    from paratopics import cli
+
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:  # argparse's misuse (2) and --help (0), as in a process
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        finally:
+            gc.unfreeze()  # main freezes what it imported; the test process goes on
+    return subprocess.CompletedProcess(["paratopics", *argv], code, out.getvalue(),
+                                       err.getvalue())
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_in_process
 
 from paratopics import synthetic
 from paratopics.codebook import Codebook
@@ -31,7 +31,11 @@ def small_codebook() -> Codebook:
 
 def pipeline(tmp: Path, *, random_labels: bool, monkeypatch: pytest.MonkeyPatch
              ) -> dict[str, dict[str, object]]:
-    """Run every stage through the CLI and return evaluate's JSON for levels 2 and 1."""
+    """Run every stage through the CLI and return evaluate's JSON for levels 2 and 1.
+
+    The commands run in this process: ten fresh interpreters per corpus spent most of
+    the test importing scikit-learn and datasets again (the stages still meet only
+    through the files they write)."""
     # Labels depend strongly on the vocabulary: most noun phrases are topical.
     monkeypatch.setattr(synthetic, "TOPICAL_NOUNS", 0.6)
     book = small_codebook()
@@ -41,11 +45,11 @@ def pipeline(tmp: Path, *, random_labels: bool, monkeypatch: pytest.MonkeyPatch
     corpus = tmp / "corpus"
     (corpus / "annotations").mkdir(parents=True)
     sources = sorted((generated.root / "sources" / "synthetic").glob("*.jsonl"))
-    steps = [run_cli("ingest", "--corpus", corpus, *sources)]
+    steps = [run_in_process("ingest", "--corpus", corpus, *sources)]
     for path in generated.annotation_files():
         shutil.copyfile(path, corpus / "annotations" / path.name)
-    steps += [run_cli("validate", "--corpus", corpus),
-              run_cli("build", "--corpus", corpus, "--version", "1.0.0")]
+    steps += [run_in_process("validate", "--corpus", corpus),
+              run_in_process("build", "--corpus", corpus, "--version", "1.0.0")]
     for step in steps:
         assert step.returncode == 0, step.stderr[-2000:]
     # ingest reproduces the generated records: same ids, same paragraphs and hashes
@@ -53,16 +57,16 @@ def pipeline(tmp: Path, *, random_labels: bool, monkeypatch: pytest.MonkeyPatch
         records = [json.loads(p.read_text()) for p in root.article_files()]
         return [(r["article_id"], r["paragraphs"]) for r in records]
     assert content(Corpus(corpus)) == content(generated)
-    loaded = run_cli("build", "--corpus", corpus, "--version", "1.0.0")  # identical rebuild
+    loaded = run_in_process("build", "--corpus", corpus, "--version", "1.0.0")  # identical rebuild
     assert "identical" in loaded.stdout
     results = {}
     for level in (2, 1):
         model, preds = tmp / f"model{level}", tmp / f"pred{level}.jsonl"
         for args in (("train", "--level", str(level), "--out", model),
                      ("predict", "--model", model, "--out", preds)):
-            done = run_cli(*args, "--corpus", corpus)
+            done = run_in_process(*args, "--corpus", corpus)
             assert done.returncode == 0, done.stderr[-2000:]
-        scored = run_cli("evaluate", "--corpus", corpus, "--predictions", preds,
+        scored = run_in_process("evaluate", "--corpus", corpus, "--predictions", preds,
                          "--level", str(level), "--format", "json")
         assert scored.returncode == 0, scored.stderr[-2000:]
         results[str(level)] = json.loads(scored.stdout)
@@ -104,13 +108,13 @@ def test_predict_reads_any_jsonl_of_texts(tmp_path: Path) -> None:
     synthetic.generate(corpus, 80, seed=4, book=small_codebook())
     release.build(corpus, "1.0.0", BOOK)
     model = tmp_path / "model"
-    assert run_cli("train", "--corpus", corpus.root, "--out", model).returncode == 0
+    assert run_in_process("train", "--corpus", corpus.root, "--out", model).returncode == 0
     texts = tmp_path / "texts.jsonl"
     texts.write_text(json.dumps({"id": "x1", "text": "Peace talks resumed in Doha."}) + "\n"
                      + json.dumps({"paragraph_id": "x2", "text": "Pirates seized a tanker."})
                      + "\n")
     out = tmp_path / "pred.jsonl"
-    done = run_cli("predict", "--corpus", corpus.root, "--model", model, "--input", texts,
+    done = run_in_process("predict", "--corpus", corpus.root, "--model", model, "--input", texts,
                    "--out", out)
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]

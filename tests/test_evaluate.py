@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli, write_jsonl
+from conftest import run_in_process, write_jsonl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics
@@ -141,10 +141,10 @@ def test_perfect_predictions_score_one_and_level1_follows(released: Corpus,
 def test_cli_reports_a_table_and_json(released: Corpus, tmp_path: Path) -> None:
     gold = _gold(released)
     path = _predictions(tmp_path / "p.jsonl", gold, perfect=False)
-    text = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    text = run_in_process("evaluate", "--corpus", released.root, "--predictions", path)
     assert text.returncode == 0, text.stderr
     assert "micro" in text.stdout and "hamming loss" in text.stdout
-    data = run_cli("evaluate", "--corpus", released.root, "--predictions", path,
+    data = run_in_process("evaluate", "--corpus", released.root, "--predictions", path,
                    "--format", "json", "--level", "1")
     result = json.loads(data.stdout)
     assert result["micro"]["recall"] == 0.0 and result["level"] == 1
@@ -164,12 +164,12 @@ def test_bad_predictions_name_the_line_or_are_counted(released: Corpus, tmp_path
     else:
         rows.pop()
     path = write_jsonl(tmp_path / "p.jsonl", rows)
-    strict = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    strict = run_in_process("evaluate", "--corpus", released.root, "--predictions", path)
     assert strict.returncode == 1
     assert str(path) in strict.stderr
     if fault != "missing":
         assert f"{path}:2" in strict.stderr
-    lenient = run_cli("evaluate", "--corpus", released.root, "--predictions", path,
+    lenient = run_in_process("evaluate", "--corpus", released.root, "--predictions", path,
                       "--lenient", "--format", "json")
     assert lenient.returncode == 0, lenient.stderr
     counted = json.loads(lenient.stdout)["problems"]
@@ -188,7 +188,7 @@ def test_empty_split_says_so_plainly(tmp_path: Path) -> None:
              if s not in release.read_config(corpus, "1.0.0", "paragraphs")]
     assert empty, "three articles cannot fill three splits"
     path = write_jsonl(tmp_path / "p.jsonl", [])
-    result = run_cli("evaluate", "--corpus", corpus.root, "--predictions", path,
+    result = run_in_process("evaluate", "--corpus", corpus.root, "--predictions", path,
                      "--split", empty[0])
     assert result.returncode == 1
     assert "nothing to score" in result.stderr and "nothing-to-score" in result.stderr
@@ -206,7 +206,7 @@ def test_scores_that_are_not_finite_numbers_are_refused(released: Corpus, tmp_pa
     label = sorted(gold.labels[first["paragraph_id"]] or {BOOK.label_ids[0]})[0]
     lines[0] = lines[0][:-1] + f', "scores": {{"{label}": {scores}}}}}'
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    done = run_in_process("evaluate", "--corpus", released.root, "--predictions", path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert f"{path}:1" in done.stderr or "line 1" in done.stderr, done.stderr
@@ -218,7 +218,7 @@ def test_a_repeated_key_in_predictions_is_refused(released: Corpus, tmp_path: Pa
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[0] = lines[0][:-1] + ', "labels": []}'
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    done = run_in_process("evaluate", "--corpus", released.root, "--predictions", path)
     assert done.returncode == 1 and "appears twice" in done.stderr, done.stderr
 
 
@@ -241,7 +241,7 @@ def test_every_problem_of_a_predictions_file_is_reported_in_one_run(
     kept = [row for row in rows[1:] if json.loads(row)["paragraph_id"] not in gold.ids[1:6]]
     path = tmp_path / "p.jsonl"
     path.write_text("\n".join([rows[0], *bad, *kept[:-1]]) + "\n", encoding="utf-8")
-    done = run_cli("evaluate", "--corpus", released.root, "--predictions", path)
+    done = run_in_process("evaluate", "--corpus", released.root, "--predictions", path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     codes = re.findall(rf"^{re.escape(str(path))}(?::(\d+))?(?: \S+)?: error \[([a-z0-9-]+)\]",
                        done.stderr, re.M)

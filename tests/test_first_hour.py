@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, Installed, read_article, run_cli, sh, write_jsonl
+from conftest import ROOT, Installed, read_article, run_in_process, sh, write_jsonl
 
 import paratopics
 from paratopics.cli import build_parser
@@ -329,22 +329,23 @@ def test_the_installed_package_loads_a_checkout_a_corpus_and_a_publish_folder(
 
 
 # -- versions ----------------------------------------------------------------------------------
+# (what the commands say and refuse: they run in the test's process, `run_in_process`)
 
 
 def test_versions_are_strict_and_never_go_backwards_silently(seeded: Corpus) -> None:
     root = str(seeded.root)
-    refused = run_cli("build", "--corpus", root, "--version", "01.2.0")
+    refused = run_in_process("build", "--corpus", root, "--version", "01.2.0")
     assert refused.returncode == 2, refused.stderr
     assert "without leading zeros" in refused.stderr
     assert not seeded.releases.exists() or not any(seeded.releases.iterdir())
-    assert run_cli("build", "--corpus", root, "--version", "1.2.0").returncode == 0
-    lower = run_cli("build", "--corpus", root, "--version", "1.1.0")
+    assert run_in_process("build", "--corpus", root, "--version", "1.2.0").returncode == 0
+    lower = run_in_process("build", "--corpus", root, "--version", "1.1.0")
     assert lower.returncode == 2 and "lower than the latest release v1.2.0" in lower.stderr
     assert "--allow-older REASON" in lower.stderr
     assert not (seeded.releases / "v1.1.0").exists()
-    again = run_cli("build", "--corpus", root, "--version", "1.2.0")  # the latest, checked
+    again = run_in_process("build", "--corpus", root, "--version", "1.2.0")  # the latest, checked
     assert again.returncode == 0 and "already built, identical" in again.stdout
-    older = run_cli("build", "--corpus", root, "--version", "1.1.0", "--allow-older",
+    older = run_in_process("build", "--corpus", root, "--version", "1.1.0", "--allow-older",
                     "a patch of the 1.1 line for a user who pinned it")
     assert older.returncode == 0, older.stderr
     changelog = (seeded.releases / "CHANGELOG.md").read_text(encoding="utf-8")
@@ -353,14 +354,14 @@ def test_versions_are_strict_and_never_go_backwards_silently(seeded: Corpus) -> 
 
 
 def test_verify_of_a_missing_release_says_there_is_no_such_release(seeded: Corpus) -> None:
-    assert run_cli("build", "--corpus", seeded.root, "--version", "1.0.0").returncode == 0
-    missing = run_cli("verify", "--corpus", seeded.root, "--version", "1.1")
+    assert run_in_process("build", "--corpus", seeded.root, "--version", "1.0.0").returncode == 0
+    missing = run_in_process("verify", "--corpus", seeded.root, "--version", "1.1")
     assert missing.returncode == 2  # misuse: a version that does not exist
     assert "error [release-missing] no such release v1.1 (available: 1.0.0)" in missing.stderr
     assert "release-corrupt" not in missing.stderr and "Traceback" not in missing.stderr
-    diff = run_cli("diff", "--corpus", seeded.root, "1.0.0", "1.1")
+    diff = run_in_process("diff", "--corpus", seeded.root, "1.0.0", "1.1")
     assert diff.returncode == 2 and "[release-missing]" in diff.stderr
-    stats = run_cli("stats", "--corpus", seeded.root, "--version", "1.1")
+    stats = run_in_process("stats", "--corpus", seeded.root, "--version", "1.1")
     assert stats.returncode == 2 and "[release-missing]" in stats.stderr
 
 
@@ -388,7 +389,7 @@ def test_validate_says_which_paragraph_range_and_article_was_meant(seeded: Corpu
         _judgement(article, 3, paragraph_sha256=None),
     ]
     write_jsonl(seeded.annotations / "ann.jsonl", lines)
-    run = run_cli("validate", "--corpus", seeded.root, "--format", "json")
+    run = run_in_process("validate", "--corpus", seeded.root, "--format", "json")
     assert run.returncode == 1, run.stderr
     found = {p["line"]: p for p in json.loads(run.stdout)}
     assert (found[1]["code"], found[1]["pointer"]) == ("wrong-paragraph", "/paragraph_sha256")
@@ -408,13 +409,13 @@ def test_validate_a_folder_checks_its_files(seeded: Corpus, tmp_path: Path) -> N
     write_jsonl(seeded.annotations / "a.jsonl", [_judgement(article, 0)])
     write_jsonl(seeded.annotations / "b.jsonl", [_judgement(article, 0, labels=["nope"],
                                                             annotator="bob")])
-    run = run_cli("validate", "--corpus", seeded.root, seeded.annotations)
+    run = run_in_process("validate", "--corpus", seeded.root, seeded.annotations)
     assert run.returncode == 1
     assert "b.jsonl:1 /labels/0: error [unknown-label]" in run.stdout
     assert "2 annotation file(s)" in run.stderr
-    articles = run_cli("validate", "--corpus", seeded.root, seeded.articles)
+    articles = run_in_process("validate", "--corpus", seeded.root, seeded.articles)
     assert articles.returncode == 0 and "1 article(s), 0 annotation file(s)" in articles.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
-    refused = run_cli("validate", "--corpus", seeded.root, empty)
+    refused = run_in_process("validate", "--corpus", seeded.root, empty)
     assert refused.returncode == 2 and "holds no article record" in refused.stderr

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_in_process
 
 from paratopics import codebook
 from paratopics.corpus.store import Corpus
@@ -41,6 +43,13 @@ VERSION = "1.0.0"
 def _private_validation_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Validation starts cold and leaves nothing in the user's cache."""
     monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "validation-cache"))
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """The commands of this module in the test's process (conftest's `run_in_process`):
+    what they print and refuse is the point; loading in a fresh process is below."""
+    return run_in_process
 
 
 # -- expectations, from the files ----------------------------------------------

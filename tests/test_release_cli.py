@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_in_process
 
 from paratopics import codebook
 from paratopics.corpus.store import Corpus
@@ -32,6 +33,14 @@ VERSION = "1.0.0"
 def _private_validation_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Validation starts cold and leaves nothing in the user's cache."""
     monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "validation-cache"))
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """The commands of this module in the test's process (conftest's `run_in_process`):
+    what they print and return is the point here; the build killed below is a process
+    of its own."""
+    return run_in_process
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,8 @@
 """A damaged build cache never reaches a release: every entry is checked against its
-digest before use, and a bad one is rebuilt, never trusted and never a traceback."""
+digest before use, and a bad one is rebuilt, never trusted and never a traceback.
+
+The builds run in the test's process (`run_in_process`): each opens the cache on disk
+again, as a fresh process does; nothing of it is kept in memory between commands."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import run_cli
+from conftest import run_in_process
 from reliability_helpers import output, synthetic_corpus
 
 from paratopics.release.build_cache import seal, unseal
@@ -34,20 +37,18 @@ def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     cache = tmp_path / "cache"
     monkeypatch.setenv("PARATOPICS_CACHE", str(cache))
     corpus = synthetic_corpus(tmp_path / "corpus", 12, seed=5).root
-    done = run_cli("build", "--corpus", corpus, "--version", "1.0.0",
-                   env={"PARATOPICS_CACHE": str(cache)})
+    done = run_in_process("build", "--corpus", corpus, "--version", "1.0.0")
     assert done.returncode == 0, output(done)
     return corpus, cache
 
 
 def _verified(corpus: Path) -> None:
-    checked = run_cli("verify", "--corpus", corpus, "--all")
+    checked = run_in_process("verify", "--corpus", corpus, "--all")
     assert checked.returncode == 0, output(checked)
 
 
 def _rebuild(corpus: Path, cache: Path, version: str) -> None:
-    done = run_cli("build", "--corpus", corpus, "--version", version,
-                   env={"PARATOPICS_CACHE": str(cache)})
+    done = run_in_process("build", "--corpus", corpus, "--version", version)
     assert "Traceback" not in done.stderr, output(done)
     assert done.returncode == 0, output(done)
     assert _tables(corpus / "releases" / f"v{version}") == \
