@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import hashlib
 import io
@@ -114,7 +115,7 @@ def copy_seed(dest: Path) -> Path:
 
 
 # -- a fresh environment with the built wheel, outside the checkout ----------------------
-# (shared by the tests of an installed package: one wheel and one environment per session)
+# (shared by the tests of an installed package: one wheel and one environment per run)
 
 FIXED_DATE = "2024-01-01T00:00:00+00:00"
 #: What pre-commit needs of the hook repository: the hook and an installable package.
@@ -184,9 +185,7 @@ def snapshot_checkout(target: Path, env: dict[str, str]) -> str:
     return sh("git", "rev-parse", "HEAD", cwd=target, env=fixed).stdout.strip()
 
 
-@pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
-    tmp = tmp_path_factory.mktemp("own-corpus-e2e")
+def _make_installed(tmp: Path) -> Installed:
     (tmp / "gitconfig").write_text("[user]\n\tname = Ann Otator\n\temail = ann@example.org\n"
                                    "[init]\n\tdefaultBranch = main\n", encoding="utf-8")
     dist = tmp / "dist"
@@ -201,6 +200,30 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     key = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
     hook_repo = cache_root() / f"hook-repo-{key}"
     rev = snapshot_checkout(hook_repo, env)
-    yield Installed(where, hook_repo, rev, env)
+    return Installed(where, hook_repo, rev, env)
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """One wheel and environment for the whole run. Under pytest-xdist every worker is
+    a session of its own: the first to need it makes it in the run's shared temporary
+    folder, under a lock, and the others reuse it (the install takes half a minute,
+    and the hook repository is a fixed path that two workers must not write at once)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    tmp = shared / "installed-wheel"
+    record = tmp / "installed.json"
+    with (shared / "installed-wheel.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not record.is_file():
+            shutil.rmtree(tmp, ignore_errors=True)  # what a failed attempt left
+            tmp.mkdir()
+            made = _make_installed(tmp)
+            record.write_text(json.dumps({"venv": str(made.venv), "hook_repo":
+                                          str(made.hook_repo), "hook_rev": made.hook_rev,
+                                          "env": made.env}), encoding="utf-8")
+        found = json.loads(record.read_text(encoding="utf-8"))
+    return Installed(Path(found["venv"]), Path(found["hook_repo"]), found["hook_rev"],
+                     found["env"])
 
 
