@@ -27,6 +27,7 @@ from paratopics.corpus.store import Corpus, atomic_write, check_folders, corpus_
 from paratopics.engine import ENGINES
 from paratopics.engine.ray_engine import RayEngine, engine_for
 from paratopics.errors import (
+    CALLER_CODES,
     MissingExtra,
     MisuseError,
     ParatopicsError,
@@ -882,8 +883,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except ParatopicsError as exc:
         print(format_text(exc.problem), file=sys.stderr)
-        # a release asked for that does not exist is the caller's mistake, not the data's
-        return EXIT_USAGE if exc.problem.code == "release-missing" else EXIT_INVALID
+        return EXIT_USAGE if exc.problem.code in CALLER_CODES else EXIT_INVALID
     except KeyboardInterrupt:
         print("interrupted; nothing was left half-written", file=sys.stderr)
         return 130

@@ -679,6 +679,11 @@ def index_range(count: int) -> str:
     return "none" if count <= 0 else "0" if count == 1 else f"0-{count - 1}"
 
 
+#: Codes that are always the caller's mistake, whoever raises them (a release asked
+#: for that was never built): a command that stops on one exits 2, as for misuse.
+CALLER_CODES = frozenset({"release-missing"})
+
+
 def fail(code: str, **fields: Any) -> ParatopicsError:
     return ParatopicsError(problem(code, **fields))
 
