@@ -720,9 +720,10 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
         for entry in manifest.files:
             _copy_checked(source / entry.path, tmp / DATA_DIR / entry.path, entry)
         shutil.copyfile(source / "manifest.json", tmp / "manifest.json")
+        manifest_sha256 = sha256_file(tmp / "manifest.json")
         repo = repo_id or str(out.resolve())
         scores, why_not = scores_module.read_scores(scores_module.scores_path(corpus, version),
-                                                    sha256_file(source / "manifest.json"))
+                                                    manifest_sha256)
         card = dataset_card(manifest, codebook, repo, corpus_card_header(corpus),
                             sources=source_counts(source, manifest),
                             year=date[:4] if date else None,
@@ -736,7 +737,7 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
             skos_module.skos(codebook)))
         doc = croissant_module.croissant(
             manifest, codebook, features,
-            manifest_sha256=sha256_file(tmp / "manifest.json"), data_prefix=DATA_DIR,
+            manifest_sha256=manifest_sha256, data_prefix=DATA_DIR,
             url=hub_url(repo_id) if repo_id else None, date_published=date,
             codebook_sha256=sha256_file(tmp / croissant_module.CODEBOOK_FILE))
         (tmp / "croissant.json").write_bytes(croissant_module.dumps(doc))
