@@ -228,9 +228,11 @@ def read_texts(path: Path) -> Iterator[tuple[str, str]]:
 
 def predict(model: object, card: dict[str, object], items: Iterable[tuple[str, str]]
             ) -> Iterator[dict[str, object]]:
+    from paratopics.ml import inference
+
     pairs = list(items)
     labels: list[str] = card["labels"]  # type: ignore[assignment]
-    probs = probabilities(model, [text for _, text in pairs])
+    probs = inference.scorer(model)([text for _, text in pairs])  # predict_proba's numbers
     chosen = decide(probs, labels, card["thresholds"])  # type: ignore[arg-type]
     for (pid, _), row, picked in zip(pairs, probs, chosen, strict=True):
         yield {"paragraph_id": pid, "labels": [c for c in labels if c in picked],
