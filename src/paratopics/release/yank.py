@@ -23,7 +23,7 @@ from paratopics.errors import Problem, fail, misuse, problem
 from paratopics.release import changelog
 from paratopics.release.changelog import Yank
 from paratopics.release.layout import list_versions, release_dir
-from paratopics.validate.core import display_path
+from paratopics.validate.summary import display_path
 
 #: A yank's time, as recorded: UTC to the second.
 _WHEN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
