@@ -11,8 +11,11 @@ Every entry is sealed: a shard's metadata and a judgement table each start with 
 line holding the sha256 of the rest, and a shard's Parquet bytes are checked
 against the sha256 in its (sealed) metadata. An entry whose seal does not match (a
 flipped bit, a torn or edited file) is never decoded: it is missing, and the build
-makes it again. Before seals, a flipped bit in a cached judgement table could put
-changed rows into a release whose manifest then vouched for them.
+makes it again. The seal is that of every cache file (paratopics.cachefile); the
+entries are files of their own, not rows of one CacheFile, because a build fetches
+each shard alone and a shard can be hundreds of megabytes. Before seals, a flipped
+bit in a cached judgement table could put changed rows into a release whose
+manifest then vouched for them.
 
 The cache lives in `$PARATOPICS_CACHE/build-<fingerprint>/` (default
 `~/.cache/paratopics`), never in the corpus. The fingerprint covers every
@@ -32,7 +35,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from paratopics.corpus.store import atomic_write
+from paratopics import cachefile
 from paratopics.errors import ParatopicsError
 from paratopics.fingerprint import fingerprint as code_fingerprint
 
@@ -42,19 +45,15 @@ _SEAL = b"paratopics-build-cache"
 
 
 def seal(body: bytes) -> bytes:
-    """`body` behind a line holding its sha256 (what `unseal` checks)."""
-    return _SEAL + b"\t" + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    """`body` sealed as a build cache entry (paratopics.cachefile)."""
+    return cachefile.seal(_SEAL, body)
 
 
 def unseal(data: bytes) -> memoryview | None:
-    """The body of a sealed file, without a copy; None unless its sha256 matches."""
-    end = data.find(b"\n", 0, len(_SEAL) + 66)
-    if end < 0:
-        return None
-    body = memoryview(data)[end + 1:]
-    if data[:end] != _SEAL + b"\t" + hashlib.sha256(body).hexdigest().encode():
-        return None
-    return body
+    """The body of a sealed build cache entry, without a copy; None unless it is intact."""
+    return cachefile.unseal(_SEAL, data)
+
+
 #: Schema metadata key of a cached judgement table: its per-article digests.
 _DIGESTS_KEY = b"paratopics.article_digests"
 
@@ -135,8 +134,8 @@ class BuildCache:
                     partial.unlink()
                     return
                 os.replace(partial, data)
-            atomic_write(meta, seal(json.dumps(entry.__dict__, sort_keys=True).encode()),
-                         durable=False)
+            cachefile.write_sealed(meta, _SEAL,
+                                   json.dumps(entry.__dict__, sort_keys=True).encode())
 
     # -- judgement files --------------------------------------------------------
 
@@ -168,5 +167,4 @@ class BuildCache:
         options = pa.ipc.IpcWriteOptions(compression="lz4")
         with pa.ipc.new_file(sink, tagged.schema, options=options) as writer:
             writer.write_table(tagged)
-        with contextlib.suppress(OSError, ParatopicsError):
-            atomic_write(path, seal(sink.getvalue().to_pybytes()), durable=False)
+        cachefile.write_sealed(path, _SEAL, sink.getvalue().to_pybytes())

@@ -29,7 +29,13 @@ from paratopics.errors import Problem, problem
 from paratopics.ingest.core import metadata_problems
 from paratopics.ingest.normalize import is_normalized, sha256_text
 from paratopics.ingest.readers.base import wide_encoding
-from paratopics.validate.cache import RecordEntry, ValidCache, _name_digest, record_entry
+from paratopics.validate.cache import (
+    RecordEntry,
+    ValidCache,
+    _name_digest,
+    record_entry,
+    record_line,
+)
 from paratopics.validate.index import ArticleIndex, hash_list_digest
 from paratopics.validate.schema import Checker, schema_problems
 from paratopics.validate.summary import display_path
@@ -255,8 +261,10 @@ def check_articles(corpus: Corpus, paths: Iterable[Path | str], checker: Checker
         index.add_record(article["article_id"], name, len(hashes), listed, hashes)
         if not found:
             provenance = article["ingested_from"]
-            cache.new[key] = RecordEntry(article["article_id"], len(hashes), listed,
-                                         provenance["path"], provenance["sha256"])
+            line = record_line(key, RecordEntry(article["article_id"], len(hashes), listed,
+                                                provenance["path"], provenance["sha256"]))
+            if line is not None:
+                cache.new[key] = line
             found = source_problems(article, corpus, file, checker.source_states)
         yield from found
 
@@ -299,11 +307,10 @@ def _start_worker(known: Mapping[str, str], book: Codebook, parent: int | None =
 
 
 def _check_chunk(root: str, paths: list[str]
-                 ) -> tuple[list[Problem], list[_Record], dict[str, tuple[Any, ...]], set[str],
+                 ) -> tuple[list[Problem], list[_Record], dict[str, str], set[str],
                             int]:
     """check_articles in a worker: its problems, records to index, new and seen cache
-    entries (as plain tuples: a named tuple pickles at three times the cost), and how
-    many records it parsed."""
+    entries (new ones as their cache lines), and how many records it parsed."""
     checker = _WORKER.checker
     assert checker is not None, "_start_worker sets it"
     parsed = checker.records_parsed
@@ -311,8 +318,7 @@ def _check_chunk(root: str, paths: list[str]
     cache = ValidCache(known=_WORKER.known)
     problems = list(check_articles(Corpus(Path(root)), paths, checker,
                                    index, cache))
-    new = {key: tuple(entry) for key, entry in cache.new.items()}
-    return problems, index.records, new, cache.seen, checker.records_parsed - parsed
+    return problems, index.records, cache.new, cache.seen, checker.records_parsed - parsed
 
 
 @dataclass
@@ -327,7 +333,7 @@ class _Collected(ArticleIndex):
 
 
 def check_chunk_alone(known: Mapping[str, str], book: Codebook, root: str, paths: list[str]
-                      ) -> tuple[list[Problem], list[_Record], dict[str, tuple[Any, ...]],
+                      ) -> tuple[list[Problem], list[_Record], dict[str, str],
                                  set[str], int]:
     """_check_chunk as a task of an engine (paratopics.engine), whose workers no
     pool initializer prepares."""
@@ -363,14 +369,14 @@ def check_articles_parallel(corpus: Corpus, paths: Sequence[Path | str], checker
                             checker, index, cache)
 
 
-def _collect(results: Iterable[tuple[list[Problem], list[_Record], dict[str, tuple[Any, ...]],
+def _collect(results: Iterable[tuple[list[Problem], list[_Record], dict[str, str],
                                      set[str], int]],
              checker: Checker, index: ArticleIndex, cache: ValidCache) -> Iterator[Problem]:
     """What the chunks' workers found, taken in as if checked here, in chunk order."""
     for problems, records, new, seen, parsed in results:
         for record in records:
             index.add_record(*record)
-        cache.new.update((key, RecordEntry(*entry)) for key, entry in new.items())
+        cache.new.update(new)
         cache.seen |= seen
         checker.records_parsed += parsed
         yield from problems

@@ -2,84 +2,27 @@
 fingerprint of all of the package's code and schemas, so that an unchanged input is
 not checked twice and a code change starts both afresh.
 
-A cache file is a header line naming its format, then one tab-separated row per
-entry; a garbled or foreign file is ignored, never trusted.
+Both are cache files of one format (paratopics.cachefile): a sealed header line,
+then one tab-separated row per entry; a garbled or foreign file is ignored, never
+trusted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
-from paratopics.corpus.store import (
-    Corpus,
-    atomic_write,
-    inside,
-)
-from paratopics.errors import ParatopicsError
+from paratopics.cachefile import CacheFile, row_line
+from paratopics.corpus.store import Corpus, inside
 from paratopics.fingerprint import fingerprint as code_fingerprint
 from paratopics.validate.index import ArticleIndex
 from paratopics.validate.schema import Checker
-
-_CACHE_HEAD = b"paratopics-cache"
-
-
-_Entry = TypeVar("_Entry")
-
-
-def read_cache_lines(path: Path) -> list[str]:
-    """The lines of a cache file; none if it is missing, unreadable or damaged.
-
-    Its first line holds the sha256 of the rest, so a torn, truncated or edited
-    file is ignored whole instead of being trusted in part.
-    """
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return []
-    head, _, body = data.partition(b"\n")
-    if head != _CACHE_HEAD + b"\t" + hashlib.sha256(body).hexdigest().encode():
-        return []
-    try:
-        text = body.decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError:
-        return []
-    return text.split("\n")[:-1]
-
-
-def read_cache_rows(path: Path) -> list[list[str]]:
-    """The tab-separated rows of a cache file (see read_cache_lines)."""
-    return [line.split("\t") for line in read_cache_lines(path)]
-
-
-def cache_lines(rows: Iterable[Sequence[str]]) -> list[str]:
-    """Rows as cache lines, tab-separated. A row with a tab or newline in a field is
-    left out: it would not read back."""
-    rows = list(rows)
-    lines = ["\t".join(row) for row in rows]
-    text = "\n".join(lines)
-    # one count over the whole text; row by row only when some field has a tab or newline
-    if (text.count("\n") != len(lines) - 1
-            or text.count("\t") != sum(len(row) for row in rows) - len(rows)):
-        lines = [line for line, row in zip(lines, rows, strict=True)
-                 if line.count("\t") == len(row) - 1 and "\n" not in line]
-    return lines
-
-
-def write_cache_lines(path: Path, lines: Sequence[str]) -> None:
-    """Replace the cache file at `path` by `lines`, atomically; a cache that cannot
-    be written is no cache, never an error."""
-    body = "".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass")
-    data = _CACHE_HEAD + b"\t" + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
-    with contextlib.suppress(ParatopicsError, OSError):
-        atomic_write(path, data, durable=False)
 
 
 class RecordEntry(NamedTuple):
@@ -95,7 +38,7 @@ class RecordEntry(NamedTuple):
 
 
 @dataclass
-class ValidCache:
+class ValidCache(CacheFile[str]):
     """Article record files known to pass the record checks, by the sha256 of their
     name and bytes, each with what the rest of validation needs of the record.
 
@@ -110,33 +53,26 @@ class ValidCache:
     not grow with every edit. Its name carries a fingerprint of the schema and
     of the code that decides validity, so a change to either starts a fresh
     cache instead of trusting a stale one.
+
+    Entries are kept as their lines, made an entry (record_entry) only when
+    their record is met: loading a 100k-record cache is then one split per
+    line, and known lines are written back as they were read.
     """
 
-    path: Path | None = None
-    #: digest -> its line in the cache file, made an entry (record_entry) only when
-    #: its record is met: loading a 100k-record cache is then one split per line
-    known: Mapping[str, str] = field(default_factory=dict)
-    #: records that passed the checks this run and were not known
-    new: dict[str, RecordEntry] = field(default_factory=dict)
-    #: known records found this run
-    seen: set[str] = field(default_factory=set)
+    @staticmethod
+    def decode(lines: list[str]) -> Mapping[str, str]:
+        return {line.partition("\t")[0]: line for line in lines}
 
-    @classmethod
-    def load(cls, path: Path) -> ValidCache:
-        return cls(path, {line.partition("\t")[0]: line for line in read_cache_lines(path)})
+    @staticmethod
+    def encode(key: str, entry: str) -> str:
+        return entry
 
-    def save(self, prune: bool = False) -> None:
-        """Add this run's records; `prune` (after a whole-corpus run) also drops the
-        records not seen in it. Known lines are written back as they were read."""
-        if self.path is None:
-            return
-        kept = [line for digest, line in self.known.items()
-                if digest not in self.new and (not prune or digest in self.seen)]
-        if not self.new and len(kept) == len(self.known):
-            return
-        added = cache_lines([digest, e.article_id, str(e.paragraphs), e.hash_list,
-                             e.source_path, e.source_sha256] for digest, e in self.new.items())
-        write_cache_lines(self.path, sorted(kept + added))
+
+def record_line(key: str, entry: RecordEntry) -> str | None:
+    """The cache line of a record that passed; None if it cannot be one (a tab or
+    newline in its provenance path): the record is then checked again next time."""
+    return row_line([key, entry.article_id, str(entry.paragraphs), entry.hash_list,
+                     entry.source_path, entry.source_sha256])
 
 
 def record_entry(line: str) -> RecordEntry | None:
@@ -146,15 +82,6 @@ def record_entry(line: str) -> RecordEntry | None:
     if len(fields) != 6 or not (fields[2].isascii() and fields[2].isdigit()):
         return None
     return RecordEntry(fields[1], int(fields[2]), fields[3], fields[4], fields[5])
-
-
-def _kept(path: Path | None, known: Mapping[str, _Entry], new: Mapping[str, _Entry],
-          seen: set[str] | None) -> list[tuple[str, _Entry]] | None:
-    """The entries a cache file should hold after a run, sorted; None if unchanged."""
-    kept = {k: e for k, e in known.items() if k in seen} if seen is not None else known
-    if path is None or (not new and len(kept) == len(known)):
-        return None
-    return sorted({**kept, **new}.items())
 
 
 def cache_fingerprint() -> str:
@@ -172,7 +99,7 @@ def cache_dir() -> Path:
 
 
 def open_cache() -> ValidCache:
-    return ValidCache.load(cache_dir() / f"valid-articles-{cache_fingerprint()}.txt")
+    return ValidCache.open(cache_dir(), "valid-articles", cache_fingerprint())
 
 
 def file_key(path: Path) -> str:
@@ -213,7 +140,7 @@ def depends_digest(article_ids: Iterable[str], digests: Mapping[str, str]) -> st
 
 
 @dataclass
-class AnnotationCache:
+class AnnotationCache(CacheFile[FileEntry]):
     """Annotation files that had no problem at all, by the sha256 of name and bytes.
 
     Such a file still has none as long as the articles it judges have the same
@@ -223,31 +150,20 @@ class AnnotationCache:
     place and rules as ValidCache.
     """
 
-    path: Path | None = None
-    known: dict[str, FileEntry] = field(default_factory=dict)
-    #: files that passed this run and were not known
-    new: dict[str, FileEntry] = field(default_factory=dict)
-    #: known files vouched for this run
-    seen: set[str] = field(default_factory=set)
-
-    @classmethod
-    def load(cls, path: Path) -> AnnotationCache:
+    @staticmethod
+    def decode(lines: list[str]) -> Mapping[str, FileEntry]:
+        """Every row, or ValueError at the first of another shape (written by other
+        code: none of the file is then trusted)."""
         known: dict[str, FileEntry] = {}
-        try:
-            for key, lines, depends, *flat in read_cache_rows(path):
-                pairs = tuple(zip(flat[::2], flat[1::2], strict=True))  # ValueError if odd
-                known[key] = FileEntry(int(lines), depends, pairs)
-        except ValueError:  # a row of another shape: written by other code, ignore it all
-            known = {}
-        return cls(path, known)
+        for key, count, depends, *flat in (line.split("\t") for line in lines):
+            pairs = tuple(zip(flat[::2], flat[1::2], strict=True))  # ValueError if odd
+            known[key] = FileEntry(int(count), depends, pairs)
+        return known
 
-    def save(self, prune: bool = False) -> None:
-        """As ValidCache.save."""
-        entries = _kept(self.path, self.known, self.new, self.seen if prune else None)
-        if self.path is not None and entries is not None:
-            write_cache_lines(self.path, cache_lines(
-                [key, str(e.lines), e.depends, *(part for pair in e.judged for part in pair)]
-                for key, e in entries))
+    @staticmethod
+    def encode(key: str, entry: FileEntry) -> str | None:
+        return row_line([key, str(entry.lines), entry.depends,
+                         *(part for pair in entry.judged for part in pair)])
 
     def vouched(self, paths: Sequence[Path], corpus: Corpus, index: ArticleIndex
                 ) -> list[FileEntry | None]:
@@ -284,5 +200,5 @@ def annotation_fingerprint(checker: Checker) -> str:
 
 
 def open_annotation_cache(checker: Checker) -> AnnotationCache:
-    return AnnotationCache.load(
-        cache_dir() / f"valid-annotations-{annotation_fingerprint(checker)}.txt")
+    return AnnotationCache.open(cache_dir(), "valid-annotations",
+                                annotation_fingerprint(checker))
