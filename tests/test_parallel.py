@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import run_cli
@@ -81,6 +83,29 @@ def test_validate_reports_the_same_with_any_jobs_and_cache(generated: Corpus, tm
     assert again.count("paragraph-hash") == 2 and "unknown-label" in again
     # judgements of the paragraph whose stored hash changed are now stale, nothing else
     assert set(again) <= {"paragraph-hash", "unknown-label", "stale-annotation"}
+
+
+def test_an_engines_tasks_report_as_the_pool_and_no_state_stays_here(
+        generated: Corpus, tmp_path: Path) -> None:
+    """Article chunks run as an engine's tasks (here a plain map that runs them in this
+    very process) report what the pool reports; neither leaves a worker's state in
+    the command's process, where a later run could pick it up."""
+    from paratopics import workers
+
+    corpus = _corrupt(generated, tmp_path)
+    chunks: list[int] = []
+
+    def in_process(func: Any, items: list[list[str]], *shared: object) -> Iterator[Any]:
+        chunks.extend(len(item) for item in items)
+        return (func(*shared, item) for item in items)
+
+    pooled = validate_corpus(corpus, jobs=2, use_cache=False)
+    mapped = validate_corpus(corpus, jobs=2, use_cache=False, mapper=in_process)
+    assert sorted(p.code for p in pooled.problems) == ["paragraph-hash", "unknown-label"]
+    assert mapped.problems == pooled.problems
+    assert mapped.records_parsed == pooled.records_parsed == 2100
+    assert sum(chunks) == 2100 and len(chunks) > 1
+    assert workers._TASK == []
 
 
 def test_cli_jobs_flag_and_no_cache(generated: Corpus, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Worker processes that die with the command that started them.
+"""Worker processes that die with the command that started them, and hold what they
+need for every task of their pool.
 
 A command killed with SIGKILL (or by the OOM killer) cannot tell its workers to
 stop. An idle pool worker then waits for work forever, holds its memory and the
@@ -7,6 +8,18 @@ caller's stdout, and keeps multiprocessing's resource tracker alive with it: a
 `die_with_parent` in each worker first: the kernel kills the worker when its parent
 dies (Linux `PR_SET_PDEATHSIG`), and a watching thread ends it where that is not
 available or did not take (the parent died before the call).
+
+A pool whose every task needs the same costly state (a compiled schema checker,
+the cache's known records) builds it once per worker with `start_worker` as the
+pool's initializer and runs its tasks through `in_worker`. Why the state has a
+slot here at all: a task reaches a worker as its pickled arguments and nothing
+else, so state built once per process must be found by name; sent with every
+task instead, it would be pickled again for each chunk (the known records of a
+100k-record cache alone are megabytes). The slot is filled only in a pool's
+worker processes, from the pool's initargs, never in the command's own
+process: the stages keep no state of their own at module level, and their
+sequential paths and engine tasks pass everything as arguments. Under the
+`fork` start method the initargs reach the worker by inheritance, unpickled.
 """
 
 from __future__ import annotations
@@ -15,10 +28,14 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 #: How often the watching thread checks that the parent is alive.
 WATCH_SECONDS = 0.5
 _PR_SET_PDEATHSIG = 1
+#: This worker's task, when this process is a pool worker (see start_worker).
+_TASK: list[Callable[..., Any]] = []
 
 
 def _set_death_signal() -> bool:
@@ -50,3 +67,15 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=_watch, args=(parent,), daemon=True,
                      name="paratopics-parent-watch").start()
 
+
+
+def start_worker(parent: int, make: Callable[..., Callable[..., Any]], *args: Any) -> None:
+    """Pool initializer: tie this worker to process `parent` (die_with_parent), then
+    build its task once, `make(*args)`, for `in_worker` to call."""
+    die_with_parent(parent)
+    _TASK[:] = [make(*args)]
+
+
+def in_worker(*args: Any) -> Any:
+    """Run one task of the pool in this worker: its task (start_worker) on `args`."""
+    return _TASK[0](*args)

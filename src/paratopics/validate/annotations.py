@@ -31,7 +31,7 @@ from paratopics.validate.cache import AnnotationCache, FileEntry, _name_digest, 
 from paratopics.validate.index import ArticleIndex, suggest_article
 from paratopics.validate.schema import Checker, _short, _with_article_guess, schema_problems
 from paratopics.validate.summary import Summary, display_path
-from paratopics.workers import die_with_parent
+from paratopics.workers import in_worker, start_worker
 
 #: Annotation lines longer than this are reported and skipped unread.
 MAX_ANNOTATION_LINE_BYTES = 1024 * 1024
@@ -366,16 +366,25 @@ class _Group(NamedTuple):
     pairs: set[tuple[str, str]]
 
 
-#: What forked workers inherit: (corpus, checker, index, remember, want pairs).
-_FORKED: list[tuple[Corpus, Checker, ArticleIndex, bool, bool]] = []
+@dataclass(frozen=True)
+class _GroupChecker:
+    """_check_one over a run of consecutive files, in a forked worker. It is built
+    in the worker by the pool's initializer (paratopics.workers) from the pool's
+    initargs, which a forked worker inherits unpickled: the article index, the
+    largest thing here, is shared, not copied through a pipe."""
 
+    corpus: Corpus
+    checker: Checker
+    index: ArticleIndex
+    remember: bool
+    want_pairs: bool
 
-def _check_group(paths: list[Path]) -> _Group:
-    corpus, checker, index, remember, want_pairs = _FORKED[-1]
-    state = AnnotationState()
-    checked = [_check_one(path, corpus, checker, index, state, remember) for path in paths]
-    return _Group(checked, [hash(key) for key in state.names(state.judged)],
-                  set(state.pairs(state.judged)) if want_pairs else set())
+    def __call__(self, paths: list[Path]) -> _Group:
+        state = AnnotationState()
+        checked = [_check_one(path, self.corpus, self.checker, self.index, state,
+                              self.remember) for path in paths]
+        return _Group(checked, [hash(key) for key in state.names(state.judged)],
+                      set(state.pairs(state.judged)) if self.want_pairs else set())
 
 
 def _groups(paths: list[Path], count: int) -> list[list[Path]]:
@@ -403,18 +412,16 @@ def _check_forked(corpus: Corpus, paths: list[Path], checker: Checker, index: Ar
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    _FORKED.append((corpus, checker, index, remember, want_pairs))
-    try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-            groups, lines = [], 0
-            for group in pool.map(_check_group, _groups(paths, jobs * 4)):
-                groups.append(group)
-                lines += sum(c.lines for c in group.checked)
-                if on_progress is not None:
-                    on_progress(lines)
-    finally:
-        _FORKED.pop()
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                             initializer=start_worker,
+                             initargs=(os.getpid(), _GroupChecker, corpus, checker, index,
+                                       remember, want_pairs)) as pool:
+        groups, lines = [], 0
+        for group in pool.map(in_worker, _groups(paths, jobs * 4)):
+            groups.append(group)
+            lines += sum(c.lines for c in group.checked)
+            if on_progress is not None:
+                on_progress(lines)
     seen: set[int] = set()
     for group in groups:
         if not seen.isdisjoint(group.keys):

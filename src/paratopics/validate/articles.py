@@ -39,7 +39,7 @@ from paratopics.validate.cache import (
 from paratopics.validate.index import ArticleIndex, hash_list_digest
 from paratopics.validate.schema import Checker, schema_problems
 from paratopics.validate.summary import display_path
-from paratopics.workers import die_with_parent
+from paratopics.workers import in_worker, start_worker
 
 #: An engine's map (paratopics.engine): `mapper(func, items, *shared)` runs
 #: `func(*shared, item)` for each item, wherever it likes, and yields the results in order.
@@ -285,40 +285,35 @@ def _paragraph_hashes(record: object) -> list[str] | None:
 _Record = tuple[str, str, int, str, list[str] | None]
 
 
-@dataclass
-class _Worker:
-    """A worker process's own state for one pool: its Checker (so each raw source
-    is hashed once per worker, not once per chunk) and the cache's known records."""
-
-    checker: Checker | None = None
-    known: Mapping[str, str] = field(default_factory=dict)
+#: What a worker sends back for one chunk: its problems, records to index, new cache
+#: entries (as their lines) and known ones seen, and how many records it parsed.
+_ChunkResult = tuple[list[Problem], list[_Record], dict[str, str], set[str], int]
 
 
-_WORKER = _Worker()
+@dataclass(frozen=True)
+class ChunkChecker:
+    """check_articles over one chunk of records, as a worker runs it.
 
+    A pool builds one per worker, in its initializer (paratopics.workers), so
+    that its Checker hashes each raw source once per worker rather than once per
+    chunk, and the cache's known records cross to a worker once, not with every
+    chunk.
+    """
 
-def _start_worker(known: Mapping[str, str], book: Codebook, parent: int | None = None
-                  ) -> None:
-    """Prepare a worker; in a pool of this process (`parent` given), tie it to it."""
-    if parent is not None:
-        die_with_parent(parent)
-    _WORKER.checker = Checker(book)
-    _WORKER.known = known
+    checker: Checker
+    known: Mapping[str, str]
 
+    @classmethod
+    def build(cls, known: Mapping[str, str], book: Codebook) -> ChunkChecker:
+        return cls(Checker(book), known)
 
-def _check_chunk(root: str, paths: list[str]
-                 ) -> tuple[list[Problem], list[_Record], dict[str, str], set[str],
-                            int]:
-    """check_articles in a worker: its problems, records to index, new and seen cache
-    entries (new ones as their cache lines), and how many records it parsed."""
-    checker = _WORKER.checker
-    assert checker is not None, "_start_worker sets it"
-    parsed = checker.records_parsed
-    index = _Collected()
-    cache = ValidCache(known=_WORKER.known)
-    problems = list(check_articles(Corpus(Path(root)), paths, checker,
-                                   index, cache))
-    return problems, index.records, cache.new, cache.seen, checker.records_parsed - parsed
+    def __call__(self, root: str, paths: list[str]) -> _ChunkResult:
+        parsed = self.checker.records_parsed
+        index = _Collected()
+        cache = ValidCache(known=self.known)
+        problems = list(check_articles(Corpus(Path(root)), paths, self.checker, index, cache))
+        return (problems, index.records, cache.new, cache.seen,
+                self.checker.records_parsed - parsed)
 
 
 @dataclass
@@ -333,12 +328,10 @@ class _Collected(ArticleIndex):
 
 
 def check_chunk_alone(known: Mapping[str, str], book: Codebook, root: str, paths: list[str]
-                      ) -> tuple[list[Problem], list[_Record], dict[str, str],
-                                 set[str], int]:
-    """_check_chunk as a task of an engine (paratopics.engine), whose workers no
-    pool initializer prepares."""
-    _start_worker(known, book)
-    return _check_chunk(root, paths)
+                      ) -> _ChunkResult:
+    """One chunk as a task of an engine (paratopics.engine), whose workers run no
+    pool initializer: the task builds its own checker."""
+    return ChunkChecker.build(known, book)(root, paths)
 
 
 #: Chunks an engine's map cuts the article records into (at least MIN_ENGINE_CHUNK each).
@@ -363,14 +356,14 @@ def check_articles_parallel(corpus: Corpus, paths: Sequence[Path | str], checker
 
     size = max(500, -(-len(paths) // (jobs * 4)))
     chunks = [[str(p) for p in paths[i:i + size]] for i in range(0, len(paths), size)]
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
-                             initargs=(cache.known, checker.codebook, os.getpid())) as pool:
-        yield from _collect(pool.map(_check_chunk, [str(corpus.root)] * len(chunks), chunks),
+    with ProcessPoolExecutor(max_workers=jobs, initializer=start_worker,
+                             initargs=(os.getpid(), ChunkChecker.build, cache.known,
+                                       checker.codebook)) as pool:
+        yield from _collect(pool.map(in_worker, [str(corpus.root)] * len(chunks), chunks),
                             checker, index, cache)
 
 
-def _collect(results: Iterable[tuple[list[Problem], list[_Record], dict[str, str],
-                                     set[str], int]],
+def _collect(results: Iterable[_ChunkResult],
              checker: Checker, index: ArticleIndex, cache: ValidCache) -> Iterator[Problem]:
     """What the chunks' workers found, taken in as if checked here, in chunk order."""
     for problems, records, new, seen, parsed in results:
