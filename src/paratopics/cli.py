@@ -243,20 +243,16 @@ def _yank() -> ModuleType:
 
 
 def _version(requested: str | None, corpus: Corpus, warn: bool = True) -> str:
-    """The version asked for (a leading 'v' allowed), else the latest release not
-    yanked. A yanked one asked for is used, with a one-line warning (unless `warn`
-    is False)."""
-    yank = _yank()
-    if requested:
-        version = requested.lstrip("v")
-        found = yank.yanked(corpus).get(version) if warn else None
-        if found is not None:
-            print(format_text(yank.warning(corpus, found)), file=sys.stderr)
-        return version
-    default = yank.default_version(corpus)
-    if default is None:
-        raise UsageError(yank.no_default(corpus))
-    return str(default)
+    """The version asked for, else the latest release not yanked, as `paratopics.load()`
+    picks it (release.versions); a yanked one asked for is used, with a one-line
+    warning (unless `warn` is False)."""
+    from paratopics.release import versions
+
+    chosen = versions.resolve_in(corpus, requested or None,
+                                 Path(display_path(corpus.releases)))
+    if warn and chosen.warning is not None:
+        print(format_text(chosen.warning), file=sys.stderr)
+    return chosen.version
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ from paratopics.corpus.config import CORPUS_ENV, locate_corpus
 from paratopics.corpus.store import Corpus, check_folders
 from paratopics.errors import UsageError, YankedReleaseWarning, fail
 from paratopics.release import layout as release_module
-from paratopics.release import yank as yank_module
+from paratopics.release import versions as versions_module
 from paratopics.release.manifest import Manifest
 from paratopics.release.verify import checked_files
 
@@ -93,26 +93,14 @@ def resolve_version(corpus: Corpus, version: str | None) -> str:
 
     A version that was never built raises `release-missing`, naming the ones
     that exist, so a typo is answered with the list to choose from. A yanked
-    one asked for by version is returned, with a `YankedReleaseWarning`.
+    one asked for by version is returned, with a `YankedReleaseWarning`. The
+    command line decides the same way (release.versions).
     """
-    versions = release_module.list_versions(corpus)
-    if version is None:
-        default = yank_module.default_version(corpus)
-        if default is None:
-            raise fail("release-missing", file=str(corpus.releases),
-                       detail=yank_module.no_default(corpus))
-        return default
-    wanted = version.removeprefix("v")
-    if wanted not in versions:
-        available = ", ".join(versions) or "none"
-        raise fail("release-missing", file=str(release_module.release_dir(corpus, wanted)),
-                   detail=f"no release v{wanted} (available: {available})")
-    yank = yank_module.yanked(corpus).get(wanted)
-    if yank is not None:
-        found = yank_module.warning(corpus, yank)
-        warnings.warn(f"[{found.code}] {found.message}", YankedReleaseWarning,
+    chosen = versions_module.resolve_in(corpus, version)
+    if chosen.warning is not None:
+        warnings.warn(f"[{chosen.warning.code}] {chosen.warning.message}", YankedReleaseWarning,
                       stacklevel=_caller_level())
-    return wanted
+    return chosen.version
 
 
 def _caller_level() -> int:

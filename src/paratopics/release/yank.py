@@ -8,21 +8,22 @@ was, so `verify` checks a yanked release exactly as before.
 
 Everything that picks a release by itself (`paratopics.load()` and
 `loader.resolve_version` without a version, the commands' defaults, the README's
-configs) takes `default_version`: the latest release not yanked. A yanked
-release asked for by version is used, with a `release-yanked` warning. Its
+configs) takes `default_version`: the latest release not yanked (release.versions
+decides it, for the commands and the API alike). A yanked release asked for by
+version is used, with a `release-yanked` warning. Its
 version stays taken: a new build may not reuse it or go below it unasked.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from paratopics.corpus.store import Corpus
-from paratopics.errors import Problem, fail, misuse, problem
+from paratopics.errors import fail, misuse
 from paratopics.release import changelog
 from paratopics.release.changelog import Yank
 from paratopics.release.layout import list_versions, release_dir
+from paratopics.release.versions import described, latest_not_yanked, no_default_in
 from paratopics.validate.summary import display_path
 
 #: A yank's time, as recorded: UTC to the second.
@@ -39,33 +40,12 @@ def yanked(corpus: Corpus) -> dict[str, Yank]:
 def default_version(corpus: Corpus) -> str | None:
     """The latest release that is not yanked; None when there is none (no release, or
     every one yanked)."""
-    skipped = yanked(corpus)
-    chosen = [v for v in list_versions(corpus) if v not in skipped]
-    return chosen[-1] if chosen else None
-
-
-def described(yank: Yank) -> str:
-    return f"v{yank.version} was yanked on {yank.when}, because: {yank.reason}"
-
-
-def warning(corpus: Corpus, yank: Yank) -> Problem:
-    """The one-line warning of a yanked release used because it was asked for."""
-    default = default_version(corpus)
-    instead = (f"without a version, v{default} is used" if default is not None
-               else "every release is yanked")
-    found = problem("release-yanked", file=display_path(release_dir(corpus, yank.version)),
-                    detail=f"{described(yank)}; used as asked ({instead})")
-    return replace(found, severity="warning", hint="")
+    return latest_not_yanked(list_versions(corpus), yanked(corpus))
 
 
 def no_default(corpus: Corpus) -> str:
     """Why there is no release to pick, and what to do."""
-    versions = list_versions(corpus)
-    if not versions:
-        return (f"no release in {corpus.releases}: build one with `paratopics build "
-                "--version X.Y.Z`")
-    return (f"every release in {corpus.releases} is yanked ({', '.join(versions)}): give a "
-            "version to use one anyway, or build a new release")
+    return no_default_in(corpus.releases, list_versions(corpus))
 
 
 def yank(corpus: Corpus, version: str, reason: str, when: str) -> Yank:
