@@ -25,7 +25,7 @@ from paratopics.synthetic import generate
 from paratopics.validate.articles import _display_in, article_problems, source_problems
 from paratopics.validate.core import validate_corpus
 from paratopics.validate.index import ArticleIndex
-from paratopics.validate.schema import Checker, inline_schema
+from paratopics.validate.schema import Checker
 from paratopics.validate.summary import display_path
 
 BOOK = codebook.load()
@@ -111,24 +111,6 @@ def test_problems_are_word_for_word_those_of_the_slow_path(corpus: Corpus) -> No
         expected = article_problems(record, f"f{i}.json", SLOW, expected_id="x-0123456789")
         assert article_problems(record, f"f{i}.json", CHECKER,
                                 expected_id="x-0123456789") == expected
-
-
-def test_the_inlined_schema_accepts_exactly_what_the_schema_accepts(corpus: Corpus) -> None:
-    original = CHECKER.article_schema
-    inlined = type(original)(inline_schema(original.schema),  # type: ignore[arg-type]
-                                   format_checker=original.format_checker)
-    assert "$ref" not in json.dumps(inline_schema(original.schema))
-    for record in [*records(corpus), *mutants(corpus)]:
-        assert inlined.is_valid(record) == original.is_valid(record), record
-
-
-def test_inlining_refuses_what_it_cannot_rewrite() -> None:
-    with pytest.raises(ValueError):
-        inline_schema({"oneOf": [{"type": "string"}, {"type": "integer"}]})
-    with pytest.raises(ValueError):
-        inline_schema({"$ref": "https://example.org/other.json"})
-    assert inline_schema({"oneOf": [{"type": "string", "minLength": 1}, {"type": "null"}]}) == {
-        "type": ["string", "null"], "minLength": 1}
 
 
 def test_one_hash_per_source_reports_every_article_of_a_changed_source(

@@ -26,6 +26,31 @@ from jsonschema.exceptions import ValidationError
 _ECMA_DOT = "[^\\n\\r\\u2028\\u2029]"
 
 
+def pattern_pieces(pattern: str) -> Iterator[tuple[str, bool]]:
+    """The pieces of a pattern, each an escape with its character or one character
+    (`[^` is one piece), and whether it stands inside a character class (the
+    brackets themselves do not)."""
+    i, in_class = 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            yield pattern[i:i + 2], in_class
+            i += 2
+            continue
+        if in_class and ch == "]":
+            in_class = False
+        elif in_class:
+            yield ch, True
+            i += 1
+            continue
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "^":  # (a ']' right after '[^' is literal in Python)
+                ch = "[^"
+        yield ch, False
+        i += len(ch)
+
+
 def ecma_regex(pattern: str) -> str:
     """`pattern` (ECMA 262, no flags) as a Python regex with the same matches.
 
@@ -33,35 +58,17 @@ def ecma_regex(pattern: str) -> str:
     and `\\d` / `\\D` are ASCII digits as in ECMA; the rest means the same in both.
     """
     out: list[str] = []
-    i, in_class = 0, False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            escape = pattern[i + 1]
-            if escape == "d":
-                out.append("0-9" if in_class else "[0-9]")
-            elif escape == "D" and not in_class:
-                out.append("[^0-9]")
-            else:
-                out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-            out.append(ch)
-        elif ch == "[":
-            in_class = True
-            out.append(ch)
-            if pattern[i + 1:i + 2] == "^":  # (a ']' right after '[^' is literal in Python)
-                out.append("^")
-                i += 1
-        elif ch == "$":
+    for piece, in_class in pattern_pieces(pattern):
+        if piece == "\\d":
+            out.append("0-9" if in_class else "[0-9]")
+        elif piece == "\\D" and not in_class:
+            out.append("[^0-9]")
+        elif piece == "$" and not in_class:
             out.append("\\Z")
-        elif ch == ".":
+        elif piece == "." and not in_class:
             out.append(_ECMA_DOT)
         else:
-            out.append(ch)
-        i += 1
+            out.append(piece)
     return "".join(out)
 
 

@@ -293,9 +293,9 @@ def _article_validator() -> Draft202012Validator:
 
 @functools.lru_cache(maxsize=1)
 def _article_valid() -> Callable[[object], bool]:
-    from paratopics.validate.schema import article_fast_path
+    from paratopics.validate.schema import fast_path
 
-    return article_fast_path(_article_validator())
+    return fast_path(_article_validator())
 
 
 def record_problems(article: Article, file: str, line: int | None) -> list[Problem]:

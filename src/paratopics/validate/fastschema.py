@@ -1,271 +1,265 @@
-"""A compiled fast path for JSON Schema: "certainly valid", or "ask jsonschema".
+"""The fast path of schema validation: jsonschema-rs, set up to accept exactly what
+`schema_check.validator_for` (jsonschema, the reference) accepts.
 
-jsonschema walks the schema anew for every instance, about 45 µs per annotation
-line; over a million lines that is most of the time `validate` takes, although
-nearly every line is valid. `compile_schema` turns the few keywords our record
-schemas use into plain Python predicates. A predicate is conservative: it
-returns True only when jsonschema would report no error, and False whenever the
-instance is invalid *or* it is unsure (a float where an integer is expected, a
-non-string enum). The caller then runs jsonschema itself, which finds and words
-the errors. Results are therefore identical to jsonschema's; only valid records
-get faster. A schema using any keyword not listed here is not compiled at all.
+jsonschema walks the schema anew for every instance; over a million annotation
+lines that is most of what `validate` does, although nearly every line is valid.
+jsonschema-rs compiles the schema once, in Rust. It follows the JSON Schema spec,
+and the reference differs from the spec in four places that the differential test
+(tests/test_jsonschema_rs.py) finds on records near each of the project's schemas:
+
+- integers: the spec, and so jsonschema-rs, counts 1.0 as an integer; the reference
+  refuses it (see schema_check). A float where the schema may want an integer makes
+  the fast path unsure.
+- `\\s` in a pattern: the reference runs patterns on Python's `re`, whose whitespace
+  includes U+001C-U+001F and U+0085 but not U+FEFF; ECMA 262's, jsonschema-rs's, is
+  the reverse. Patterns reach jsonschema-rs with `\\s` and `\\S` spelt out as Python
+  reads them (and `.` and `\\d` as ECMA 262 reads them, which the reference does too).
+- formats: jsonschema-rs accepts leap seconds and year 0000 in `date-time`, and year
+  0000 in `date`; the reference's checks (rfc3339-validator, `date.fromisoformat`)
+  refuse both. Those two formats get a guard pattern beside them with the shape the
+  reference accepts (jsonschema-rs still checks the calendar). `uri` is read alike
+  (rfc3986-validator's grammar); any other format calls the reference's own check.
+- a string with a lone surrogate (JSON allows "\\ud800") cannot cross into Rust:
+  unsure.
+
+Unsure means False: the caller then runs jsonschema, which decides and words the
+errors. So every result is jsonschema's; only valid records get faster.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import FormatChecker
+import jsonschema_rs
 
-from paratopics.schema_check import ecma_search
+from paratopics.schema_check import FORMAT_CHECKER, pattern_pieces
 
 Check = Callable[[Any], bool]
 
-#: Keywords with no effect on validity.
-ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default",
-                         "examples", "version", "deprecated", "readOnly", "writeOnly"})
-KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties", "items",
-                      "uniqueItems", "minItems", "maxItems", "minLength", "maxLength",
-                      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern",
-                      "format", "enum", "const"})
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
-#: How each JSON type is tested, as jsonschema's Draft 2020-12 type checker does for
-#: the values json.loads makes; jsonschema also takes 1.0 as an integer: the fast path
-#: says "unsure" (False) and jsonschema decides.
-_TYPE_TESTS = {
-    "object": "isinstance({v}, dict)",
-    "array": "isinstance({v}, list)",
-    "string": "isinstance({v}, str)",
-    "integer": "type({v}) is int",  # not bool; a subclass of int: unsure, as a float is
-    # finite only, as schema_check's validator: NaN - NaN and inf - inf are NaN
-    "number": "(type({v}) is int or (type({v}) is float and {v} - {v} == 0))",
-    "boolean": "isinstance({v}, bool)",
-    "null": "{v} is None",
+#: Python's `\s` in a str pattern, as the body of an ECMA 262 character class
+#: (tests/test_jsonschema_rs.py compares it with `re` on every code point).
+PY_SPACE = ("\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029"
+            "\\u202f\\u205f\\u3000")
+#: ECMA 262's `.` (no `s` flag), which the reference's patterns mean too (schema_check).
+ECMA_DOT = "[^\\n\\r\\u2028\\u2029]"
+
+#: The shape each format's reference check accepts, where jsonschema-rs's own check is
+#: looser: rfc3339-validator (on the upper-cased string: `t` and `z` pass) has no leap
+#: second and no year 0; `date` is `date.fromisoformat` of YYYY-MM-DD, from year 1.
+#: Both refuse a line break (schema_check). The calendar (days of the month, leap
+#: years) is left to jsonschema-rs.
+GUARDS = {
+    "date-time": "^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])-[0-9]{2}[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:"
+                 "[0-5][0-9](\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
+    "date": "^(?!0000)[0-9]{4}-[0-9]{2}-[0-9]{2}$",
 }
-_LENGTH = {"minItems": ("array", "<"), "maxItems": ("array", ">"),
-           "minLength": ("string", "<"), "maxLength": ("string", ">")}
-#: Strings of a shape that jsonschema's format check surely accepts: these skip the
-#: FormatChecker's dispatch (1.3 us a line); anything else still goes to it. Days
-#: 01-28 exist in every month; rfc3339-validator accepts this shape (year 0 aside).
-_SURELY = {
-    "date-time": re.compile(
-        r"(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
-        r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
-        r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])").fullmatch,
-}
-_BOUND = {"minimum": "<", "maximum": ">", "exclusiveMinimum": "<=", "exclusiveMaximum": ">="}
+
+#: Formats jsonschema-rs reads as the reference does: no guard, no call back into Python.
+NATIVE = frozenset({"uri"})
+
+#: Keywords whose subschemas apply to the instance itself or to named parts of it:
+#: where an integer may be asked for is followed through these.
+_SAME_INSTANCE = ("allOf", "anyOf", "oneOf")
+#: Keywords with subschemas this module does not follow: an integer under one of them
+#: leaves the schema uncompiled.
+_OTHER_SUBSCHEMAS = ("patternProperties", "prefixItems", "contains",
+                     "not", "if", "then", "else", "dependentSchemas", "propertyNames",
+                     "unevaluatedItems", "unevaluatedProperties")
+#: Escapes whose meaning differs between Python's `re` and ECMA 262 (word characters
+#: and boundaries are Unicode in one, ASCII in the other; digits are backreferences or
+#: octal) or exists in one only.
+_REFUSED_ESCAPES = frozenset("SwWbBpPkc0123456789AZ")
+#: Python-only or differently read: `{,n}`, group flags and named groups, `[]` and `[^]`.
+_READ_DIFFERENTLY = re.compile(r"\{,|\(\?[^:=!<]|\[\^?\]")
 
 
 class Unsupported(Exception):
-    """The schema uses something this module does not compile."""
+    """The schema uses something whose meaning this module cannot carry over."""
 
 
-def _unique_strings(items: list[Any]) -> bool:
-    """uniqueItems for lists of strings; anything else is left to jsonschema (False).
+def rust_pattern(pattern: str) -> str:
+    """`pattern` as the reference reads it, written for jsonschema-rs (ECMA 262).
 
-    A loop, not all() over a generator: this runs once a line, mostly on one label.
+    Raises Unsupported for constructs whose two readings differ and that this
+    does not rewrite; the schema is then left to jsonschema alone.
     """
-    if len(items) < 2:  # unique whatever the item, as for jsonschema
-        return True
-    for item in items:
-        if type(item) is not str:
-            return False
-    return len(set(items)) == len(items)
+    if _READ_DIFFERENTLY.search(pattern):
+        raise Unsupported(f"pattern {pattern!r}")
+    out: list[str] = []
+    for piece, in_class in pattern_pieces(pattern):
+        if piece == "\\s":
+            out.append(PY_SPACE if in_class else f"[{PY_SPACE}]")
+        elif piece == "\\S" and not in_class:
+            out.append(f"[^{PY_SPACE}]")
+        elif piece == "\\d":
+            out.append("0-9" if in_class else "[0-9]")
+        elif piece[0] == "\\" and (piece[1:] in _REFUSED_ESCAPES or (piece == "\\D" and in_class)):
+            raise Unsupported(f"{piece} in pattern {pattern!r}")
+        elif piece == "." and not in_class:
+            out.append(ECMA_DOT)
+        else:
+            out.append(piece)
+    return "".join(out)
 
 
-class _Source:
-    """The function being written: lines of code and the constants they refer to."""
-
-    def __init__(self, fc: FormatChecker) -> None:
-        self.lines: list[str] = []
-        self.env: dict[str, Any] = {"fc": fc, "MISSING": object(),
-                                    "unique_strings": _unique_strings}
-        self.count = 0
-
-    def name(self, prefix: str) -> str:
-        self.count += 1
-        return f"{prefix}{self.count}"
-
-    def constant(self, value: object, prefix: str = "k") -> str:
-        name = self.name(prefix)
-        self.env[name] = value
-        return name
-
-    def emit(self, depth: int, code: str) -> None:
-        self.lines.append("    " * depth + code)
-
-
-def _guard(kind: str, v: str, known: str | None) -> str:
-    """The applicability test of a keyword for type `kind` ('' when already known)."""
-    if known == kind or (kind == "number" and known == "integer"):
-        return ""
-    return _TYPE_TESTS[kind].format(v=v) + " and "
-
-
-def _emit_node(src: _Source, node: object, v: str, depth: int) -> None:
-    """Code that returns False from the function when `v` fails `node`."""
-    if node is True:
-        return
-    if node is False:
-        src.emit(depth, "return False")
-        return
+def rust_schema(node: object) -> object:
+    """`node` with patterns rewritten (rust_pattern) and a guard beside each format
+    that jsonschema-rs reads more loosely than the reference (GUARDS)."""
+    if isinstance(node, list):
+        return [rust_schema(item) for item in node]
     if not isinstance(node, dict):
-        raise Unsupported(f"schema {node!r}")
-    unknown = set(node) - KEYWORDS - ANNOTATIONS
-    if unknown:
-        raise Unsupported(", ".join(sorted(unknown)))
-    known = _emit_type(src, node.get("type"), v, depth) if "type" in node else None
-    # the object's keys first: then the properties it requires are surely there
-    keys = ("required", "additionalProperties")
-    ordered = [k for k in keys if k in node] + [k for k in node if k not in keys]
-    if _exact_keys(node):
-        names = src.constant(frozenset(node["required"]), "keys")
-        src.emit(depth, f"if {_guard('object', v, known)}{v}.keys() != {names}: return False")
-        ordered = ordered[2:]
-    for keyword in ordered:
-        if keyword in KEYWORDS and keyword != "type":
-            _emit_keyword(src, keyword, node[keyword], node, v, depth, known)
+        return node
+    out: dict[str, Any] = {
+        key: value if key in ("enum", "const", "default", "examples") else rust_schema(value)
+        for key, value in node.items()}
+    if isinstance(node.get("pattern"), str):
+        out["pattern"] = rust_pattern(node["pattern"])
+    guard = GUARDS.get(node["format"]) if isinstance(node.get("format"), str) else None
+    if guard is not None:
+        out["allOf"] = [*out.get("allOf", []), {"pattern": guard}]
+    return out
 
 
-def _exact_keys(node: dict[str, Any]) -> bool:
-    """Whether an object must have exactly the keys it lists (one test instead of two)."""
-    required, properties = node.get("required"), node.get("properties")
-    return (node.get("additionalProperties") is False and "patternProperties" not in node
-            and isinstance(required, list) and isinstance(properties, dict)
-            and set(required) == set(properties))
+def _formats_in(node: object) -> set[str]:
+    if isinstance(node, list):
+        return {name for item in node for name in _formats_in(item)}
+    if not isinstance(node, dict):
+        return set()
+    found = {node["format"]} if isinstance(node.get("format"), str) else set()
+    return found | {name for key, value in node.items() if key not in ("enum", "const")
+                    for name in _formats_in(value)}
 
 
-def _emit_type(src: _Source, value: object, v: str, depth: int) -> str | None:
-    given = value if isinstance(value, list) else [value]
-    names = [n for n in given if isinstance(n, str) and n in _TYPE_TESTS]
-    if not names or len(names) != len(given):
-        raise Unsupported(f"type {value!r}")
-    tests = " or ".join(_TYPE_TESTS[n].format(v=v) for n in names)
-    src.emit(depth, f"if not ({tests}): return False")
-    return str(names[0]) if len(names) == 1 else None
+def _reference_format(name: str) -> Callable[[str], bool]:
+    return functools.partial(FORMAT_CHECKER.conforms, format=name)
 
 
-def _emit_keyword(src: _Source, keyword: str, value: Any, node: dict[str, Any], v: str,
-                  depth: int, known: str | None) -> None:
-    if keyword == "properties":
-        required = node.get("required")
-        _emit_properties(src, value, v, depth, known,
-                         frozenset(required) if isinstance(required, list) else frozenset())
-    elif keyword == "required":
-        if not isinstance(value, list):
-            raise Unsupported("required")
-        names = src.constant(frozenset(value), "req")
-        src.emit(depth, f"if {_guard('object', v, known)}not ({v}.keys() >= {names}): "
-                 "return False")
-    elif keyword == "additionalProperties":
-        _emit_additional(src, value, node, v, depth, known)
-    elif keyword == "items":
-        if "prefixItems" in node:
-            raise Unsupported("prefixItems")
-        item = src.name("i")
-        src.emit(depth, f"if {_guard('array', v, known)}True:")
-        src.emit(depth + 1, f"for {item} in {v}:")
-        src.emit(depth + 2, "pass")
-        _emit_node(src, value, item, depth + 2)
-    elif keyword == "uniqueItems":
-        if value is True:
-            src.emit(depth, f"if {_guard('array', v, known)}not unique_strings({v}): "
-                     "return False")
-    elif keyword in _LENGTH:
-        kind, op = _LENGTH[keyword]
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise Unsupported(keyword)
-        src.emit(depth, f"if {_guard(kind, v, known)}len({v}) {op} {value}: return False")
-    elif keyword in _BOUND:
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise Unsupported(keyword)
-        src.emit(depth, f"if {_guard('number', v, known)}{v} {_BOUND[keyword]} {value!r}: "
-                 "return False")
-    elif keyword == "pattern":
-        if not isinstance(value, str):
-            raise Unsupported("pattern")
-        # the validator's own ECMA 262 meaning (schema_check): `$` is the end of input
-        search = src.constant(ecma_search(value), "search")
-        # the last string that matched: consecutive lines mostly repeat ids and names
-        last = src.constant([None], "last")
-        src.emit(depth, f"if {_guard('string', v, known)}{v} != {last}[0]:")
-        src.emit(depth + 1, f"if {search}({v}) is None: return False")
-        src.emit(depth + 1, f"{last}[0] = {v}")
-    elif keyword == "format":
-        if not isinstance(value, str):
-            raise Unsupported("format")
-        # the very checker jsonschema is given, so a format means the same to both
-        check = f"fc.conforms({v}, {value!r})"
-        if value in _SURELY:
-            surely = src.constant(_SURELY[value], "surely")
-            check = f"{_guard('string', v, known)}{surely}({v}) or {check}"
-        src.emit(depth, f"if not ({check}): return False")
-    elif keyword in ("enum", "const"):
-        values = value if keyword == "enum" else [value]
-        if not isinstance(values, list) or not all(isinstance(x, str) for x in values):
-            raise Unsupported(f"{keyword} of non-strings")
-        allowed = src.constant(frozenset(values), "allowed")
-        src.emit(depth, f"if not (isinstance({v}, str) and {v} in {allowed}): return False")
+@dataclass
+class Places:
+    """Where in an instance the schema may ask for an integer: the instance itself
+    (`here`), under some of its properties, under the others (`rest`, those outside
+    `declared`), or in each of its items."""
+
+    here: bool = False
+    props: dict[str, Places] = field(default_factory=dict)
+    items: Places | None = None
+    rest: Places | None = None
+    declared: frozenset[str] = frozenset()
+
+    def empty(self) -> bool:
+        return not self.here and not self.props and self.items is None and self.rest is None
 
 
-def _emit_properties(src: _Source, value: object, v: str, depth: int,
-                     known: str | None, present: frozenset[str]) -> None:
-    """Each property's checks; those in `present` (required, and tested before this
-    code runs) are read without a test for their absence."""
-    if not isinstance(value, dict):
-        raise Unsupported("properties")
-    src.emit(depth, f"if {_guard('object', v, known)}True:")
-    src.emit(depth + 1, "pass")
-    for prop, sub in value.items():
-        item = src.name("p")
-        if prop in present:
-            src.emit(depth + 1, f"{item} = {v}[{prop!r}]")
-            _emit_node(src, sub, item, depth + 1)
-            continue
-        src.emit(depth + 1, f"{item} = {v}.get({prop!r}, MISSING)")
-        src.emit(depth + 1, f"if {item} is not MISSING:")
-        src.emit(depth + 2, "pass")
-        _emit_node(src, sub, item, depth + 2)
+def _resolve(node: Mapping[str, Any], root: Mapping[str, Any]) -> object:
+    ref = node["$ref"]
+    if not isinstance(ref, str) or not ref.startswith("#/$defs/"):
+        raise Unsupported(f"$ref {ref!r}")
+    return root["$defs"][ref.removeprefix("#/$defs/")]
 
 
-def _emit_additional(src: _Source, value: object, node: dict[str, Any], v: str, depth: int,
-                     known: str | None) -> None:
-    if "patternProperties" in node:
-        raise Unsupported("patternProperties")
-    names = src.constant(frozenset(node.get("properties", {})), "props")
-    if value is False:
-        src.emit(depth, f"if {_guard('object', v, known)}not ({v}.keys() <= {names}): "
-                 "return False")
-    elif value is not True:
-        key, item = src.name("key"), src.name("extra")
-        src.emit(depth, f"if {_guard('object', v, known)}True:")
-        src.emit(depth + 1, f"for {key}, {item} in {v}.items():")
-        src.emit(depth + 2, f"if {key} not in {names}:")
-        src.emit(depth + 3, "pass")
-        _emit_node(src, value, item, depth + 3)
+def integer_places(node: object, root: Mapping[str, Any], depth: int = 0) -> Places:
+    """The places of `node` (a schema) where an integer may be asked for, pruned of
+    branches without one; raises Unsupported where it cannot tell."""
+    places = Places()
+    if not isinstance(node, dict):
+        return places
+    if depth > 64:
+        raise Unsupported("recursive schema")
+    kinds = node.get("type")
+    places.here = kinds == "integer" or (isinstance(kinds, list) and "integer" in kinds)
+    parts: list[Places] = []
+    if "$ref" in node:
+        parts.append(integer_places(_resolve(node, root), root, depth + 1))
+    for key in _SAME_INSTANCE:
+        parts += [integer_places(sub, root, depth + 1) for sub in node.get(key, [])]
+    for part in parts:
+        _merge(places, part)
+    for name, sub in (node.get("properties") or {}).items():
+        found = integer_places(sub, root, depth + 1)
+        if name in places.props:
+            _merge(places.props[name], found)
+        elif not found.empty():
+            places.props[name] = found
+    if "items" in node:
+        found = integer_places(node["items"], root, depth + 1)
+        places.items = None if found.empty() else found
+    if "additionalProperties" in node:
+        found = integer_places(node["additionalProperties"], root, depth + 1)
+        if not found.empty():
+            if "patternProperties" in node or places.rest is not None:
+                raise Unsupported("an integer under additionalProperties")
+            places.rest, places.declared = found, frozenset(node.get("properties") or ())
+    for key in _OTHER_SUBSCHEMAS:
+        subs = node.get(key)
+        subs = list(subs.values()) if isinstance(subs, dict) and key in (
+            "patternProperties", "dependentSchemas") else subs
+        for sub in subs if isinstance(subs, list) else [subs]:
+            if not integer_places(sub, root, depth + 1).empty():
+                raise Unsupported(f"an integer under {key}")
+    return places
 
 
-def compile_source(schema: Mapping[str, Any], fc: FormatChecker) -> tuple[str, dict[str, Any]]:
-    """The predicate's source and the names it uses; raises Unsupported."""
-    src = _Source(fc)
-    src.emit(0, "def check(x):")
-    _emit_node(src, dict(schema), "x", 1)
-    src.emit(1, "return True")
-    return "\n".join(src.lines) + "\n", src.env
+def _merge(into: Places, other: Places) -> None:
+    if other.rest is not None:
+        if into.rest is not None:
+            raise Unsupported("integers under two additionalProperties of one instance")
+        into.rest, into.declared = other.rest, other.declared
+    into.here = into.here or other.here
+    for name, sub in other.props.items():
+        _merge(into.props.setdefault(name, Places()), sub)
+    if other.items is not None:
+        into.items = into.items or Places()
+        _merge(into.items, other.items)
 
 
-def compile_schema(schema: Mapping[str, Any], fc: FormatChecker) -> Check | None:
-    """A predicate that is True only for instances jsonschema finds valid; None if the
-    schema uses anything this module does not compile (then always use jsonschema)."""
+def float_where_integer(value: object, places: Places) -> bool:
+    """Whether a float sits at one of `places`: a loop, no generator, as it runs on
+    every paragraph of every article."""
+    if places.here and type(value) is float:
+        return True
+    if places.props and type(value) is dict:
+        for name, sub in places.props.items():
+            if name in value and float_where_integer(value[name], sub):
+                return True
+    if places.items is not None and type(value) is list:
+        for item in value:
+            if float_where_integer(item, places.items):
+                return True
+    if places.rest is not None and type(value) is dict:
+        for name, item in value.items():
+            if name not in places.declared and float_where_integer(item, places.rest):
+                return True
+    return False
+
+
+def compile_schema(schema: Mapping[str, Any]) -> Check | None:
+    """A predicate that is True exactly for the instances `validator_for(schema)` finds
+    valid, but False (unsure) for one holding a lone surrogate; None if the schema
+    uses something whose meaning this module cannot carry over to jsonschema-rs."""
     if schema.get("$schema", DRAFT_2020_12) != DRAFT_2020_12:
         return None
     try:
-        code, env = compile_source(schema, fc)
-    except Unsupported:
+        places = integer_places(schema, schema)
+        validator = jsonschema_rs.Draft202012Validator(
+            rust_schema(dict(schema)), validate_formats=True,  # type: ignore[arg-type]
+            formats={name: _reference_format(name) for name in sorted(_formats_in(schema))
+                     if name not in GUARDS and name not in NATIVE})
+    except (Unsupported, ValueError, KeyError, TypeError):
         return None
-    exec(compile(code, "<fastschema>", "exec"), env)
-    check: Check = env["check"]
+    return _checker(validator.is_valid, None if places.empty() else places)
+
+
+def _checker(is_valid: Check, places: Places | None) -> Check:
+    def check(instance: Any) -> bool:
+        try:
+            valid = is_valid(instance)
+        except ValueError:  # UnicodeEncodeError: a lone surrogate is no Rust string
+            return False
+        return valid and (places is None or not float_where_integer(instance, places))
     return check
