@@ -24,12 +24,17 @@ sequential paths and engine tasks pass everything as arguments. Under the
 
 from __future__ import annotations
 
+import collections
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: How often the watching thread checks that the parent is alive.
 WATCH_SECONDS = 0.5
@@ -79,3 +84,26 @@ def start_worker(parent: int, make: Callable[..., Callable[..., Any]], *args: An
 def in_worker(*args: Any) -> Any:
     """Run one task of the pool in this worker: its task (start_worker) on `args`."""
     return _TASK[0](*args)
+
+
+def ordered_map(pool: Executor, func: Callable[..., R], items: Iterable[T], *shared: object,
+                window: int) -> Iterator[R]:
+    """`func(*shared, item)` for each item in `pool`, results in item order, with at
+    most `window` items submitted and not yet taken: results wait for a slower
+    consumer in bounded number (Executor.map submits every item at once)."""
+    pending: collections.deque[Future[R]] = collections.deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(func, *shared, item))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def serial_map(func: Callable[..., R], items: Iterable[T], *shared: object) -> Iterator[R]:
+    """`ordered_map` in this process: one item at a time."""
+    return (func(*shared, item) for item in items)

@@ -13,14 +13,16 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import os
 import re
+import shutil
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from paratopics.corpus import licences
 from paratopics.corpus.records import (
@@ -41,6 +43,7 @@ from paratopics.corpus.store import (
     sync_filesystem,
 )
 from paratopics.errors import CATALOG, ParatopicsError, Problem, fail, problem
+from paratopics.ingest.chunks import IN_FLIGHT_PER_WORKER, ChunkOptions, is_chunked, store_chunked
 from paratopics.ingest.draft import Draft, Licensing, Parsed
 from paratopics.ingest.normalize import (
     hidden_character,
@@ -49,7 +52,7 @@ from paratopics.ingest.normalize import (
 )
 from paratopics.ingest.readers import readers
 from paratopics.ingest.readers.json_records import as_problem
-from paratopics.workers import die_with_parent
+from paratopics.workers import die_with_parent, ordered_map, serial_map
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -242,8 +245,6 @@ def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
     This is the expensive part of ingest and it depends on nothing but the
     file, so `ingest_files` runs it in worker processes.
     """
-    from paratopics.corpus.store import dump_json
-
     prepared = Prepared(path)
     try:
         raw = read_raw(path, max_bytes)
@@ -261,21 +262,40 @@ def prepare_file(path: Path, fmt: str = "auto", source: str | None = None,
     prepared.raw = raw
     prepared.rel = f"sources/{folder}/{path.name}"
     digest = hashlib.sha256(raw).hexdigest()
-    for draft in parsed.drafts:
+    prepared.records, found, prepared.paragraphs = serialize(
+        parsed.drafts, str(path), Provenance(path=prepared.rel, sha256=digest,
+                                             format=parsed.format, record=None), licensing)
+    prepared.problems.extend(found)
+    return prepared
+
+
+def serialize(drafts: Iterable[Draft], file: str, provenance: Provenance,
+              licensing: Licensing | None,
+              ) -> tuple[list[tuple[str, int | None, bytes]], list[Problem], int]:
+    """Drafts to records as stored (id, line, bytes), with the problems of those that
+    cannot be stored (no licence, invalid) and the paragraphs of those that can.
+    `provenance` is the input file's; each record gets its own line in it."""
+    from paratopics.corpus.store import dump_json
+
+    records: list[tuple[str, int | None, bytes]] = []
+    problems: list[Problem] = []
+    paragraphs = 0
+    for draft in drafts:
         try:
             resolve_licence(draft, licensing)
         except ParatopicsError as exc:
-            prepared.problems.append(as_problem(exc, str(path), draft.record))
+            problems.append(as_problem(exc, file, draft.record))
             continue
-        article = make_article(draft, Provenance(path=prepared.rel, sha256=digest,
-                                                 format=parsed.format, record=draft.record))
-        found = record_problems(article, str(path), draft.record)
+        article = make_article(draft, Provenance(
+            path=provenance["path"], sha256=provenance["sha256"], format=provenance["format"],
+            record=draft.record))
+        found = record_problems(article, file, draft.record)
         if found:
-            prepared.problems.extend(found)
+            problems.extend(found)
             continue
-        prepared.paragraphs += len(article["paragraphs"])
-        prepared.records.append((article["article_id"], draft.record, dump_json(article)))
-    return prepared
+        paragraphs += len(article["paragraphs"])
+        records.append((article["article_id"], draft.record, dump_json(article)))
+    return records, problems, paragraphs
 
 
 def prepare_in_task(fmt: str, source: str | None, max_bytes: int, max_line_bytes: int,
@@ -433,71 +453,165 @@ def _with_path(data: bytes, rel: str) -> bytes:
     return dump_json(record)
 
 
-def _store(corpus: Corpus, prepared: Prepared, replace: bool, seen: dict[str, str],
-           report: IngestReport, index: dict[str, str]) -> None:
+@dataclass
+class Batch:
+    """What storing one file needs to know of the files stored before it in the same
+    ingest: the identities taken (and where), and the ids in the corpus by identity."""
+
+    corpus: Corpus
+    replace: bool
+    report: IngestReport
+    index: dict[str, str]
+    seen: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FileWriter:
+    """The records of one input file, stored as they come: all at once for a small
+    file, piece by piece (in input order) for a large JSON Lines file.
+
+    Each record is checked against the records taken before it (in this file or an
+    earlier one) and against the corpus, then written; the raw copy goes in before
+    the first record. Once a write fails nothing more is written, what this file
+    wrote is undone, and `finish` raises the failure after the file's other
+    problems. `raw` is the file's bytes, or a private copy of the file that is
+    renamed into place."""
+
+    batch: Batch
+    path: Path
+    rel: str  # where the raw copy is kept
+    digest: str
+    raw: bytes | Path
+    serialized_rel: str  # the raw copy's path as the records name it
+    duplicates: list[Problem] = field(default_factory=list)
+    written: list[tuple[Path, bytes | None]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    accepted: int = 0
+    failed: ParatopicsError | None = None
+
+    def add(self, records: Iterable[tuple[str, int | None, bytes]]) -> None:
+        accepted = self._accept(records)
+        if not accepted or self.failed is not None:
+            return
+        try:
+            if self.accepted == len(accepted):  # the file's first records
+                self._place_raw()
+            for aid, old, data in accepted:
+                self._write(aid, old, data)
+        except ParatopicsError as exc:
+            _undo(self.written)
+            self.failed = exc
+
+    def _accept(self, records: Iterable[tuple[str, int | None, bytes]],
+                ) -> list[tuple[str, bytes | None, bytes]]:
+        batch, path = self.batch, self.path
+        accepted: list[tuple[str, bytes | None, bytes]] = []
+        for aid, record, data in records:
+            if self.rel != self.serialized_rel:
+                data = _with_path(data, self.rel)
+            where = f"{path}:{record}" if record else str(path)
+            identity = identity_of(aid)
+            if identity in batch.seen:
+                self.duplicates.append(problem("duplicate-article", file=str(path),
+                                               line=record, article_id=aid,
+                                               other=batch.seen[identity]))
+                continue
+            stored_id = batch.index.get(identity)
+            if stored_id is not None and stored_id != aid:
+                aid, data = stored_id, _with_id(data, stored_id)
+            old = _existing(batch.corpus, aid)
+            if old is not None and not batch.replace and not same_input(old, self.rel,
+                                                                        self.digest):
+                self.duplicates.append(problem("duplicate-article", file=str(path),
+                                               line=record, article_id=aid,
+                                               other=_recorded_path(old)))
+                continue
+            batch.seen[identity] = where
+            batch.index[identity] = aid
+            accepted.append((aid, old, data))
+        self.accepted += len(accepted)
+        return accepted
+
+    def _place_raw(self) -> None:
+        target = self.batch.corpus.root / self.rel
+        if target.is_file():  # (claim_raw_copy checked that it holds these bytes)
+            return
+        if isinstance(self.raw, bytes):
+            atomic_write(target, self.raw, durable=False)
+        else:  # the copy stays where it is until the last piece has been read from it
+            link_or_copy(self.raw, target)
+        self.written.append((target, None))
+
+    def _write(self, aid: str, old: bytes | None, data: bytes) -> None:
+        if old == data:
+            self.changes.append(Change(aid, "unchanged"))
+            return
+        corpus = self.batch.corpus
+        record_path = corpus.article_path(aid)
+        before = _parsed(old) if old is not None else None
+        if before is not None:
+            kept = keep_history(corpus, before, json.loads(data))
+            if kept is not None:
+                self.written.append(kept)
+        atomic_write(record_path, data, durable=False)
+        self.written.append((record_path, old))
+        self.changes.append(Change(aid, "new") if old is None
+                            else compare(_parsed(old), json.loads(data)))
+
+    def finish(self, paragraphs: int) -> None:
+        """Report what the file added (`paragraphs`: of all its serialized records),
+        after its duplicates; raises the write that failed, if one did."""
+        report = self.batch.report
+        report.problems.extend(self.duplicates)
+        if self.failed is not None:
+            raise self.failed
+        if self.accepted:
+            report.paragraphs += paragraphs
+            report.changes.extend(self.changes)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """`target` as a hard link to `source` (the same bytes, nothing copied), else as a
+    copy written by atomic rename (a file system without hard links)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
+        return
+    except OSError:
+        pass
+    temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        shutil.copyfile(source, temporary, follow_symlinks=False)
+        os.replace(temporary, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise fail("write-failed", file=str(target), detail=f"could not write: "
+                   f"{exc.strerror or exc}; nothing was changed") from None
+
+
+def claim(corpus: Corpus, path: Path, rel: str, digest: str) -> str | Problem:
+    """Where the raw copy of `path` is kept (see claim_raw_copy), else why it cannot be."""
+    folder, _, name = rel[len("sources/"):].rpartition("/")
+    try:
+        return claim_raw_copy(corpus.root, folder, name, digest)
+    except ParatopicsError as exc:
+        return dataclasses.replace(exc.problem, file=str(path))
+
+
+def store_prepared(batch: Batch, prepared: Prepared) -> None:
     """Decide and write one prepared file's records; runs in the main process only."""
-    path = prepared.path
-    report.problems.extend(prepared.problems)
+    batch.report.problems.extend(prepared.problems)
     if not prepared.records:
         return
     digest = hashlib.sha256(prepared.raw).hexdigest()
-    folder, _, name = prepared.rel[len("sources/"):].rpartition("/")
-    try:
-        rel = claim_raw_copy(corpus.root, folder, name, digest)
-    except ParatopicsError as exc:
-        report.problems.append(dataclasses.replace(exc.problem, file=str(path)))
+    rel = claim(batch.corpus, prepared.path, prepared.rel, digest)
+    if isinstance(rel, Problem):
+        batch.report.problems.append(rel)
         return
-    accepted: list[tuple[str, bytes | None, bytes]] = []
-    for aid, record, data in prepared.records:
-        if rel != prepared.rel:
-            data = _with_path(data, rel)
-        where = f"{path}:{record}" if record else str(path)
-        identity = identity_of(aid)
-        if identity in seen:
-            report.problems.append(problem("duplicate-article", file=str(path), line=record,
-                                           article_id=aid, other=seen[identity]))
-            continue
-        stored_id = index.get(identity)
-        if stored_id is not None and stored_id != aid:
-            aid, data = stored_id, _with_id(data, stored_id)
-        old = _existing(corpus, aid)
-        if old is not None and not replace and not same_input(old, rel, digest):
-            report.problems.append(problem("duplicate-article", file=str(path), line=record,
-                                           article_id=aid, other=_recorded_path(old)))
-            continue
-        seen[identity] = where
-        index[identity] = aid
-        accepted.append((aid, old, data))
-    if not accepted:
-        return
-    target = corpus.root / rel
-    previous = prepared.raw if target.is_file() else None  # (claim_raw_copy checked it)
-    # (path, bytes before) of everything written for this file, to undo on failure
-    written: list[tuple[Path, bytes | None]] = []
-    changes: list[Change] = []
-    try:
-        if previous != prepared.raw:
-            atomic_write(target, prepared.raw, durable=False)
-            written.append((target, previous))
-        for aid, old, data in accepted:
-            if old == data:
-                changes.append(Change(aid, "unchanged"))
-                continue
-            record_path = corpus.article_path(aid)
-            before = _parsed(old) if old is not None else None
-            if before is not None:
-                kept = keep_history(corpus, before, json.loads(data))
-                if kept is not None:
-                    written.append(kept)
-            atomic_write(record_path, data, durable=False)
-            written.append((record_path, old))
-            changes.append(Change(aid, "new") if old is None
-                           else compare(_parsed(old), json.loads(data)))
-    except ParatopicsError:
-        _undo(written)
-        raise
-    report.paragraphs += prepared.paragraphs
-    report.changes.extend(changes)
+    writer = FileWriter(batch, prepared.path, rel, digest, prepared.raw, prepared.rel)
+    writer.add(prepared.records)
+    writer.finish(prepared.paragraphs)
 
 
 def _undo(written: list[tuple[Path, bytes | None]]) -> None:
@@ -517,20 +631,22 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
                  max_bytes: int = MAX_FILE_BYTES,
                  max_line_bytes: int = MAX_LINE_BYTES, jobs: int = 1,
                  on_progress: Callable[[int, int], None] | None = None,
-                 mapper: Callable[..., Iterable[Prepared]] | None = None,
-                 licensing: Licensing | None = None) -> IngestReport:
+                 mapper: Callable[..., Iterator[Any]] | None = None,
+                 licensing: Licensing | None = None,
+                 chunk_bytes: int | None = None) -> IngestReport:
     """Ingest each file on its own: a bad file is reported, the others still go in.
 
     Files are prepared in `jobs` worker processes and stored by this process in
     input order, so the result is identical whatever `jobs` is; with a `mapper`
-    (an engine's map, paratopics.engine) they are prepared in its tasks. For each file
-    the raw copy is written before its records, each by atomic rename, and one
+    (an engine's map, paratopics.engine) they are prepared in its tasks. A JSON
+    Lines file larger than `chunk_bytes` is prepared in pieces of about that size,
+    in parallel too (ingest.chunks), to the same records. For each file the raw
+    copy is written before its records, each by atomic rename, and one
     file-system sync at the end makes the batch durable.
     """
     from paratopics.ingest.feeds import FeedReport, ingest_feeds, is_feed
 
     report = FeedReport()
-    seen: dict[str, str] = {}
     unique: dict[Path, Path] = {}
     for path in paths:
         unique.setdefault(path.resolve(), path)  # a file named twice is read once
@@ -541,32 +657,65 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
                      replace=replace, on_progress=on_progress, licensing=licensing)
         if not paths:
             return report
-    prepare = functools.partial(prepare_file, fmt=fmt, source=source, max_bytes=max_bytes,
-                                max_line_bytes=max_line_bytes, licensing=licensing)
-    if mapper is not None:
-        _store_all(corpus, mapper(prepare_in_task, paths, fmt, source, max_bytes,
-                                  max_line_bytes, licensing), replace, seen, report, on_progress)
-    elif jobs > 1 and len(paths) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            _store_all(corpus, pool.map(prepare, paths), replace, seen, report, on_progress)
-    else:
-        _store_all(corpus, map(prepare, paths), replace, seen, report, on_progress)
+    options = ChunkOptions(fmt, source, max_bytes, max_line_bytes, licensing,
+                           **({"chunk_bytes": chunk_bytes} if chunk_bytes else {}))
+    large = [is_chunked(p, fmt, max_bytes, options.chunk_bytes) for p in paths]
+    batch = Batch(corpus, replace, report, identity_index(corpus))
+    with _mapping(jobs, mapper, len(paths) > 1 or any(large)) as run:
+        for chunked, group in itertools.groupby(zip(large, paths, strict=True),
+                                                key=lambda pair: pair[0]):
+            files = [p for _, p in group]
+            if not chunked:
+                _store_all(batch, run(prepare_in_task, files, fmt, source, max_bytes,
+                                      max_line_bytes, licensing), on_progress)
+                continue
+            for path in files:
+                report.files += 1
+                try:
+                    store_chunked(batch, path, run, options, _within(on_progress, report))
+                except ParatopicsError as exc:
+                    report.problems.append(exc.problem)
+                if on_progress is not None:
+                    on_progress(report.files, report.paragraphs)
     if any(c.status != "unchanged" for c in report.changes):
         sync_filesystem(corpus.root)
     return report
 
 
-def _store_all(corpus: Corpus, prepared: Iterable[Prepared], replace: bool,
-               seen: dict[str, str], report: IngestReport,
+def _within(on_progress: Callable[[int, int], None] | None, report: IngestReport,
+            ) -> Callable[[int], None] | None:
+    """Progress within a file being read in pieces: its paragraphs so far count."""
+    if on_progress is None:
+        return None
+    files, done = report.files - 1, report.paragraphs
+    return lambda paragraphs: on_progress(files, done + paragraphs)
+
+
+@contextlib.contextmanager
+def _mapping(jobs: int, mapper: Callable[..., Iterator[Any]] | None,
+             parallel: bool) -> Iterator[Callable[..., Iterator[Any]]]:
+    """How pieces of work run: `map(func, items, *shared)`, results in item order.
+    An engine's map when given, else `jobs` worker processes (when there is more than
+    one piece of work), else this process."""
+    if mapper is not None:
+        yield mapper
+    elif jobs > 1 and parallel:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
+            yield functools.partial(ordered_map, pool, window=jobs * IN_FLIGHT_PER_WORKER)
+    else:
+        yield serial_map
+
+
+def _store_all(batch: Batch, prepared: Iterable[Prepared],
                on_progress: Callable[[int, int], None] | None) -> None:
-    index = identity_index(corpus)
+    report = batch.report
     for item in prepared:
         report.files += 1
         try:
-            _store(corpus, item, replace, seen, report, index)
+            store_prepared(batch, item)
         except ParatopicsError as exc:
             report.problems.append(exc.problem)
         if on_progress is not None:

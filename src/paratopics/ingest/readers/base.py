@@ -51,25 +51,47 @@ def wide_encoding(head: bytes) -> str | None:
     return None
 
 
-def decode(raw: bytes, file: str) -> str:
-    """Strict UTF-8 (a BOM allowed), refusing binaries and markup with a reason."""
+#: How much of a file's start `refuse_head` looks at for NUL bytes.
+HEAD_BYTES = 65536
+
+
+def refuse_head(head: bytes, file: str) -> None:
+    """Refuse a binary or a text in a wide encoding by the first `HEAD_BYTES` of a file."""
     for magic, what in _BINARY_MAGIC.items():
-        if raw.startswith(magic):
+        if head.startswith(magic):
             raise fail("binary-file", file=file, reason=what)
-    wide = wide_encoding(raw[:512])
+    wide = wide_encoding(head[:512])
     if wide is not None:
         raise fail("utf16-file", file=file, encoding=wide)
-    if b"\x00" in raw[:65536]:
+    if b"\x00" in head[:HEAD_BYTES]:
         raise fail("binary-file", file=file, reason="it contains NUL bytes")
+
+
+def decode_part(raw: bytes, file: str, start: int = 0, first_line: int = 1) -> str:
+    """Strict UTF-8 of the bytes at offset `start` of a file, which begin its line
+    `first_line` (a BOM allowed at the file's start); an error names the file's line
+    and offset."""
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig" if start == 0 else "utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise fail("not-utf8", file=file, line=line, offset=exc.start, detail=exc.reason) from None
+        line = first_line + raw[: exc.start].count(b"\n")
+        raise fail("not-utf8", file=file, line=line, offset=start + exc.start,
+                   detail=exc.reason) from None
+
+
+def refuse_markup(head: bytes, file: str) -> None:
+    """Refuse a web page given where records were expected, by its first bytes."""
+    if _HTML.match(head[:4096].lstrip(b"\xef\xbb\xbf")):
+        raise fail("html-page", file=file)
+
+
+def decode(raw: bytes, file: str) -> str:
+    """Strict UTF-8 (a BOM allowed), refusing binaries and markup with a reason."""
+    refuse_head(raw[:HEAD_BYTES], file)
+    text = decode_part(raw, file)
     if not text or text.isspace():  # (no stripped copy of a large text)
         raise fail("file-empty", file=file)
-    if _HTML.match(raw[:4096].lstrip(b"\xef\xbb\xbf")):
-        raise fail("html-page", file=file)
+    refuse_markup(raw, file)
     return text
 
 

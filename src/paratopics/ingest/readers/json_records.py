@@ -6,7 +6,7 @@ position); the file's other records still go in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from paratopics.corpus.store import strict_json
@@ -131,22 +131,62 @@ def _json_lines(text: str, max_chars: int) -> Iterator[tuple[int, str | None, in
         start = end + 1
 
 
+def json_lines_items(text: str, file: str, max_line_bytes: int, first_line: int = 1,
+                     ) -> tuple[list[tuple[int | None, object]], list[Problem]]:
+    """The parsed records of JSON Lines text, numbered from `first_line` (the text may
+    be one piece of a larger file), and the problems of its unreadable lines."""
+    items: list[tuple[int | None, object]] = []
+    problems: list[Problem] = []
+    for number, line, size in _json_lines(text, max_line_bytes):
+        number += first_line - 1
+        if line is None or size > max_line_bytes:
+            problems.append(problem("line-too-long", file=file, line=number,
+                                    size=size if line else f"at least {size}",
+                                    limit=max_line_bytes))
+            continue
+        try:
+            items.append((number, strict_json(line)))
+        except (ValueError, RecursionError) as exc:
+            problems.append(as_problem(exc, file, number))
+    return items, problems
+
+
+def drafts_of(items: Iterable[tuple[int | None, object]], file: str, source: str | None,
+              ) -> tuple[list[Draft], list[Problem]]:
+    """A draft of each record (`at`: its line, or position in an array, else None),
+    and the problems of the records that are not articles."""
+    drafts: list[Draft] = []
+    problems: list[Problem] = []
+    for at, record in items:
+        try:
+            draft = draft_from_json(record, source)
+        except ParatopicsError as exc:
+            problems.append(as_problem(exc, file, at))
+            continue
+        draft.record = at
+        drafts.append(draft)
+    return drafts, problems
+
+
+def first_draft(text: str, source: str | None, max_line_bytes: int) -> Draft | None:
+    """The first record of JSON Lines text that is an article, reading no further."""
+    for _, line, size in _json_lines(text, max_line_bytes):
+        if line is None or size > max_line_bytes:
+            continue
+        try:
+            return draft_from_json(strict_json(line), source)
+        except (ValueError, RecursionError, ParatopicsError):
+            continue
+    return None
+
+
 def parse_json(text: str, file: str, fmt: str, source: str | None,
                max_line_bytes: int) -> Parsed:
-    """Every record of a JSON or JSON Lines file; bad records become problems."""
+    """Every record of a JSON or JSON Lines file; bad records become problems: first
+    the lines that are not JSON, then the records that are not articles."""
     parsed = Parsed(format=fmt)
     if fmt == "jsonl":
-        items: list[tuple[int | None, object]] = []
-        for number, line, size in _json_lines(text, max_line_bytes):
-            if line is None or size > max_line_bytes:
-                parsed.problems.append(problem("line-too-long", file=file, line=number,
-                                               size=size if line else f"at least {size}",
-                                               limit=max_line_bytes))
-                continue
-            try:
-                items.append((number, strict_json(line)))
-            except (ValueError, RecursionError) as exc:
-                parsed.problems.append(as_problem(exc, file, number))
+        items, parsed.problems = json_lines_items(text, file, max_line_bytes)
     else:
         try:
             data = strict_json(text)
@@ -156,14 +196,8 @@ def parse_json(text: str, file: str, fmt: str, source: str | None,
             return parsed
         records = data if isinstance(data, list) else [data]
         items = [(i + 1 if isinstance(data, list) else None, r) for i, r in enumerate(records)]
-    for at, record in items:  # at: line (JSON Lines) or position (array), else None
-        try:
-            draft = draft_from_json(record, source)
-        except ParatopicsError as exc:
-            parsed.problems.append(as_problem(exc, file, at))
-            continue
-        draft.record = at
-        parsed.drafts.append(draft)
+    parsed.drafts, problems = drafts_of(items, file, source)
+    parsed.problems += problems
     return parsed
 
 
