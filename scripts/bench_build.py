@@ -162,6 +162,21 @@ def bench_size(corpus: Path, work: Path) -> tuple[Run, Run]:
     return build, floor
 
 
+def machine() -> str:
+    """The line that says where a report's figures were taken."""
+    return (f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM; Python "
+            f"{platform.python_version()}, pyarrow {pa.__version__}.")
+
+
+def write_report(text: str, out: Path) -> int:
+    """Write a report (markdown) to `out` and show it; the exit status of a benchmark."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
 def mb(size: int) -> str:
     return f"{size / 2**20:,.0f}"
 
@@ -198,9 +213,7 @@ def report(rows: list[tuple[int, dict[str, int], Run, Run]]) -> str:
         "",
     ]
     lines += checks(rows)
-    lines += ["", f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-              f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM; Python "
-              f"{platform.python_version()}, pyarrow {pa.__version__}.", ""]
+    lines += ["", machine(), ""]
     return "\n".join(lines)
 
 
@@ -244,11 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{articles:>9,} articles: build {build.wall:7.1f} s (CPU {build.cpu:.1f} s, "
                   f"peak {mb(build.tree_rss)} MB), floor {floor.wall:6.1f} s",
                   file=sys.stderr, flush=True)
-    text = report(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
-    return 0
+    return write_report(report(rows), args.out)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ from paratopics.synthetic import generate
 pytest.importorskip("ray", reason='the ray extra is not installed: pip install -e ".[ray]"')
 
 VERSION = "1.0.0"
+#: --chunk-bytes of ingest on Ray: each input file (about 400 kB) in several pieces
+CHUNK = 65536
 BIN = Path(sys.executable).parent
 NAMESPACES = os.geteuid() == 0 and shutil.which("unshare") is not None and (
     shutil.which("ip") is not None)
@@ -205,7 +207,8 @@ def split_lines(path: Path, parts: int) -> list[Path]:
 def test_two_node_cluster_ingests_validates_and_builds_the_local_bytes(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A head and a worker node (`ray start`), one CPU each, so that tasks run in
-    two raylets; every stage's output compared with the local engine's."""
+    two raylets; every stage's output compared with the local engine's. Ingest on
+    Ray reads each file in pieces (--chunk-bytes), the local one reads them whole."""
     local = generated(tmp_path / "local", 300, seed=72)
     on_ray = twin(local, tmp_path / "ray")
     raw = split_lines(next((local.root / "sources" / "synthetic").glob("*.jsonl")), 3)
@@ -244,7 +247,7 @@ echo "== validate" >&2
             "--address", address)} >validate.out 2>validate.err
 echo "== ingest" >&2
 {paratopics("ingest", "--corpus", fresh_ray.root, "--engine", "ray", "--address", address,
-            *inputs)} >ingest.out
+            "--chunk-bytes", CHUNK, *inputs)} >ingest.out
 """
     done = isolated(script, cwd=tmp_path, network=True)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -257,6 +260,10 @@ echo "== ingest" >&2
     assert validated.err.strip().splitlines()[-1] in err
     assert re.search(r"ray: \d+ task\(s\) on \d of 2 node\(s\)", err)
 
+    # each file read in pieces, as tasks on the cluster; the same bytes as read whole
+    assert all(p.stat().st_size > 2 * CHUNK for p in inputs)
+    tasks = re.findall(r"ray: (\d+) task\(s\)", done.stderr.split("== ingest")[1])
+    assert tasks and int(tasks[-1]) > 2 * len(inputs), done.stderr
     assert_same_tree(fresh_local.root, fresh_ray.root)
     assert len(fresh_ray.article_files()) == 300
     leftovers = subprocess.run(["pgrep", "-f", str(temp)], capture_output=True, text=True)

@@ -150,7 +150,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             max_bytes=args.max_bytes, max_line_bytes=args.max_line_bytes, jobs=args.jobs,
             on_progress=lambda files, paragraphs: progress(files, paragraphs=paragraphs),
             mapper=engine.map if engine is not None else None,
-            licensing=ingest_module.Licensing(args.license, args.attribution))
+            licensing=ingest_module.Licensing(args.license, args.attribution),
+            chunk_bytes=args.chunk_bytes)
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     for change in report.changes:
         counts[change.status] += 1
@@ -709,6 +710,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--max-line-bytes", type=_positive,
                         default=ingest_module.MAX_LINE_BYTES,
                         help="largest JSON Lines record accepted (default: %(default)s)")
+    ingest.add_argument("--chunk-bytes", type=_positive, default=ingest_module.CHUNK_BYTES,
+                        help="a JSON Lines file larger than this is read in pieces of about "
+                        "this size, parsed in parallel and never held whole in memory "
+                        "(default: %(default)s)")
     ingest.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
                         help="worker processes (default: all cores, %(default)s); the result "
                         "is the same for any number")

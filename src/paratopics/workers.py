@@ -20,6 +20,10 @@ worker processes, from the pool's initargs, never in the command's own
 process: the stages keep no state of their own at module level, and their
 sequential paths and engine tasks pass everything as arguments. Under the
 `fork` start method the initargs reach the worker by inheritance, unpickled.
+
+`ordered_map` runs work in such a pool with results in input order and a bounded
+number in flight, so that a command storing results more slowly than the workers
+make them does not hold them all.
 """
 
 from __future__ import annotations

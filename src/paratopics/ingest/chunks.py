@@ -67,7 +67,7 @@ class ChunkOptions:
     max_bytes: int
     max_line_bytes: int
     licensing: Licensing | None
-    chunk_bytes: int = CHUNK_BYTES
+    chunk_bytes: int
 
 
 @dataclass(frozen=True)

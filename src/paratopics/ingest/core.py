@@ -43,7 +43,13 @@ from paratopics.corpus.store import (
     sync_filesystem,
 )
 from paratopics.errors import CATALOG, ParatopicsError, Problem, fail, problem
-from paratopics.ingest.chunks import IN_FLIGHT_PER_WORKER, ChunkOptions, is_chunked, store_chunked
+from paratopics.ingest.chunks import (
+    CHUNK_BYTES,
+    IN_FLIGHT_PER_WORKER,
+    ChunkOptions,
+    is_chunked,
+    store_chunked,
+)
 from paratopics.ingest.draft import Draft, Licensing, Parsed
 from paratopics.ingest.normalize import (
     hidden_character,
@@ -633,7 +639,7 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
                  on_progress: Callable[[int, int], None] | None = None,
                  mapper: Callable[..., Iterator[Any]] | None = None,
                  licensing: Licensing | None = None,
-                 chunk_bytes: int | None = None) -> IngestReport:
+                 chunk_bytes: int = CHUNK_BYTES) -> IngestReport:
     """Ingest each file on its own: a bad file is reported, the others still go in.
 
     Files are prepared in `jobs` worker processes and stored by this process in
@@ -657,8 +663,7 @@ def ingest_files(corpus: Corpus, paths: list[Path], fmt: str = "auto",
                      replace=replace, on_progress=on_progress, licensing=licensing)
         if not paths:
             return report
-    options = ChunkOptions(fmt, source, max_bytes, max_line_bytes, licensing,
-                           **({"chunk_bytes": chunk_bytes} if chunk_bytes else {}))
+    options = ChunkOptions(fmt, source, max_bytes, max_line_bytes, licensing, chunk_bytes)
     large = [is_chunked(p, fmt, max_bytes, options.chunk_bytes) for p in paths]
     batch = Batch(corpus, replace, report, identity_index(corpus))
     with _mapping(jobs, mapper, len(paths) > 1 or any(large)) as run:
