@@ -254,3 +254,34 @@ def test_every_problem_of_a_predictions_file_is_reported_in_one_run(
     assert "is a level-1 topic" in done.stderr and "--level 1" in done.stderr
     assert "bad-field" not in done.stderr
     assert "7 problem(s)" in done.stderr
+
+
+def test_a_line_that_is_not_utf8_is_a_problem_of_that_line(released: Corpus,
+                                                             tmp_path: Path) -> None:
+    """Used to end in a UnicodeDecodeError traceback from the middle of the file."""
+    gold = _gold(released)
+    path = _predictions(tmp_path / "p.jsonl", gold)
+    lines = path.read_bytes().splitlines()
+    lines[2] = lines[2].replace(b'"labels"', b'"l\xe9bels"')  # Latin-1, not UTF-8
+    at = lines[2].index(b"\xe9")
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")  # line ends as Windows writes them
+    done = run_in_process("evaluate", "--corpus", released.root, "--predictions", path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"{path}:3: error [not-utf8] byte {at} is not valid UTF-8" in done.stderr
+    # the line is not read, so its paragraph is also missing from the predictions
+    assert "[prediction-missing]" in done.stderr and ": 2 problem(s)" in done.stderr
+    lenient = run_in_process("evaluate", "--corpus", released.root, "--predictions", path,
+                             "--lenient", "--format", "json")
+    assert lenient.returncode == 0, lenient.stderr
+    assert json.loads(lenient.stdout)["problems"] == {"json": 1, "missing": 1}
+
+
+def test_a_utf16_predictions_file_is_refused_whole(released: Corpus, tmp_path: Path) -> None:
+    gold = _gold(released)
+    path = _predictions(tmp_path / "p.jsonl", gold)
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    for extra in ((), ("--lenient",)):
+        done = run_in_process("evaluate", "--corpus", released.root, "--predictions", path,
+                              *extra)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        assert "error [utf16-file] the file is UTF-16LE text, not UTF-8" in done.stderr

@@ -147,6 +147,29 @@ def test_a_release_of_a_codebook_with_other_classes_is_refused(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_card_the_hub_would_refuse_is_a_catalog_error_and_writes_nothing(
+        corpus: Corpus, tmp_path: Path) -> None:
+    """The corpus's own card lends the published card its keys; a value the Hub does not
+    know used to end in a RuntimeError traceback."""
+    copy = Corpus(tmp_path / "checkout" / "corpus")
+    shutil.copytree(corpus.root, copy.root)
+    readme = copy.root.parent / "README.md"
+    readme.write_text("---\nlanguage:\n- not-a-language\nconfigs:\n- config_name: paragraphs\n"
+                      "  data_files:\n  - split: train\n    path: corpus/releases/v1.0.0/"
+                      "paragraphs/train-*.parquet\n---\n\n# My corpus\n", encoding="utf-8")
+    with pytest.raises(ParatopicsError) as caught:
+        publish_folder(copy, VERSION, tmp_path / "out", codebook_module.load())
+    assert caught.value.problem.code == "card-invalid"
+    assert caught.value.problem.file.endswith("checkout/README.md")
+    assert "language: 'not-a-language' is not a known value" in caught.value.problem.message
+    assert not (tmp_path / "out").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-publish")]
+    done = run_cli("publish", "--corpus", copy.root, "--version", VERSION,
+                   "--out", tmp_path / "out")
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "error [card-invalid] the dataset card `publish` made would be refused" in done.stderr
+
+
 # -- the card ------------------------------------------------------------------------
 
 

@@ -502,6 +502,17 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "point a card at the release yourself.",
     ),
     ErrorType(
+        "card-invalid",
+        "Dataset card would be refused",
+        "the dataset card `publish` made would be refused by the Hub: {detail}",
+        "`publish` checks the card before it writes anything: its YAML front matter, the "
+        "keys the Hub requires, the values `datasets` knows (language, size and creator "
+        "categories) and that every config's data files exist. The card's front matter "
+        "starts from the corpus's own card (its README), so a value there can fail it.",
+        "Fix the named key in the front matter of the corpus's README and publish again; "
+        "nothing was written. If the README has no such key, report it as a bug.",
+    ),
+    ErrorType(
         "nothing-to-score",
         "Nothing to score or learn",
         "{detail}",

@@ -26,6 +26,7 @@ import numpy as np
 from paratopics.codebook import Codebook
 from paratopics.corpus.store import Corpus, strict_json
 from paratopics.errors import ParatopicsError, Problem, fail, problem
+from paratopics.ingest.readers.base import wide_encoding
 from paratopics.release import core as release_module
 
 
@@ -98,7 +99,7 @@ MAX_LISTED = 50
 #: The kind --lenient counts a problem under (the keys of the result's "problems").
 KIND = {"prediction-unknown-id": "paragraph_id", "prediction-duplicate": "duplicate",
         "prediction-labels": "labels", "prediction-level": "labels",
-        "prediction-score": "scores", "json-syntax": "json"}
+        "prediction-score": "scores", "json-syntax": "json", "not-utf8": "json"}
 
 
 def resolve_label(value: object, codebook: Codebook, names: Sequence[str]) -> str | None:
@@ -121,6 +122,20 @@ def _parse(text: str) -> tuple[object, str | None]:
         return None, f"{exc.msg} at column {exc.colno}"
     except (ValueError, RecursionError) as exc:  # NaN, a repeated key, too deep
         return None, str(exc) or "nested too deeply"
+
+
+def _prediction_lines(path: Path) -> list[bytes]:
+    """The lines of a predictions file as bytes, each decoded on its own, so that a
+    byte that is not UTF-8 is a problem of its line, not a traceback. A file in
+    UTF-16 or UTF-32, or one that cannot be read, is refused whole."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise fail("read-failed", file=str(path), detail=exc.strerror or str(exc)) from None
+    wide = wide_encoding(data[:512])
+    if wide is not None:
+        raise fail("utf16-file", file=str(path), encoding=wide)
+    return data.splitlines(keepends=True)
 
 
 def read_predictions(path: Path, gold: Gold, level: int, codebook: Codebook,
@@ -155,50 +170,55 @@ def read_predictions(path: Path, gold: Gold, level: int, codebook: Codebook,
             return None
         return code
 
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            record, syntax = _parse(text)
-            if syntax is not None:
-                report("json-syntax", number, detail=syntax)
-                continue
-            pid = record.get("paragraph_id") if isinstance(record, dict) else None
-            if not isinstance(record, dict) or not isinstance(pid, str) or pid not in gold.labels:
-                shown = ("the line is not a JSON object" if not isinstance(record, dict) else
-                         "the line has no paragraph_id" if pid is None else repr(pid))
-                report("prediction-unknown-id", number, "/paragraph_id", what=shown,
-                       split=gold.split, version=gold.version)
-                continue
-            if pid in labels:
-                report("prediction-duplicate", number, "/paragraph_id", paragraph_id=pid,
-                       first=first_line[pid])
-                continue
-            given = record.get("labels", [])
-            if not isinstance(given, list):
-                report("prediction-labels", number, "/labels",
-                       detail=f"{given!r} is not a list of labels")
-                continue
-            resolved = [code for i, value in enumerate(given)
-                        if (code := label_of(value, number, f"/labels/{i}")) is not None]
-            labels[pid] = to_level(resolved, level, codebook)
-            first_line[pid] = number
-            raw_scores = record.get("scores")
-            if isinstance(raw_scores, dict):
-                mapped: dict[str, float] = {}
-                for key, value in raw_scores.items():
-                    if not isinstance(value, int | float) or isinstance(value, bool) \
-                            or not math.isfinite(value):
-                        report("prediction-score", number, f"/scores/{key}", label=key,
-                               value=json.dumps(value))
-                        continue
-                    code = resolve_label(key, codebook, names)
-                    if code is not None:
-                        target = code if level == 2 else codebook.level1(code)
-                        mapped[target] = max(mapped.get(target, 0.0), float(value))
-                scores[pid] = mapped
-            else:
-                has_scores = False
+    for number, raw in enumerate(_prediction_lines(path), start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            report("not-utf8", number, offset=exc.start,
+                   detail=f"{exc.reason} (counted from the start of the line)")
+            continue
+        if not text.strip():
+            continue
+        record, syntax = _parse(text)
+        if syntax is not None:
+            report("json-syntax", number, detail=syntax)
+            continue
+        pid = record.get("paragraph_id") if isinstance(record, dict) else None
+        if not isinstance(record, dict) or not isinstance(pid, str) or pid not in gold.labels:
+            shown = ("the line is not a JSON object" if not isinstance(record, dict) else
+                     "the line has no paragraph_id" if pid is None else repr(pid))
+            report("prediction-unknown-id", number, "/paragraph_id", what=shown,
+                   split=gold.split, version=gold.version)
+            continue
+        if pid in labels:
+            report("prediction-duplicate", number, "/paragraph_id", paragraph_id=pid,
+                   first=first_line[pid])
+            continue
+        given = record.get("labels", [])
+        if not isinstance(given, list):
+            report("prediction-labels", number, "/labels",
+                   detail=f"{given!r} is not a list of labels")
+            continue
+        resolved = [code for i, value in enumerate(given)
+                    if (code := label_of(value, number, f"/labels/{i}")) is not None]
+        labels[pid] = to_level(resolved, level, codebook)
+        first_line[pid] = number
+        raw_scores = record.get("scores")
+        if isinstance(raw_scores, dict):
+            mapped: dict[str, float] = {}
+            for key, value in raw_scores.items():
+                if not isinstance(value, int | float) or isinstance(value, bool) \
+                        or not math.isfinite(value):
+                    report("prediction-score", number, f"/scores/{key}", label=key,
+                           value=json.dumps(value))
+                    continue
+                code = resolve_label(key, codebook, names)
+                if code is not None:
+                    target = code if level == 2 else codebook.level1(code)
+                    mapped[target] = max(mapped.get(target, 0.0), float(value))
+            scores[pid] = mapped
+        else:
+            has_scores = False
     missing = [pid for pid in gold.ids if pid not in labels]
     if missing:
         for pid in missing:

@@ -14,7 +14,6 @@ publishing a release twice gives the same bytes.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import shutil
@@ -43,6 +42,7 @@ from paratopics.release import core as release_module
 from paratopics.release import yank as yank_module
 from paratopics.release.layout import Layout
 from paratopics.release.manifest import FileEntry, Manifest
+from paratopics.validate.summary import display_path
 
 LICENSE = "other"
 TAGS = ["news", "iptc-media-topics", "paragraph-classification", "security", "multi-label"]
@@ -724,14 +724,16 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
         repo = repo_id or str(out.resolve())
         scores, why_not = scores_module.read_scores(scores_module.scores_path(corpus, version),
                                                     manifest_sha256)
-        card = dataset_card(manifest, codebook, repo, corpus_card_header(corpus),
+        header = corpus_card_header(corpus)
+        card = dataset_card(manifest, codebook, repo, header,
                             sources=source_counts(source, manifest),
                             year=date[:4] if date else None,
                             annotators=release_annotators(source, manifest, codebook),
                             scores=scores)
         card_faults = card_problems(card, tmp)
-        if card_faults:
-            raise RuntimeError("generated card is invalid: " + "; ".join(card_faults))
+        if card_faults:  # nothing is written yet: the folder is removed below
+            where = display_path(readme_path(corpus)) if header is not None else ""
+            raise fail("card-invalid", file=where, detail="; ".join(card_faults))
         (tmp / "README.md").write_text(card, encoding="utf-8")
         (tmp / croissant_module.CODEBOOK_FILE).write_bytes(skos_module.dumps(
             skos_module.skos(codebook)))
@@ -789,13 +791,6 @@ def check_repo_id(repo_id: str) -> str:
     if "/" not in repo_id:
         raise UsageError(f"--repo-id {repo_id!r}: give it as ORG/NAME")
     return repo_id
-
-
-def iso_date(text: str) -> str:
-    """`text` if it is a YYYY-MM-DD date (the Croissant datePublished); else ValueError."""
-    if dt.date.fromisoformat(text).isoformat() != text:
-        raise ValueError(f"{text!r} is not a YYYY-MM-DD date")
-    return text
 
 
 def plan_upload(published: Published, repo_id: str) -> UploadPlan:
