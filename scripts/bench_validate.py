@@ -55,6 +55,9 @@ KINDS = (*SCHEMA_KINDS, *SEMANTIC_KINDS)
 #: lines per annotation file: validate lists at most 1,000 problems of a code per file
 FILE_LINES = 100_000
 CLI = [sys.executable, "-m", "paratopics"]
+#: The report's section on the schema fast path (scripts/bench_fastpath.py, before and
+#: after figures of one change, not regenerated here): kept when the tables are.
+KEPT = "\n## Schema fast path"
 CHECK_JSONSCHEMA = [sys.executable, "-m", "check_jsonschema"]
 
 
@@ -414,7 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     text = report(results, args.articles, args.paragraphs, start)
-    args.out.write_text(text, encoding="utf-8")
+    before = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    args.out.write_text(text + before[before.find(KEPT):] if KEPT in before else text,
+                        encoding="utf-8")
     print(text)
     bad = [r.lines for r in results if not (r.schema_agree and r.semantic_ok)]
     if bad:
