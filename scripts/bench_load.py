@@ -48,20 +48,21 @@ def prepare(work: Path, articles: int) -> tuple[Path, Path]:
     from paratopics import codebook as codebook_module
     from paratopics.corpus.store import Corpus
     from paratopics.publish import core as publish
-    from paratopics.release import core as release
+    from paratopics.release import build as release_build
+    from paratopics.release import layout as release_layout
     from paratopics.synthetic import generate
 
     corpus = Corpus(work / f"corpus-{articles}")
     folder = work / f"published-{articles}"
     book = codebook_module.load()
-    if not (release.release_dir(corpus, VERSION) / "manifest.json").is_file():
+    if not (release_layout.release_dir(corpus, VERSION) / "manifest.json").is_file():
         shutil.rmtree(corpus.root, ignore_errors=True)
         started = time.perf_counter()
         info = generate(corpus, articles, 0)
         print(f"generated {info.articles:,} articles, {info.paragraphs:,} paragraphs in "
               f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
         started = time.perf_counter()
-        release.build(corpus, VERSION, book)
+        release_build.build(corpus, VERSION, book)
         print(f"built v{VERSION} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if not publish.is_publish_folder(folder):
         publish.publish_folder(corpus, VERSION, folder, book)

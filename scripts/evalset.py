@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from paratopics import codebook as codebook_mod
-from paratopics.release.core import split_of
+from paratopics.release.rows import split_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261203

@@ -20,7 +20,7 @@ from paratopics.corpus.config import codebook_for
 from paratopics.corpus.store import atomic_write, sha256_file
 from paratopics.ml import scores as scores_module
 from paratopics.publish import scores as recorded
-from paratopics.release.core import release_dir
+from paratopics.release.layout import release_dir
 
 
 def markdown(scores: recorded.Scores) -> str:

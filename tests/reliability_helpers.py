@@ -18,7 +18,8 @@ from pathlib import Path
 from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus
 from paratopics.errors import Problem
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
+from paratopics.release import verify as release_verify
 from paratopics.synthetic import generate
 from paratopics.validate.core import validate_corpus
 
@@ -159,8 +160,8 @@ def corpus_problems(corpus: Corpus) -> list[str]:
 def release_issues(corpus: Corpus) -> dict[str, list[Problem]]:
     """version -> what `paratopics verify` finds wrong with it (empty when intact)."""
     book = codebook_module.load()
-    return {v: release_module.verify(corpus, v, book)
-            for v in release_module.list_versions(corpus)}
+    return {v: release_verify.verify(corpus, v, book)
+            for v in release_layout.list_versions(corpus)}
 
 
 def wait_until(condition: object, limit: float = 60.0, step: float = 0.002) -> bool:

@@ -14,7 +14,8 @@ from paratopics import synthetic
 from paratopics.codebook import Codebook
 from paratopics.codebook import load as load_codebook
 from paratopics.corpus.store import Corpus
-from paratopics.release import core as release
+from paratopics.release import build as release_build
+from paratopics.release import read as release_read
 
 BOOK = load_codebook()
 TOPICS = ("medtop:20000638", "medtop:20000073", "paratopics:insurgency", "medtop:20000209",
@@ -93,8 +94,8 @@ def test_learnable_corpus_reaches_090_and_random_labels_stay_near_chance(
 def test_train_and_test_never_share_an_article(tmp_path: Path) -> None:
     corpus = Corpus(tmp_path / "corpus")
     synthetic.generate(corpus, 200, seed=9, book=small_codebook())
-    release.build(corpus, "1.0.0", BOOK)
-    tables = release.read_config(corpus, "1.0.0", "paragraphs")
+    release_build.build(corpus, "1.0.0", BOOK)
+    tables = release_read.read_config(corpus, "1.0.0", "paragraphs")
     articles = {split: set(t.column("article_id").to_pylist()) for split, t in tables.items()}
     labeled = [s for s in ("train", "validation", "test") if s in articles]
     assert len(labeled) == 3
@@ -106,7 +107,7 @@ def test_train_and_test_never_share_an_article(tmp_path: Path) -> None:
 def test_predict_reads_any_jsonl_of_texts(tmp_path: Path) -> None:
     corpus = Corpus(tmp_path / "corpus")
     synthetic.generate(corpus, 80, seed=4, book=small_codebook())
-    release.build(corpus, "1.0.0", BOOK)
+    release_build.build(corpus, "1.0.0", BOOK)
     model = tmp_path / "model"
     assert run_in_process("train", "--corpus", corpus.root, "--out", model).returncode == 0
     texts = tmp_path / "texts.jsonl"

@@ -13,7 +13,7 @@ from paratopics.corpus.store import Corpus
 from paratopics.loader import data_files
 from paratopics.publish.annotators import process_text, summarize
 from paratopics.publish.core import publish_folder
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
 from paratopics.release.judgements import agreement
 
 BOOK = codebook_module.load()
@@ -62,8 +62,8 @@ def test_the_published_card_reports_the_release_s_own_agreement(corpus: Corpus,
                                                                 tmp_path: Path) -> None:
     publish_folder(corpus, "1.0.0", tmp_path / "hub", BOOK)
     card = (tmp_path / "hub" / "README.md").read_text(encoding="utf-8")
-    folder = release_module.release_dir(corpus, "1.0.0")
-    manifest = release_module.read_manifest(corpus, "1.0.0")
+    folder = release_layout.release_dir(corpus, "1.0.0")
+    manifest = release_layout.read_manifest(corpus, "1.0.0")
     rows = [row for paths in data_files(manifest, "annotations").values() for p in paths
             for row in pq.read_table(folder / p).to_pylist()]
     expected = agreement(rows, BOOK.level1)  # type: ignore[arg-type]

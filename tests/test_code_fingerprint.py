@@ -16,7 +16,7 @@ import pytest
 from paratopics import codebook
 from paratopics import fingerprint as fingerprint_module
 from paratopics.corpus.store import Corpus
-from paratopics.release import core as release
+from paratopics.release import tree as release_tree
 from paratopics.release.build_cache import BuildCache, fingerprint
 from paratopics.synthetic import generate
 from paratopics.validate.cache import cache_dir, cache_fingerprint
@@ -60,10 +60,10 @@ def test_a_change_to_any_module_starts_both_caches_afresh(
     assert first.errors == 0 and first.records_parsed == first.articles > 0
     again = validate_corpus(corpus)
     assert again.records_parsed == 0  # every record came from the cache
-    built = release.write_tree(tmp_path / "first", corpus, BOOK,
+    built = release_tree.write_tree(tmp_path / "first", corpus, BOOK,
                                cache=BuildCache.open(cache_dir()))
     assert built.reused == 0 and built.shards > 0
-    rebuilt = release.write_tree(tmp_path / "again", corpus, BOOK,
+    rebuilt = release_tree.write_tree(tmp_path / "again", corpus, BOOK,
                                  cache=BuildCache.open(cache_dir()))
     assert rebuilt.reused == rebuilt.shards
 
@@ -73,7 +73,7 @@ def test_a_change_to_any_module_starts_both_caches_afresh(
 
     fresh = validate_corpus(corpus)
     assert fresh.records_parsed == fresh.articles  # no record trusted from the old cache
-    after = release.write_tree(tmp_path / "after", corpus, BOOK,
+    after = release_tree.write_tree(tmp_path / "after", corpus, BOOK,
                                cache=BuildCache.open(cache_dir()))
     assert after.reused == 0 and after.shards == built.shards
 

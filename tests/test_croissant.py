@@ -15,7 +15,7 @@ from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus
 from paratopics.publish import croissant as croissant_module
 from paratopics.publish.core import publish_folder, release_features
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
 
 VERSION = "1.0.0"
 # mlcroissant's own dependencies' deprecations, not ours.
@@ -72,7 +72,7 @@ def test_uses_the_standard_context_and_required_properties(folder: Path) -> None
     assert "@misc{paratopics" in doc["citeAs"]
     sets = {d["@id"]: d for d in doc["distribution"]}
     assert sets["manifest.json"]["@type"] == "cr:FileObject"
-    for config in release_module.CONFIGS:
+    for config in release_layout.CONFIGS:
         fileset = sets[f"{config}-parquet"]
         assert fileset["@type"] == "cr:FileSet"
         assert fileset["encodingFormat"] == "application/x-parquet"
@@ -87,7 +87,7 @@ def test_uses_the_standard_context_and_required_properties(folder: Path) -> None
     assert index["source"]["extract"] == {"column": "labels"}
 
 
-@pytest.mark.parametrize("config", release_module.CONFIGS)
+@pytest.mark.parametrize("config", release_layout.CONFIGS)
 def test_records_match_the_parquet_files(dataset: mlc.Dataset, corpus: Corpus,
                                          config: str) -> None:
     records = list(dataset.records(record_set=config))
@@ -132,7 +132,7 @@ def test_label_classes_name_every_class(dataset: mlc.Dataset) -> None:
 
 def test_derived_from_the_release_alone(corpus: Corpus, folder: Path) -> None:
     """The shipped file is exactly what the pure function makes of manifest and features."""
-    manifest = release_module.read_manifest(corpus, VERSION)
+    manifest = release_layout.read_manifest(corpus, VERSION)
     features = release_features(corpus, VERSION, manifest)
     digest = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
 

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from paratopics import codebook
-from paratopics.release.core import split_of
+from paratopics.release.rows import split_of
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,7 +16,8 @@ from sklearn import metrics
 from paratopics.codebook import load as load_codebook
 from paratopics.corpus.store import Corpus
 from paratopics.ml import evaluate as evaluate
-from paratopics.release import core as release
+from paratopics.release import build as release_build
+from paratopics.release import read as release_read
 
 BOOK = load_codebook()
 UNIVERSE = list(BOOK.label_ids[:6])
@@ -112,7 +113,7 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
     corpus = Corpus(tmp_path_factory.mktemp("eval") / "corpus")
     synthetic.generate(corpus, 60, seed=11, annotators=2)
-    release.build(corpus, "1.0.0", BOOK)
+    release_build.build(corpus, "1.0.0", BOOK)
     return corpus
 
 
@@ -183,9 +184,9 @@ def test_empty_split_says_so_plainly(tmp_path: Path) -> None:
     from paratopics import synthetic
 
     synthetic.generate(corpus, 3, seed=2)
-    release.build(corpus, "1.0.0", BOOK)
+    release_build.build(corpus, "1.0.0", BOOK)
     empty = [s for s in ("train", "validation", "test")
-             if s not in release.read_config(corpus, "1.0.0", "paragraphs")]
+             if s not in release_read.read_config(corpus, "1.0.0", "paragraphs")]
     assert empty, "three articles cannot fill three splits"
     path = write_jsonl(tmp_path / "p.jsonl", [])
     result = run_in_process("evaluate", "--corpus", corpus.root, "--predictions", path,

@@ -212,7 +212,7 @@ import paratopics
 from paratopics import codebook
 from paratopics.corpus.config import render_marker
 from paratopics.corpus.store import Corpus
-from paratopics.release import core as release
+from paratopics.release import build as release_build
 from paratopics.synthetic import generate
 
 datasets.disable_progress_bars()
@@ -220,7 +220,7 @@ repo = Path(sys.argv[1])
 corpus = Corpus(repo / "corpus")
 generate(corpus, 12, 3)
 (repo / "corpus" / "paratopics.toml").write_text(render_marker("harbour"), encoding="utf-8")
-release.build(corpus, "1.0.0", codebook.load())
+release_build.build(corpus, "1.0.0", codebook.load())
 cache = sys.argv[3]
 
 

@@ -15,7 +15,7 @@ from test_loader import make_release
 from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus
 from paratopics.loader import data_files, load
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
 
 VERSION = "1.0.0"
 KEYS = {"paragraphs": "paragraph_id", "articles": "article_id", "annotations": "paragraph_id"}
@@ -27,8 +27,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 
 def files_by_split(corpus: Corpus, config: str) -> dict[str, list[Path]]:
-    manifest = release_module.read_manifest(corpus, VERSION)
-    folder = release_module.release_dir(corpus, VERSION)
+    manifest = release_layout.read_manifest(corpus, VERSION)
+    folder = release_layout.release_dir(corpus, VERSION)
     return {split: [folder / p for p in paths]
             for split, paths in data_files(manifest, config).items()}
 
@@ -52,11 +52,11 @@ def with_polars(files: list[Path], key: str) -> list[str]:
     return pl.concat([pl.read_parquet(f, columns=[key]) for f in files])[key].to_list()
 
 
-@pytest.mark.parametrize("config", release_module.CONFIGS)
+@pytest.mark.parametrize("config", release_layout.CONFIGS)
 def test_every_reader_sees_the_same_rows_and_ids(corpus: Corpus, config: str,
                                                  tmp_path: Path) -> None:
     key = KEYS[config]
-    manifest = release_module.read_manifest(corpus, VERSION).to_dict()
+    manifest = release_layout.read_manifest(corpus, VERSION).to_dict()
     expected_rows = manifest["configs"][config]["rows"]  # type: ignore[index]
     loaded = load(config=config, corpus=corpus.root, cache_dir=str(tmp_path))
     for split, files in files_by_split(corpus, config).items():

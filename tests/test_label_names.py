@@ -26,8 +26,10 @@ from test_loader import make_release
 from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus, sha256_file
 from paratopics.loader import data_files, load
+from paratopics.release import build as release_build
 from paratopics.release import changelog
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
+from paratopics.release import verify as release_verify
 from paratopics.release.layout import NAME_COLUMNS, Layout
 
 BOOK = codebook_module.load()
@@ -40,8 +42,8 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 
 def files_of(corpus: Corpus, version: str, config: str) -> dict[str, list[Path]]:
-    manifest = release_module.read_manifest(corpus, version)
-    folder = release_module.release_dir(corpus, version)
+    manifest = release_layout.read_manifest(corpus, version)
+    folder = release_layout.release_dir(corpus, version)
     return {split: [folder / p for p in paths]
             for split, paths in data_files(manifest, config).items()}
 
@@ -99,8 +101,8 @@ def old_corpus(root: Path) -> Corpus:
     changelog entry alone, in a temporary corpus."""
     committed = Corpus(ROOT / "corpus")
     corpus = Corpus(root / "corpus")
-    shipped = release_module.release_dir(committed, "1.0.0")
-    shutil.copytree(shipped, release_module.release_dir(corpus, "1.0.0"))
+    shipped = release_layout.release_dir(committed, "1.0.0")
+    shutil.copytree(shipped, release_layout.release_dir(corpus, "1.0.0"))
     ids = {str(i) for f in (shipped / "articles").glob("*.parquet")
            for i in pq.read_table(f, columns=["article_id"]).column("article_id").to_pylist()}
     corpus.articles.mkdir(parents=True)
@@ -125,16 +127,16 @@ def old_corpus(root: Path) -> Corpus:
 
 def test_an_old_release_keeps_its_layout_and_a_new_one_gets_the_names(tmp_path: Path) -> None:
     corpus = old_corpus(tmp_path)
-    old = release_module.read_manifest(corpus, "1.0.0")
+    old = release_layout.read_manifest(corpus, "1.0.0")
     assert Layout.of(old) == Layout("1.0.0", named=False)
-    assert not release_module.verify(corpus, "1.0.0", BOOK)
-    before = {p: sha256_file(p) for p in release_module.release_dir(corpus, "1.0.0").rglob("*")
+    assert not release_verify.verify(corpus, "1.0.0", BOOK)
+    before = {p: sha256_file(p) for p in release_layout.release_dir(corpus, "1.0.0").rglob("*")
               if p.is_file()}
     # built again from its inputs, in its own layout: the same files
-    assert release_module.build(corpus, "1.0.0", BOOK).status == "identical"
+    assert release_build.build(corpus, "1.0.0", BOOK).status == "identical"
     assert {p: sha256_file(p) for p in before} == before
     # a new release from the same inputs: manifest 1.3.0, the names beside the indexes
-    new = release_module.build(corpus, "1.1.0", BOOK).manifest
+    new = release_build.build(corpus, "1.1.0", BOOK).manifest
     assert new.manifest_version == "1.3.0" and Layout.of(new) == Layout()
     verified = run_cli("verify", "--corpus", corpus.root, "--all")
     assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -158,7 +160,7 @@ def test_an_old_release_keeps_its_layout_and_a_new_one_gets_the_names(tmp_path: 
 def forge_names(corpus: Corpus, rel: str, change: str) -> None:
     """Rewrite one file's label_names and make the manifest and changelog agree: a
     consistent forgery, which only the names' agreement with the labels can catch."""
-    folder = release_module.release_dir(corpus, "1.0.0")
+    folder = release_layout.release_dir(corpus, "1.0.0")
     path = folder / rel
     table = pq.read_table(path)
     rows = table.column("label_names").to_pylist()

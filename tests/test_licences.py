@@ -18,7 +18,10 @@ from paratopics import codebook
 from paratopics.corpus import licences
 from paratopics.corpus.store import Corpus, dump_json
 from paratopics.ingest.core import Licensing, ingest_files
-from paratopics.release import core as release
+from paratopics.release import build as release_build
+from paratopics.release import layout as release_layout
+from paratopics.release import manifest as release_manifest
+from paratopics.release import verify as release_verify
 
 GOV = "LicenseRef-US-Government-Work"
 
@@ -337,7 +340,7 @@ def test_a_release_carries_the_licence_per_article_and_per_source(
     seed = next(p for p in corpus.articles.glob("*.json") if "russia" in p.name)
     seed.write_bytes(dump_json(legacy(json.loads(seed.read_text(encoding="utf-8")))))
     book = codebook.load()
-    result = release.build(corpus, "1.1.0", book)
+    result = release_build.build(corpus, "1.1.0", book)
     manifest = result.manifest
     assert manifest.versions.article_schema == "1.1.0"
     assert manifest.manifest_version == "1.3.0"  # licences from 1.2.0, label names from 1.3.0
@@ -346,8 +349,8 @@ def test_a_release_carries_the_licence_per_article_and_per_source(
                       "harbour.example": {"CC-BY-4.0": 1}},
         "terms": {"CC-BY-4.0": {"name": "Creative Commons Attribution 4.0 International",
                                 "url": "https://creativecommons.org/licenses/by/4.0/"}}}
-    assert release.manifest_schema_problems(manifest) == []
-    assert release.verify(corpus, "1.1.0", book) == []
+    assert release_manifest.manifest_schema_problems(manifest) == []
+    assert release_verify.verify(corpus, "1.1.0", book) == []
     rows = []
     for file in sorted((result.path / "articles").glob("*.parquet")):
         rows += pq.read_table(file, columns=["source", "license", "attribution"]).to_pylist()
@@ -362,7 +365,7 @@ def test_a_release_carries_the_licence_per_article_and_per_source(
         "parquet", data_files=[str(p) for p in (result.path / "articles").glob("*.parquet")],
         split="train")
     assert set(loaded["license"]) == {None, "CC-BY-4.0"}
-    assert loaded.features == release.features("articles", book)
+    assert loaded.features == release_layout.features("articles", book)
 
     from paratopics.publish import core as publish
     from paratopics.publish import croissant
@@ -383,11 +386,11 @@ def test_a_release_built_before_licences_keeps_its_layout_and_verifies(tmp_path:
     committed = ROOT / "corpus" / "releases"
     corpus = Corpus(tmp_path / "corpus")
     shutil.copytree(committed, corpus.releases)
-    manifest = release.read_manifest(corpus, "1.0.0")
+    manifest = release_layout.read_manifest(corpus, "1.0.0")
     assert manifest.versions.article_schema == "1.0.0"
     assert manifest.licences is None
     assert (corpus.releases / "v1.0.0" / "manifest.json").read_bytes() == manifest.to_json()
-    assert release.verify(corpus, "1.0.0", codebook.load()) == []
+    assert release_verify.verify(corpus, "1.0.0", codebook.load()) == []
     [file] = (corpus.releases / "v1.0.0" / "articles").glob("*.parquet")
     assert "license" not in pq.read_schema(file).names
-    assert release.verify(corpus, "1.0.0", codebook.load()) == []
+    assert release_verify.verify(corpus, "1.0.0", codebook.load()) == []

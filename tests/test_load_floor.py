@@ -19,7 +19,7 @@ from conftest import ROOT
 from test_loader import make_release
 
 from paratopics.loader import load
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from load_floor import CACHE_BATCH_ROWS, floor, verdict, write_cache
@@ -27,7 +27,7 @@ from load_floor import CACHE_BATCH_ROWS, floor, verdict, write_cache
 
 def paragraph_files(root: Path) -> list[Path]:
     corpus = make_release(root, articles=40)
-    folder = release_module.release_dir(corpus, "1.0.0") / "paragraphs"
+    folder = release_layout.release_dir(corpus, "1.0.0") / "paragraphs"
     return sorted(folder.glob("*.parquet"))
 
 

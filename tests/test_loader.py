@@ -29,7 +29,8 @@ from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError, UsageError
 from paratopics.loader import data_files, default_corpus, label_map, label_names, load
 from paratopics.publish import core as publish_module
-from paratopics.release import core as release_module
+from paratopics.release import build as release_build
+from paratopics.release import layout as release_layout
 from paratopics.synthetic import generate
 
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
@@ -43,20 +44,20 @@ def make_release(root: Path, articles: int = 20, seed: int = 0,
     """A generated corpus under `root/corpus` with release `version` built."""
     corpus = Corpus(root / "corpus")
     generate(corpus, articles, seed)
-    release_module.build(corpus, version, codebook_module.load())
+    release_build.build(corpus, version, codebook_module.load())
     return corpus
 
 
 def release_rows(corpus: Corpus, version: str, config: str) -> dict[str, list[dict]]:
     """split -> rows, read with plain pyarrow: the reference every reader must match."""
-    manifest = release_module.read_manifest(corpus, version)
-    folder = release_module.release_dir(corpus, version)
+    manifest = release_layout.read_manifest(corpus, version)
+    folder = release_layout.release_dir(corpus, version)
     return {split: [row for path in paths for row in pq.read_table(folder / path).to_pylist()]
             for split, paths in data_files(manifest, config).items()}
 
 
 def manifest_rows(corpus: Corpus, version: str, config: str) -> dict[str, int]:
-    manifest = release_module.read_manifest(corpus, version).to_dict()
+    manifest = release_layout.read_manifest(corpus, version).to_dict()
     return dict(manifest["configs"][config]["rows"])  # type: ignore[index]
 
 
@@ -79,7 +80,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     root = tmp_path_factory.mktemp("loader")
     corpus = make_release(root, articles=20, seed=0, version="1.0.0")
     generate(corpus, 6, 1)
-    release_module.build(corpus, "1.1.0", codebook_module.load())
+    release_build.build(corpus, "1.1.0", codebook_module.load())
     return corpus
 
 
@@ -95,10 +96,10 @@ def test_latest_release_by_default_with_every_split_typed(built: Corpus, cache: 
     ds = load(corpus=built.root, cache_dir=cache)
     assert isinstance(ds, DatasetDict)
     assert {s: ds[s].num_rows for s in ds} == manifest_rows(built, "1.1.0", "paragraphs")
-    assert list(ds) == [s for s in release_module.split_names() if s in ds]
+    assert list(ds) == [s for s in release_layout.split_names() if s in ds]
     book = codebook_module.load()
     for split in ds:
-        assert ds[split].features == release_module.features("paragraphs", book)
+        assert ds[split].features == release_layout.features("paragraphs", book)
     reference = release_rows(built, "1.1.0", "paragraphs")
     for split, rows in reference.items():
         assert list(ds[split]["paragraph_id"]) == [r["paragraph_id"] for r in rows]
@@ -217,7 +218,7 @@ def test_streaming_gives_the_same_rows(built: Corpus, cache: str) -> None:
         assert [r["labels"] for r in got] == [r["labels"] for r in rows]
     one = load(corpus=built.root, split="train", streaming=True, cache_dir=cache)
     assert isinstance(one, IterableDataset)
-    assert one.features == release_module.features("paragraphs", codebook_module.load())
+    assert one.features == release_layout.features("paragraphs", codebook_module.load())
 
 
 @pytest.mark.parametrize("streaming", [False, True])
@@ -336,12 +337,12 @@ def test_load_dataset_on_a_checkout_reads_the_readme_front_matter(tmp_path: Path
         print(json.dumps(out))
     """
     found = last_json(run_python(code, cwd=tmp_path))
-    for config in release_module.CONFIGS:
+    for config in release_layout.CONFIGS:
         assert found[config] == manifest_rows(corpus, "1.0.0", config), config
     assert found["names"] == list(codebook_module.load().label_ids)
     # A new release moves the front matter, and load_dataset follows it.
     generate(corpus, 5, 3)
-    release_module.build(corpus, "1.1.0", codebook_module.load())
+    release_build.build(corpus, "1.1.0", codebook_module.load())
     assert publish_module.update_readme(corpus, codebook_module.load()).changed
     found = last_json(run_python(code, cwd=tmp_path))
     assert found["paragraphs"] == manifest_rows(corpus, "1.1.0", "paragraphs")
@@ -349,7 +350,7 @@ def test_load_dataset_on_a_checkout_reads_the_readme_front_matter(tmp_path: Path
 
 def test_the_committed_checkout_loads_offline(tmp_path: Path) -> None:
     corpus = Corpus(ROOT / "corpus")
-    latest = release_module.list_versions(corpus)[-1]
+    latest = release_layout.list_versions(corpus)[-1]
     found = last_json(run_python(f"""
         import json, datasets
         ds = datasets.load_dataset({str(ROOT)!r}, "paragraphs", cache_dir={str(tmp_path)!r})

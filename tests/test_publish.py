@@ -37,7 +37,7 @@ from paratopics.publish.core import (
     publish_folder,
     push,
 )
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
 
 VERSION = "1.0.0"
 REPO = "paratopics-org/paratopics"
@@ -65,8 +65,8 @@ def sha256(path: Path) -> str:
 
 def test_folder_holds_card_manifest_croissant_and_checked_data(corpus: Corpus,
                                                                folder: Path) -> None:
-    manifest = release_module.read_manifest(corpus, VERSION).to_dict()
-    source = release_module.release_dir(corpus, VERSION)
+    manifest = release_layout.read_manifest(corpus, VERSION).to_dict()
+    source = release_layout.release_dir(corpus, VERSION)
     expected = {"README.md", "manifest.json", "croissant.json", "codebook.jsonld",
                 *(f"data/{f['path']}" for f in manifest["files"])}  # type: ignore[attr-defined]
     assert {path for path, _ in folder_files(folder)} == expected
@@ -90,7 +90,7 @@ def test_load_dataset_reads_the_folder_in_a_fresh_offline_process(corpus: Corpus
                 out["names"] = ds["train"].features["labels"].feature.names
         print(json.dumps(out))
     """, cwd=tmp_path))
-    for config in release_module.CONFIGS:
+    for config in release_layout.CONFIGS:
         assert found[config] == manifest_rows(corpus, VERSION, config), config
     reference = release_rows(corpus, VERSION, "paragraphs")
     assert found["ids"] == {s: [r["paragraph_id"] for r in rows] for s, rows in reference.items()}
@@ -121,7 +121,7 @@ def test_publishing_twice_gives_identical_bytes(corpus: Corpus, folder: Path,
 def test_a_corrupt_release_file_is_refused(corpus: Corpus, tmp_path: Path) -> None:
     copy = Corpus(tmp_path / "corpus")
     shutil.copytree(corpus.root, copy.root)
-    target = next((release_module.release_dir(copy, VERSION) / "paragraphs").glob("*.parquet"))
+    target = next((release_layout.release_dir(copy, VERSION) / "paragraphs").glob("*.parquet"))
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
@@ -185,13 +185,13 @@ def test_card_validates_offline_and_round_trips(corpus: Corpus, folder: Path) ->
     assert "multi-label-classification" in data["task_ids"]
     assert data["pretty_name"] == "paratopics"
     configs = {c["config_name"]: c for c in data["configs"]}
-    assert set(configs) == set(release_module.CONFIGS)
+    assert set(configs) == set(release_layout.CONFIGS)
     assert configs["paragraphs"].get("default") is True
     assert {f["path"] for f in configs["paragraphs"]["data_files"]} == {
         f"data/paragraphs/{s}-*.parquet" for s in manifest_rows(corpus, VERSION, "paragraphs")}
     sizes = {info["config_name"]: {s["name"]: s["num_examples"] for s in info["splits"]}
              for info in data["dataset_info"]}
-    for config in release_module.CONFIGS:
+    for config in release_layout.CONFIGS:
         assert sizes[config] == manifest_rows(corpus, VERSION, config)
 
 
@@ -210,7 +210,7 @@ def test_card_problems_catches_broken_cards(folder: Path) -> None:
 
 def test_card_body_explains_the_release(corpus: Corpus, folder: Path) -> None:
     text = (folder / "README.md").read_text(encoding="utf-8")
-    manifest = release_module.read_manifest(corpus, VERSION).to_dict()
+    manifest = release_layout.read_manifest(corpus, VERSION).to_dict()
     # the sections Hub users look for, in this order
     headings = ["## Dataset summary", "## Supported tasks", "## Languages", "## Load",
                 "## Dataset structure", "### Rows per config and split", "### Fields",

@@ -35,9 +35,10 @@ def test_readme_example_runs(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     from paratopics.corpus.store import Corpus
-    from paratopics.release import core as release
+    from paratopics.release import layout as release_layout
 
-    latest = release.release_dir(Corpus(corpus), release.list_versions(Corpus(corpus))[-1])
+    latest = release_layout.release_dir(Corpus(corpus),
+                                        release_layout.list_versions(Corpus(corpus))[-1])
     test_rows = sum(pq.read_metadata(p).num_rows
                     for p in (latest / "paragraphs").glob("test-*.parquet"))
     assert test_rows > 0

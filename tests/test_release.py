@@ -32,7 +32,13 @@ from paratopics import codebook
 from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError
 from paratopics.ingest.core import article_id
-from paratopics.release import core as release
+from paratopics.release import build as release_build
+from paratopics.release import gold as release_gold
+from paratopics.release import layout as release_layout
+from paratopics.release import manifest as release_manifest
+from paratopics.release import rows as release_rows
+from paratopics.release import shards as release_shards
+from paratopics.release import verify as release_verify
 from paratopics.synthetic import generate, plan_article, vocabulary
 
 BOOK = codebook.load()
@@ -84,7 +90,7 @@ def expected_gold(judgements: list[dict[str, Any]]) -> dict[tuple[str, int], tup
 
 
 def release_files(corpus: Corpus, version: str, config: str) -> dict[str, list[Path]]:
-    folder = release.release_dir(corpus, version) / config
+    folder = release_layout.release_dir(corpus, version) / config
     out: dict[str, list[Path]] = {}
     for path in sorted(folder.glob("*.parquet")):
         out.setdefault(path.name.split("-")[0], []).append(path)
@@ -112,7 +118,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     """One generated corpus and its release, for the tests that only read it."""
     corpus = Corpus(tmp_path_factory.mktemp("built") / "corpus")
     generate(corpus, 60, seed=21, annotators=3)
-    release.build(corpus, VERSION, BOOK)
+    release_build.build(corpus, VERSION, BOOK)
     return corpus
 
 
@@ -148,7 +154,8 @@ def test_paragraphs_read_with_pyarrow_are_the_corpus_with_its_gold_labels(built:
         assert len(row["labels"]) == len(labels)
         assert {level1[i] for i in row["labels_level1"]} == {BOOK.level1(c) for c in labels}
         assert row["annotators"] == annotators
-        assert split == (release.split_of(aid) if (aid, index) in gold else release.UNLABELED)
+        assert split == (release_rows.split_of(aid) if (aid, index) in gold
+                         else release_layout.UNLABELED)
     assert any(rows for s, rows in by_split.items() if s != "train")  # several splits used
 
 
@@ -183,7 +190,7 @@ def test_articles_and_annotations_read_with_pyarrow_are_the_files(built: Corpus)
 
 
 def test_duckdb_reads_the_same_rows(built: Corpus) -> None:
-    folder = release.release_dir(built, VERSION)
+    folder = release_layout.release_dir(built, VERSION)
     con = duckdb.connect()
     got = con.execute(
         "select paragraph_id, text, heading, labels, annotators, "
@@ -252,7 +259,7 @@ def test_no_article_is_in_two_labeled_splits_and_unjudged_paragraphs_stay_apart(
     homes: dict[str, set[str]] = {}
     for split, rows in by_split.items():
         for row in rows:
-            if split != release.UNLABELED:
+            if split != release_layout.UNLABELED:
                 homes.setdefault(row["article_id"], set()).add(split)
     assert homes and all(len(splits) == 1 for splits in homes.values())
     gold = expected_gold(read_judgements(built))
@@ -260,7 +267,7 @@ def test_no_article_is_in_two_labeled_splits_and_unjudged_paragraphs_stay_apart(
                 for p in a["paragraphs"]} - set(gold)
     assert unjudged  # the generator leaves some paragraphs alone
     assert {(r["article_id"], r["paragraph_index"])
-            for r in by_split[release.UNLABELED]} == unjudged
+            for r in by_split[release_layout.UNLABELED]} == unjudged
     assert all(r["annotators"] == 0 and r["labels"] == [] for r in by_split["unlabeled"])
     assert all(r["annotators"] > 0 or r["labels"] == [] for s, rows in by_split.items()
                if s != "unlabeled" for r in rows)
@@ -270,11 +277,11 @@ def test_no_article_is_in_two_labeled_splits_and_unjudged_paragraphs_stay_apart(
 
 def test_split_of_depends_on_the_id_alone() -> None:
     # pinned: a changed hash or salt would move articles between splits across releases
-    assert release.split_of("russia-pakistan-agree-to-boost-military-9fb302f7a1") == "train"
-    pinned = {f"article-{i}-0123456789": release.split_of(f"article-{i}-0123456789")
+    assert release_rows.split_of("russia-pakistan-agree-to-boost-military-9fb302f7a1") == "train"
+    pinned = {f"article-{i}-0123456789": release_rows.split_of(f"article-{i}-0123456789")
               for i in range(50)}
     assert Counter(pinned.values()).keys() == {"train", "validation", "test"}
-    assert all(release.split_of(aid) == split for aid, split in pinned.items())
+    assert all(release_rows.split_of(aid) == split for aid, split in pinned.items())
 
 
 def test_split_proportions_are_near_80_10_10_on_2000_generated_ids() -> None:
@@ -283,8 +290,8 @@ def test_split_proportions_are_near_80_10_10_on_2000_generated_ids() -> None:
     rng, vocab = random.Random(11), vocabulary(BOOK)
     ids = {article_id(plan_article(rng, vocab, 11, n).draft) for n in range(2000)}
     assert len(ids) == 2000
-    shares = Counter(release.split_of(aid) for aid in ids)
-    for name, share in release.SPLITS:
+    shares = Counter(release_rows.split_of(aid) for aid in ids)
+    for name, share in release_layout.SPLITS:
         spread = 4 * (share * (1 - share) / len(ids)) ** 0.5  # four standard deviations
         assert abs(shares[name] / len(ids) - share) < spread, (name, shares)
 
@@ -292,9 +299,9 @@ def test_split_proportions_are_near_80_10_10_on_2000_generated_ids() -> None:
 def test_articles_keep_their_split_as_the_corpus_grows(tmp_path: Path) -> None:
     corpus = Corpus(tmp_path / "corpus")
     generate(corpus, 40, seed=31)
-    release.build(corpus, "1.0.0", BOOK)
+    release_build.build(corpus, "1.0.0", BOOK)
     generate(corpus, 40, seed=32)
-    release.build(corpus, "1.1.0", BOOK)
+    release_build.build(corpus, "1.1.0", BOOK)
 
     def homes(version: str) -> dict[str, str]:
         return {r["article_id"]: split
@@ -315,15 +322,15 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> Non
     source = Corpus(tmp_path / "source")
     generate(source, 30, seed=41)
     one, two = build_copy(source, tmp_path / "one"), build_copy(source, tmp_path / "two")
-    release.build(one, VERSION, BOOK)
+    release_build.build(one, VERSION, BOOK)
     time.sleep(1.0 - time.time() % 1.0 + 0.01)  # the second build runs in another second
-    release.build(two, VERSION, BOOK)
-    a, b = release.release_dir(one, VERSION), release.release_dir(two, VERSION)
+    release_build.build(two, VERSION, BOOK)
+    a, b = release_layout.release_dir(one, VERSION), release_layout.release_dir(two, VERSION)
     assert digests(a) == digests(b) and len(digests(a)) > 5
     assert (one.releases / "CHANGELOG.md").read_bytes() == (
         two.releases / "CHANGELOG.md").read_bytes()
     manifest = json.loads((a / "manifest.json").read_text())
-    assert release.manifest_schema_problems(manifest) == []
+    assert release_manifest.manifest_schema_problems(manifest) == []
     text = (a / "manifest.json").read_text()
     stamps = set(re.findall(r"\d{4}-\d{2}-\d{2}(?:T[\d:]+)?", text))
     published = {manifest["inputs"]["published"]["first"], manifest["inputs"]["published"]["last"]}
@@ -341,21 +348,21 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     copy = build_copy(committed, tmp_path / "corpus")
     import pyarrow.parquet as pq
 
-    shipped = release.release_dir(committed, VERSION) / "articles"
+    shipped = release_layout.release_dir(committed, VERSION) / "articles"
     inputs = {str(i) for f in shipped.glob("*.parquet")
               for i in pq.read_table(f, columns=["article_id"]).column("article_id").to_pylist()}
     for path in copy.articles.glob("*.json"):  # articles added after v1.0.0 are not its inputs
         if path.stem not in inputs:
             path.unlink()
     before = digests(copy.releases)
-    result = release.build(copy, VERSION, BOOK)
+    result = release_build.build(copy, VERSION, BOOK)
     assert result.status == "identical"
     assert digests(copy.releases) == before
-    shutil.rmtree(release.release_dir(copy, VERSION))
+    shutil.rmtree(release_layout.release_dir(copy, VERSION))
     (copy.releases / "CHANGELOG.md").unlink()
-    assert release.build(copy, VERSION, BOOK).status == "built"
-    rebuilt = digests(release.release_dir(copy, VERSION))
-    expected = digests(release.release_dir(committed, VERSION))
+    assert release_build.build(copy, VERSION, BOOK).status == "built"
+    rebuilt = digests(release_layout.release_dir(copy, VERSION))
+    expected = digests(release_layout.release_dir(committed, VERSION))
     assert rebuilt.pop("manifest.json") != expected.pop("manifest.json")
     # built afresh, a release has the current columns (article schema 1.1.0 added
     # license and attribution, manifest 1.3.0 the label names); everything else is
@@ -366,18 +373,19 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     assert rebuilt.pop(paragraphs) != expected.pop(paragraphs)
     assert rebuilt == expected
     names = ["label_names", "label_names_level1"]
-    fresh = pq.read_table(release.release_dir(copy, VERSION) / articles)
-    shipped_table = pq.read_table(release.release_dir(committed, VERSION) / articles)
+    fresh = pq.read_table(release_layout.release_dir(copy, VERSION) / articles)
+    shipped_table = pq.read_table(release_layout.release_dir(committed, VERSION) / articles)
     assert fresh.column("license").to_pylist() == ["LicenseRef-VOA-Public-Domain"]
     assert fresh.drop(["license", "attribution", *names]).to_pylist() == (
         shipped_table.to_pylist())
-    fresh = pq.read_table(release.release_dir(copy, VERSION) / paragraphs)
-    shipped_table = pq.read_table(release.release_dir(committed, VERSION) / paragraphs)
+    fresh = pq.read_table(release_layout.release_dir(copy, VERSION) / paragraphs)
+    shipped_table = pq.read_table(release_layout.release_dir(committed, VERSION) / paragraphs)
     assert fresh.drop(names).to_pylist() == shipped_table.to_pylist()
     assert names[0] not in shipped_table.column_names
-    old = release.read_manifest(committed, VERSION).to_dict()
-    new = release.read_manifest(copy, VERSION).to_dict()
-    assert release.manifest_schema_problems(old) == release.manifest_schema_problems(new) == []
+    old = release_layout.read_manifest(committed, VERSION).to_dict()
+    new = release_layout.read_manifest(copy, VERSION).to_dict()
+    assert release_manifest.manifest_schema_problems(old) == (
+        release_manifest.manifest_schema_problems(new)) == []
     assert (old.pop("manifest_version"), new.pop("manifest_version")) == ("1.0.0", "1.3.0")
     assert new.pop("licences") == {
         "by_source": {"globalsecurity.org": {"LicenseRef-VOA-Public-Domain": 1}},
@@ -391,7 +399,7 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
                  if f["path"] not in (articles, paragraphs)]
     assert old_files == new_files
     assert old["parquet"].pop("shard_rows") == 250_000  # type: ignore[attr-defined]
-    assert new["parquet"].pop("shards")["mean_articles"] == release.SEGMENT_ARTICLES  # type: ignore[attr-defined]
+    assert new["parquet"].pop("shards")["mean_articles"] == release_shards.SEGMENT_ARTICLES  # type: ignore[attr-defined]
     # codebook 1.1.0 only added hard cases (same classes, same Parquet bytes above), but
     # the manifest records the codebook it was built with, and the inputs' fingerprint
     # covers the codebook
@@ -442,23 +450,23 @@ def test_a_level1_label_stops_the_build_by_name(seeded: Corpus) -> None:
         "paragraph_sha256": article["paragraphs"][0]["sha256"], "labels": ["medtop:16000000"],
         "annotator": "team-a", "created": "2025-01-01T00:00:00Z"}) + "\n")
     with pytest.raises(ParatopicsError) as caught:
-        release.build(seeded, VERSION, BOOK)
+        release_build.build(seeded, VERSION, BOOK)
     assert "medtop:16000000" in caught.value.problem.message
-    assert release.list_versions(seeded) == [] and not list(seeded.releases.glob(".tmp-*"))
+    assert release_layout.list_versions(seeded) == [] and not list(seeded.releases.glob(".tmp-*"))
 
 
 # -- Parquet done properly ---------------------------------------------------------
 
 
 def test_parquet_files_are_zstd_with_bounded_row_groups_and_hf_features(built: Corpus) -> None:
-    manifest = release.read_manifest(built, VERSION).to_dict()
-    folder = release.release_dir(built, VERSION)
+    manifest = release_layout.read_manifest(built, VERSION).to_dict()
+    folder = release_layout.release_dir(built, VERSION)
     for entry in manifest["files"]:
         path = folder / entry["path"]
         meta = pq.read_metadata(path)
         assert meta.num_rows == entry["rows"] and path.stat().st_size == entry["bytes"]
         for group in range(meta.num_row_groups):
-            assert meta.row_group(group).num_rows <= release.ROW_GROUP_ROWS
+            assert meta.row_group(group).num_rows <= release_shards.ROW_GROUP_ROWS
             for column in range(meta.num_columns):
                 assert meta.row_group(group).column(column).compression == "ZSTD"
         config = entry["path"].split("/")[0]
@@ -474,19 +482,19 @@ def test_shards_end_at_content_defined_article_boundaries_with_hub_names(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = Corpus(tmp_path / "corpus")
     info = generate(corpus, 40, seed=51)
-    monkeypatch.setattr(release, "SEGMENT_ARTICLES", 4)
-    monkeypatch.setattr(release, "MAX_SEGMENT_ARTICLES", 6)
-    monkeypatch.setattr(release, "ROW_GROUP_ROWS", 50)
-    release.build(corpus, VERSION, BOOK)
-    folder = release.release_dir(corpus, VERSION) / "paragraphs"
-    manifest = release.read_manifest(corpus, VERSION).to_dict()
+    monkeypatch.setattr(release_shards, "SEGMENT_ARTICLES", 4)
+    monkeypatch.setattr(release_shards, "MAX_SEGMENT_ARTICLES", 6)
+    monkeypatch.setattr(release_shards, "ROW_GROUP_ROWS", 50)
+    release_build.build(corpus, VERSION, BOOK)
+    folder = release_layout.release_dir(corpus, VERSION) / "paragraphs"
+    manifest = release_layout.read_manifest(corpus, VERSION).to_dict()
     assert manifest["parquet"]["shards"]["max_articles"] == 6
     rows = {e["path"]: e["rows"] for e in manifest["files"]}
     # expected from the definition: the judged train articles in id order, a shard
     # ending after an id whose salted blake2b-64 is 0 modulo 4, or at 6 articles
     judged = {j["article_id"] for j in read_judgements(corpus)}
     train_ids = sorted(a for a in read_articles(corpus)
-                       if a in judged and release.split_of(a) == "train")
+                       if a in judged and release_rows.split_of(a) == "train")
     expected: list[list[str]] = [[]]
     for aid in train_ids:
         expected[-1].append(aid)
@@ -508,7 +516,7 @@ def test_shards_end_at_content_defined_article_boundaries_with_hub_names(
         assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == (
             [min(50, size - 50 * g) for g in range(-(-size // 50))])
     assert sum(manifest["configs"]["paragraphs"]["rows"].values()) == info.paragraphs
-    assert release.verify(corpus, VERSION, BOOK) == []
+    assert release_verify.verify(corpus, VERSION, BOOK) == []
 
 
 # -- validation beside the build (large corpora) -------------------------------------
@@ -519,10 +527,10 @@ def test_validating_beside_the_build_gives_the_same_release(
     source = Corpus(tmp_path / "source")
     generate(source, 20, seed=101)
     one, two = build_copy(source, tmp_path / "one"), build_copy(source, tmp_path / "two")
-    summary, result = release.validate_then_build(one, VERSION, BOOK)
+    summary, result = release_build.validate_then_build(one, VERSION, BOOK)
     assert summary.errors == 0 and result is not None and result.status == "built"
-    monkeypatch.setattr(release, "PARALLEL_FROM_ARTICLES", 1)
-    summary, result = release.validate_then_build(two, VERSION, BOOK)
+    monkeypatch.setattr(release_build, "PARALLEL_FROM_ARTICLES", 1)
+    summary, result = release_build.validate_then_build(two, VERSION, BOOK)
     assert summary.errors == 0 and result is not None and result.status == "built"
     assert digests(one.releases) == digests(two.releases)
 
@@ -533,7 +541,7 @@ def test_invalid_data_publishes_nothing_whichever_way_it_is_checked(
     corpus = Corpus(tmp_path / "corpus")
     generate(corpus, 20, seed=102)
     if parallel:
-        monkeypatch.setattr(release, "PARALLEL_FROM_ARTICLES", 1)
+        monkeypatch.setattr(release_build, "PARALLEL_FROM_ARTICLES", 1)
     article = json.loads(corpus.article_files()[0].read_text())
     (corpus.annotations / "bad.jsonl").write_text(json.dumps({
         "article_id": article["article_id"], "paragraph_index": 0,
@@ -544,7 +552,7 @@ def test_invalid_data_publishes_nothing_whichever_way_it_is_checked(
     record = json.loads(broken.read_text())
     broken.rename(broken.with_name("zzz-0123456789.json"))
     broken.with_name("zzz-0123456789.json").write_text(json.dumps(record))
-    summary, result = release.validate_then_build(corpus, VERSION, BOOK)
+    summary, result = release_build.validate_then_build(corpus, VERSION, BOOK)
     assert result is None
     assert {p.code for p in summary.problems} >= {"unknown-label", "article-id-mismatch"}
     assert not corpus.releases.exists() or list(corpus.releases.iterdir()) == []
@@ -561,7 +569,7 @@ def test_sorted_chunks_of_a_chunked_table_are_its_rows_in_order(size: int) -> No
     assert table.column("text").num_chunks > 1
     order = pc.sort_indices(table, sort_keys=[("key", "ascending"), ("text", "ascending")])
 
-    chunks = list(release.sorted_chunks(table, order, size=size))
+    chunks = list(release_gold.sorted_chunks(table, order, size=size))
 
     assert [c.num_rows for c in chunks[:-1]] == [size] * (len(chunks) - 1)
     assert pa.concat_tables(chunks).to_pylist() == table.take(order).to_pylist()

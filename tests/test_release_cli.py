@@ -21,8 +21,11 @@ import pytest
 from conftest import run_in_process
 
 from paratopics import codebook
+from paratopics.corpus import store as corpus_store
 from paratopics.corpus.store import Corpus
-from paratopics.release import core as release
+from paratopics.release import build as release_build
+from paratopics.release import layout as release_layout
+from paratopics.release import verify as release_verify
 from paratopics.synthetic import generate
 
 BOOK = codebook.load()
@@ -47,7 +50,7 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 def released(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     corpus = Corpus(tmp_path_factory.mktemp("released") / "corpus")
     generate(corpus, 25, seed=61)
-    release.build(corpus, VERSION, BOOK)
+    release_build.build(corpus, VERSION, BOOK)
     return corpus
 
 
@@ -77,7 +80,7 @@ def tamper_consistently(folder: Path, rel: str) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     for entry in manifest["files"]:
         if entry["path"] == rel:
-            entry["sha256"] = release.sha256_file(path)
+            entry["sha256"] = corpus_store.sha256_file(path)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
@@ -106,9 +109,9 @@ def test_verify_passes_an_intact_release(released: Corpus, cli: Any) -> None:
 def test_verify_names_the_damaged_file(released: Corpus, tmp_path: Path, cli: Any,
                                        damage: str) -> None:
     corpus = copy_of(released, tmp_path / "corpus")
-    assert release.verify(corpus, VERSION, BOOK) == []
+    assert release_verify.verify(corpus, VERSION, BOOK) == []
     harm, named = DAMAGE[damage]
-    harm(release.release_dir(corpus, VERSION))
+    harm(release_layout.release_dir(corpus, VERSION))
     done = cli("verify", "--corpus", corpus.root)
     assert done.returncode == 1, done.stdout
     assert named in done.stdout and "release-corrupt" in done.stdout
@@ -118,8 +121,8 @@ def test_verify_names_the_damaged_file(released: Corpus, tmp_path: Path, cli: An
 def test_verify_of_a_truncated_file_reports_size_and_readability(released: Corpus,
                                                                  tmp_path: Path) -> None:
     corpus = copy_of(released, tmp_path / "corpus")
-    truncate(release.release_dir(corpus, VERSION) / TRAIN)
-    issues = release.verify(corpus, VERSION, BOOK)
+    truncate(release_layout.release_dir(corpus, VERSION) / TRAIN)
+    issues = release_verify.verify(corpus, VERSION, BOOK)
     assert any("bytes, manifest says" in i.message for i in issues)
     assert any("not a readable Parquet file" in i.message for i in issues)
 
@@ -173,7 +176,7 @@ def test_stats_prints_tables_and_plots_a_png(released: Corpus, tmp_path: Path,
     out = tmp_path / "chart" / "labels.png"
     done = cli("stats", "--corpus", released.root, "--plot", out)
     assert done.returncode == 0, done.stderr
-    manifest = release.read_manifest(released, VERSION).to_dict()
+    manifest = release_layout.read_manifest(released, VERSION).to_dict()
     assert "config" in done.stdout and "gold labels (paragraphs per split)" in done.stdout
     for split, rows in manifest["configs"]["paragraphs"]["rows"].items():
         assert any(line.split() == ["paragraphs", split, f"{rows:,}"]
@@ -219,18 +222,18 @@ def test_a_killed_build_leaves_no_partial_release(tmp_path: Path, cli: Any) -> N
     interrupted = 0
     for after in (0.0, 0.05, 0.2, 0.5):
         interrupted += kill_while_writing(corpus, after)
-        folder = release.release_dir(corpus, VERSION)
+        folder = release_layout.release_dir(corpus, VERSION)
         if folder.exists():  # the rename happened: then it is whole
-            assert release.verify(corpus, VERSION, BOOK) == []
+            assert release_verify.verify(corpus, VERSION, BOOK) == []
             shutil.rmtree(folder)
             (corpus.releases / "CHANGELOG.md").unlink(missing_ok=True)
         else:
-            assert release.list_versions(corpus) == []
+            assert release_layout.list_versions(corpus) == []
     assert interrupted >= 1
     assert list(corpus.releases.glob(".tmp-*"))  # the last kill left its temporary folder
-    assert release.list_versions(corpus) == []
+    assert release_layout.list_versions(corpus) == []
     done = cli("build", "--corpus", corpus.root, "--version", VERSION)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not list(corpus.releases.glob(".tmp-*"))
-    assert release.list_versions(corpus) == [VERSION]
+    assert release_layout.list_versions(corpus) == [VERSION]
     assert cli("verify", "--corpus", corpus.root).returncode == 0

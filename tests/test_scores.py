@@ -15,7 +15,7 @@ from paratopics.ml import evaluate
 from paratopics.ml import scores as compute_module
 from paratopics.publish import scores as recorded
 from paratopics.publish.core import publish_folder
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
 
 BOOK = codebook_module.load()
 
@@ -26,7 +26,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 
 def manifest_digest(corpus: Corpus) -> str:
-    return sha256_file(release_module.release_dir(corpus, "1.0.0") / "manifest.json")
+    return sha256_file(release_layout.release_dir(corpus, "1.0.0") / "manifest.json")
 
 
 @pytest.fixture(scope="module")
@@ -115,12 +115,12 @@ def test_the_shipped_scores_belong_to_the_shipped_release_and_the_readme_quotes_
     for path in files:
         version = path.stem[1:]
         scores, why_not = recorded.read_scores(
-            path, sha256_file(release_module.release_dir(shipped, version) / "manifest.json"))
+            path, sha256_file(release_layout.release_dir(shipped, version) / "manifest.json"))
         assert why_not is None and scores is not None
-    latest = release_module.list_versions(shipped)[-1]
+    latest = release_layout.list_versions(shipped)[-1]
     scores, _ = recorded.read_scores(
         recorded.scores_path(shipped, latest),
-        sha256_file(release_module.release_dir(shipped, latest) / "manifest.json"))
+        sha256_file(release_layout.release_dir(shipped, latest) / "manifest.json"))
     assert scores is not None, f"no scores recorded for the latest release v{latest}"
     for row in scores.rows:
         name = row.model.split(" (")[0] if row.model.startswith("majority") else row.model

@@ -16,7 +16,7 @@ from paratopics import cli
 from paratopics.errors import CATALOG, ParatopicsError, fail
 from paratopics.ingest.core import ingest_files
 from paratopics.ingest.readers.base import wide_encoding
-from paratopics.release import core as release
+from paratopics.release import build as release_build
 
 
 def _all_options(parser: argparse.ArgumentParser) -> set[str]:
@@ -101,7 +101,7 @@ def test_changelog_failure_after_the_rename_says_the_release_is_in_place(
     """A refused write when confirming the changelog entry (disk full at that moment,
     injected here): the release is already in place, which the message must say."""
     corpus = synthetic_corpus(tmp_path / "corpus", 3, seed=2)
-    real = release.confirm_pending
+    real = release_build.confirm_pending
     calls = []
 
     def confirm(where: object) -> None:
@@ -111,16 +111,16 @@ def test_changelog_failure_after_the_rename_says_the_release_is_in_place(
                        detail="could not write: No space left on device; nothing was changed")
         real(where)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(release, "confirm_pending", confirm)
+    monkeypatch.setattr(release_build, "confirm_pending", confirm)
     from paratopics.codebook import load
 
     with pytest.raises(ParatopicsError) as caught:
-        release.build(corpus, "1.0.0", load())
+        release_build.build(corpus, "1.0.0", load())
     message = caught.value.problem.message
     assert caught.value.problem.code == "partly-written"
     assert "is complete" in message and "nothing was changed" not in message
     assert "run the same build again" in message
-    monkeypatch.setattr(release, "confirm_pending", real)
+    monkeypatch.setattr(release_build, "confirm_pending", real)
     again = run_cli("build", "--corpus", corpus.root, "--version", "1.0.0")
     assert again.returncode == 0, output(again)
     assert run_cli("verify", "--corpus", corpus.root, "--all").returncode == 0

@@ -23,7 +23,9 @@ from paratopics import codebook as codebook_module
 from paratopics.corpus.config import MARKER, render_marker
 from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError
-from paratopics.release import core as release_module
+from paratopics.release import build as release_build
+from paratopics.release import folders as release_folders
+from paratopics.release import verify as release_verify
 
 BOOK = codebook_module.load()
 
@@ -144,14 +146,14 @@ def test_a_symlinked_corpus_folder_is_refused(project: Corpus, tmp_path: Path, n
 
 
 def test_load_refuses_a_symlinked_releases_folder(project: Corpus, tmp_path: Path) -> None:
-    release_module.build(project, "1.0.0", BOOK)
+    release_build.build(project, "1.0.0", BOOK)
     _link_out(project, "releases", tmp_path / "elsewhere")
     with pytest.raises(ParatopicsError, match="is a symlink"):
         paratopics.load(corpus=project.root, cache_dir=str(tmp_path / "hf"))
 
 
 def test_a_symlinked_release_folder_fails_verification(project: Corpus, tmp_path: Path) -> None:
-    release_module.build(project, "1.0.0", BOOK)
+    release_build.build(project, "1.0.0", BOOK)
     _link_out(project, "releases/v1.0.0", tmp_path / "v1.0.0")
     code, text = run("verify", "--corpus", project.root, "--all")
     assert code == 1 and "Traceback" not in text
@@ -165,13 +167,13 @@ def test_build_deletes_only_its_own_leftovers(project: Corpus) -> None:
     (foreign / "draft.txt").write_text("someone's", encoding="utf-8")
     killed = project.releases / ".tmp-v0.9.0-abcd"  # a killed build's folder: marked
     (killed / "paragraphs").mkdir(parents=True)
-    release_module.build_marker(killed).write_text("paratopics build", encoding="utf-8")
-    orphan = release_module.build_marker(project.releases / ".tmp-v0.9.0-efgh")
+    release_folders.build_marker(killed).write_text("paratopics build", encoding="utf-8")
+    orphan = release_folders.build_marker(project.releases / ".tmp-v0.9.0-efgh")
     orphan.write_text("paratopics build", encoding="utf-8")  # killed before its mkdir
-    release_module.build(project, "1.0.0", BOOK)
+    release_build.build(project, "1.0.0", BOOK)
     assert (foreign / "draft.txt").read_text(encoding="utf-8") == "someone's"
-    assert not killed.exists() and not release_module.build_marker(killed).exists()
+    assert not killed.exists() and not release_folders.build_marker(killed).exists()
     assert not orphan.exists()
     assert sorted(p.name for p in project.releases.iterdir()) == [
         ".tmp-v1.0.0-4242", "CHANGELOG.md", "v1.0.0"]
-    assert release_module.verify(project, "1.0.0", BOOK) == []
+    assert release_verify.verify(project, "1.0.0", BOOK) == []

@@ -30,7 +30,7 @@ from paratopics import cli
 from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError
-from paratopics.release import core as release_module
+from paratopics.release import build as release_build
 from paratopics.release import verify as verify_module
 from paratopics.release.manifest import Manifest
 from paratopics.synthetic import generate
@@ -43,9 +43,9 @@ TRAIN = "paragraphs/train-00000-of-00001.parquet"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     corpus = synthetic_corpus(tmp_path_factory.mktemp("trust") / "corpus", 14, seed=3)
-    release_module.build(corpus, OLD, BOOK)
+    release_build.build(corpus, OLD, BOOK)
     generate(corpus, 6, seed=4)
-    release_module.build(corpus, NEW, BOOK)
+    release_build.build(corpus, NEW, BOOK)
     return corpus
 
 
@@ -410,7 +410,7 @@ def test_an_entry_without_its_digest_is_named_not_given_the_next_ones(corpus: Co
 def test_release_notes_cannot_forge_an_entry(corpus: Corpus) -> None:
     generate(corpus, 2, seed=9)
     forged = f"## v9.9.9\n\n- manifest sha256: `{'0' * 64}`\n"
-    release_module.build(corpus, "1.2.0", BOOK, notes=f"Looks harmless.\n{forged}")
+    release_build.build(corpus, "1.2.0", BOOK, notes=f"Looks harmless.\n{forged}")
     from paratopics.release import changelog
 
     assert "9.9.9" not in changelog.changelog_digests(corpus)

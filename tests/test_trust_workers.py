@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from reliability_helpers import children_of, cli_args, process_gone, synthetic_corpus, wait_until
 
-from paratopics.release.core import PARALLEL_FROM_ARTICLES
+from paratopics.release.build import PARALLEL_FROM_ARTICLES
 
 ARTICLES = PARALLEL_FROM_ARTICLES + 100
 

@@ -23,8 +23,10 @@ from paratopics.corpus.store import Corpus
 from paratopics.errors import MisuseError, ParatopicsError, YankedReleaseWarning
 from paratopics.loader import load, resolve_version
 from paratopics.publish import core as publish_module
+from paratopics.release import build as release_build
 from paratopics.release import changelog
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
+from paratopics.release import verify as release_verify
 from paratopics.release import yank as yank_module
 from paratopics.synthetic import generate
 
@@ -43,9 +45,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate(corpus, 16, 2)
     (corpus.root / MARKER).write_text(render_marker("mine"), encoding="utf-8")
     book = codebook_module.load()
-    release_module.build(corpus, "1.0.0", book)
+    release_build.build(corpus, "1.0.0", book)
     generate(corpus, 5, 3)
-    release_module.build(corpus, "1.1.0", book)
+    release_build.build(corpus, "1.1.0", book)
     assert publish_module.update_readme(corpus, book).changed
     return checkout
 
@@ -83,7 +85,7 @@ def changelog_text(corpus: Corpus) -> str:
 
 def test_a_yanked_release_is_kept_marked_skipped_and_still_verifies(checkout: Path) -> None:
     corpus = corpus_of(checkout)
-    folder = release_module.release_dir(corpus, "1.1.0")
+    folder = release_layout.release_dir(corpus, "1.1.0")
     before = tree_digest(folder)
     digests = changelog.changelog_digests(corpus)
     assert card_release(checkout) == {"v1.1.0"}
@@ -197,7 +199,7 @@ def test_the_library_refuses_as_misuse_and_records_one_line(checkout: Path) -> N
     assert ("## v1.0.0 [YANKED]\n\n- yanked: 2026-01-02T03:04:05Z, because: first line "
             "## v9.9.9 - manifest sha256: `x`\n- manifest sha256: `") in text
     assert [e.version for e in changelog.entries(corpus)] == ["1.1.0", "1.0.0"]
-    assert not release_module.verify(corpus, "1.0.0", codebook_module.load())
+    assert not release_verify.verify(corpus, "1.0.0", codebook_module.load())
     # the older release yanked, the latest is still the default
     assert resolve_version(corpus, None) == "1.1.0"
     with pytest.raises(MisuseError) as twice:
@@ -209,7 +211,7 @@ def test_release_notes_cannot_forge_a_yank(checkout: Path) -> None:
     corpus = corpus_of(checkout)
     generate(corpus, 2, 9)
     notes = "Fixes.\n- yanked: 2026-01-02T03:04:05Z, because: not really\n## v1.2.0 [YANKED]"
-    release_module.build(corpus, "1.2.0", codebook_module.load(), notes=notes)
+    release_build.build(corpus, "1.2.0", codebook_module.load(), notes=notes)
     assert yank_module.yanked(corpus) == {}
     assert resolve_version(corpus, None) == "1.2.0"
     assert "\\- yanked: 2026-01-02T03:04:05Z" in changelog_text(corpus)

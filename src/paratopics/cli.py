@@ -42,20 +42,14 @@ from paratopics.errors import (
 from paratopics.ingest import core as ingest_module
 from paratopics.ml import annotation_report as annotation_report_module
 from paratopics.publish import guide as guide_module
+from paratopics.release import changelog as changelog_module
 from paratopics.release import judgements as annotations_module
+from paratopics.release import layout as release_layout
 from paratopics.report import Progress
 from paratopics.validate.core import validate_corpus
 from paratopics.validate.summary import display_path
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-
-
-def _release() -> ModuleType:
-    """The release module, imported when a command needs it: it brings pyarrow,
-    which ingest and validate never use (0.13 s of every such command)."""
-    from paratopics.release import core as release
-
-    return release
 
 
 def _corpus(args: argparse.Namespace) -> Corpus:
@@ -217,18 +211,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     if args.plot:
         _require("stats --plot", "matplotlib", "matplotlib", "plot")
-    release = _release()
+    from paratopics.release import report as release_report  # brings pyarrow: only here
+
     corpus = _corpus(args)
     book = _codebook(corpus)
     print(stats_module.corpus_stats_text(corpus, book))
     if args.version or _yank().default_version(corpus) is not None:
-        manifest = release.read_manifest(corpus, _version(args.version, corpus))
+        manifest = release_layout.read_manifest(corpus, _version(args.version, corpus))
         print()
-        print(release.stats_text(manifest))
+        print(release_report.stats_text(manifest))
         if args.plot:
-            out = release.plot_labels(manifest, Path(args.plot))
+            out = release_report.plot_labels(manifest, Path(args.plot))
             print(f"\nlabel chart written to {out}")
-    elif release.list_versions(corpus):
+    elif release_layout.list_versions(corpus):
         print(f"\n{_yank().no_default(corpus)}")
         if args.plot:
             raise UsageError("--plot needs a release: give --version")
@@ -258,21 +253,22 @@ def _version(requested: str | None, corpus: Corpus, warn: bool = True) -> str:
 
 def cmd_build(args: argparse.Namespace) -> int:
     engine = engine_for(args.engine, args.address, "build")
-    release = _release()
+    from paratopics.release import build as release_build  # brings pyarrow: only here
+
     corpus = _corpus(args)
     version = args.version.lstrip("v")
     try:
-        release.check_version(version)
+        release_build.check_version(version)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     book = _codebook(corpus)
-    notes = _older_notes(release, corpus, version, args.notes, args.allow_older)
+    notes = _older_notes(release_layout, corpus, version, args.notes, args.allow_older)
     with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")), \
             _engine(engine):
-        target = release.release_dir(corpus, version)
+        target = release_layout.release_dir(corpus, version)
         existed = target.exists()
         try:  # validates first; nothing is written unless the corpus is valid
-            summary, result = release.validate_then_build(
+            summary, result = release_build.validate_then_build(
                 corpus, version, book, notes=notes, use_cache=not args.no_cache,
                 engine=engine)
         except OSError as exc:  # e.g. the disk filled up while Parquet was written
@@ -337,25 +333,26 @@ def _older_notes(release: ModuleType, corpus: Corpus, version: str, notes: str |
 def _all_versions(corpus: Corpus) -> list[str]:
     """Every release that exists or ever existed: a folder named vX.Y.Z or an entry in
     the changelog, so that a deleted manifest (or release) is reported, not skipped."""
-    release = _release()
-    found = set(release.list_versions(corpus))
-    unfinished = {v for v in release.pending_versions(corpus)
-                  if not release.release_dir(corpus, v).is_dir()}
-    found |= set(release.changelog_digests(corpus)) - unfinished
+    found = set(release_layout.list_versions(corpus))
+    unfinished = {v for v in changelog_module.pending_versions(corpus)
+                  if not release_layout.release_dir(corpus, v).is_dir()}
+    found |= set(changelog_module.changelog_digests(corpus)) - unfinished
     if corpus.releases.is_dir():
         found |= {p.name[1:] for p in corpus.releases.iterdir()
-                  if p.is_dir() and release.VERSION_RE.match(p.name[1:])}
-    return sorted(found, key=release.parse_version)
+                  if p.is_dir() and release_layout.VERSION_RE.match(p.name[1:])}
+    return sorted(found, key=release_layout.parse_version)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from paratopics.release.verify import verify  # brings pyarrow: only here
+
     corpus = _corpus(args)
     book = _codebook(corpus)
     if args.version:
         known = _all_versions(corpus)
         wanted = args.version.lstrip("v")
         if wanted not in known:  # as `diff` says it: no such release, and the ones there are
-            raise fail("release-missing", file=display_path(_release().release_dir(
+            raise fail("release-missing", file=display_path(release_layout.release_dir(
                 corpus, wanted)), detail=f"no such release v{wanted} (available: "
                 f"{', '.join(known) or 'none'})")
     versions = [_version(args.version, corpus, warn=False)] if args.version or not args.all \
@@ -363,7 +360,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     yanked = _yank().yanked(corpus)
     failed = 0
     for version in versions:
-        problems = _release().verify(corpus, version, book)
+        problems = verify(corpus, version, book)
         for found in problems:
             print(format_text(found))
         failed += bool(problems)
@@ -388,7 +385,7 @@ def cmd_yank(args: argparse.Namespace) -> int:
         done = yank.yank(corpus, args.version, args.reason, _now())
         print(f"yank: v{done.version} yanked on {done.when}: kept on disk and verifiable, "
               "skipped when no version is given; recorded in "
-              f"{display_path(_release().changelog_path(corpus))}")
+              f"{display_path(changelog_module.changelog_path(corpus))}")
         default = yank.default_version(corpus)
         if default is None:
             print("yank: every release is now yanked: the README front matter keeps pointing "
@@ -412,10 +409,11 @@ def cmd_yank(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    release = _release()
+    from paratopics.release import read as release_read  # brings pyarrow: only here
+
     corpus = _corpus(args)
-    result = release.diff(corpus, args.old.lstrip("v"), args.new.lstrip("v"))
-    return _report(args.format, lambda: result, lambda: release.diff_text(result))
+    result = release_read.diff(corpus, args.old.lstrip("v"), args.new.lstrip("v"))
+    return _report(args.format, lambda: result, lambda: release_read.diff_text(result))
 
 
 def _checked_judgements(corpus: Corpus, book: codebook_module.Codebook, command: str,
@@ -587,7 +585,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     yanked = _yank().yanked(corpus).get(version)
     if yanked is not None and args.repo_id:
         raise MisuseError(problem(
-            "release-yanked", file=display_path(_release().release_dir(corpus, version)),
+            "release-yanked", file=display_path(release_layout.release_dir(corpus, version)),
             detail=f"{_yank().described(yanked)}: pushing it would make it the latest on the "
             "Hub; push a release that is not yanked (publish --out DIR still writes it)"))
     if args.dry_run and not args.repo_id:

@@ -84,12 +84,13 @@ def working_pool(corpus: Corpus) -> Pool:
 
 def release_pool(corpus: Corpus, version: str) -> Pool:
     """The pool of release `version`: its paragraphs (labeled or not) and raw judgements."""
-    from paratopics.release import core as release_module
+    from paratopics.release import layout as release_layout
+    from paratopics.release import read as release_read
 
-    if not release_module.release_dir(corpus, version).is_dir():
+    if not release_layout.release_dir(corpus, version).is_dir():
         raise fail("release-missing", version=version)
     by_article: dict[str, tuple[str, list[tuple[int, str, str, str | None]]]] = {}
-    for table in release_module.read_config(corpus, version, "paragraphs").values():
+    for table in release_read.read_config(corpus, version, "paragraphs").values():
         columns = [table.column(c).to_pylist() for c in
                    ("article_id", "paragraph_index", "sha256", "text", "heading", "title")]
         for aid, index, sha, text, heading, title in zip(*columns, strict=True):
@@ -101,7 +102,7 @@ def release_pool(corpus: Corpus, version: str) -> Pool:
     judgements: list[Annotation] = []
     fields = ("article_id", "paragraph_index", "paragraph_sha256", "labels", "annotator",
               "role", "created")
-    for table in release_module.read_config(corpus, version, "annotations").values():
+    for table in release_read.read_config(corpus, version, "annotations").values():
         columns = [table.column(c).to_pylist() for c in fields]
         for aid, index, sha, labels, annotator, role, created in zip(*columns, strict=True):
             judgements.append({

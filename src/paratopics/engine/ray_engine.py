@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from paratopics.codebook import Codebook
     from paratopics.corpus.store import Corpus
     from paratopics.release.build_cache import ShardEntry
-    from paratopics.release.core import Shard
+    from paratopics.release.shards import Shard
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -171,7 +171,7 @@ class RayEngine:
         number, ref = flying[0]
         while True:
             if cancelled():
-                from paratopics.release.core import Cancelled
+                from paratopics.release.tree import Cancelled
 
                 raise Cancelled
             try:
@@ -200,7 +200,7 @@ class RayEngine:
                      schemas: dict[str, pa.Schema], missing: list[Shard],
                      tables: list[pa.Table], judged: dict[str, object],
                      cancelled: Callable[[], bool]) -> dict[str, ShardEntry]:
-        """release.core.build_shards as a map over units of shards on the cluster."""
+        """release.tree.build_shards as a map over units of shards on the cluster."""
         from paratopics.engine import shards as shard_units
         from paratopics.report import Progress
 

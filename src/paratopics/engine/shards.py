@@ -8,7 +8,7 @@ judgements of its own articles: they are partitioned by unit into spill files
 per table of judgements with one record batch per unit, so that no worker ever
 holds more than its own units' judgements and the driver never a second copy.
 
-Each unit is then written by `release.core.build_shards`, the writer of the
+Each unit is then written by `release.tree.build_shards`, the writer of the
 local build, so a shard built on any node has the bytes of the local build.
 """
 
@@ -26,8 +26,10 @@ import pyarrow.compute as pc
 from paratopics.codebook import Codebook
 from paratopics.corpus.store import Corpus
 from paratopics.release.build_cache import ShardEntry
-from paratopics.release.core import Shard, build_shards, held_schema
+from paratopics.release.inputs import held_schema
 from paratopics.release.layout import UNLABELED
+from paratopics.release.shards import Shard
+from paratopics.release.tree import build_shards
 
 #: The folder inside a release being written that holds the spill files; removed
 #: before the release is published.

@@ -21,7 +21,8 @@ from paratopics.codebook import Codebook
 from paratopics.corpus.store import Corpus, atomic_write, dump_json
 from paratopics.errors import fail
 from paratopics.ml.evaluate import binarize, class_names, label_space, score, to_level
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
+from paratopics.release import read as release_read
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 
@@ -47,8 +48,8 @@ class Split:
 def read_splits(corpus: Corpus, version: str, level: int, codebook: Codebook
                 ) -> dict[str, Split]:
     out: dict[str, Split] = {}
-    for split, table in release_module.read_config(corpus, version, "paragraphs").items():
-        if split == release_module.UNLABELED:
+    for split, table in release_read.read_config(corpus, version, "paragraphs").items():
+        if split == release_layout.UNLABELED:
             continue
         names = class_names(table)
         rows = Split(table.column("paragraph_id").to_pylist(),

@@ -27,7 +27,8 @@ from paratopics.codebook import Codebook
 from paratopics.corpus.store import Corpus, strict_json
 from paratopics.errors import ParatopicsError, Problem, fail, problem
 from paratopics.ingest.readers.base import wide_encoding
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
+from paratopics.release import read as release_read
 
 
 @dataclass
@@ -55,11 +56,11 @@ def class_names(table: object) -> list[str]:
 
 def read_gold(corpus: Corpus, version: str, split: str, level: int,
               codebook: Codebook) -> Gold:
-    if split == release_module.UNLABELED:
+    if split == release_layout.UNLABELED:
         raise fail("nothing-to-score", detail="the unlabeled split has no gold labels to score")
-    tables = release_module.read_config(corpus, version, "paragraphs")
+    tables = release_read.read_config(corpus, version, "paragraphs")
     if split not in tables:
-        have = ", ".join(s for s in tables if s != release_module.UNLABELED) or "none"
+        have = ", ".join(s for s in tables if s != release_layout.UNLABELED) or "none"
         raise fail("nothing-to-score",
                    detail=f"split '{split}' of v{version} has no labeled paragraphs, so there "
                    f"is nothing to score (splits with paragraphs: {have})")

@@ -38,7 +38,8 @@ from paratopics.publish import annotators as annotators_module
 from paratopics.publish import croissant as croissant_module
 from paratopics.publish import scores as scores_module
 from paratopics.publish import skos as skos_module
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
+from paratopics.release import verify as release_verify
 from paratopics.release import yank as yank_module
 from paratopics.release.layout import Layout
 from paratopics.release.manifest import FileEntry, Manifest
@@ -58,22 +59,22 @@ def card_data(manifest: Manifest, codebook: Codebook, prefix: str) -> DatasetCar
     """The card header for a release whose config folders sit under `prefix`."""
     configs = []
     infos = {}
-    for config in release_module.CONFIGS:
+    for config in release_layout.CONFIGS:
         splits = manifest.files_of(config)
         if not splits:
             continue
-        order = [s for s in release_module.split_names() if s in splits]
+        order = [s for s in release_layout.split_names() if s in splits]
         base = f"{prefix}/{config}" if prefix else config
         configs.append({
             "config_name": config,
-            **({"default": True} if config == release_module.DEFAULT_CONFIG else {}),
+            **({"default": True} if config == release_layout.DEFAULT_CONFIG else {}),
             "data_files": [{"split": s, "path": f"{base}/{s}-*.parquet"} for s in order],
         })
         split_dict = SplitDict()
         for s in order:
             split_dict.add(SplitInfo(name=s, num_bytes=sum(f.bytes for f in splits[s]),
                                      num_examples=sum(f.rows for f in splits[s])))
-        infos[config] = DatasetInfo(features=release_module.features(
+        infos[config] = DatasetInfo(features=release_layout.features(
                                         config, codebook, Layout.of(manifest)),
                                     splits=split_dict, config_name=config)
     paragraphs = sum(manifest.rows("paragraphs").values())
@@ -217,15 +218,15 @@ def update_readme(corpus: Corpus, codebook: Codebook) -> CardUpdate:
     reason = not_the_card(corpus, path, header)
     if reason is not None:
         card = os.path.relpath(path, corpus.root)
-        where = Path(os.path.relpath(release_module.release_dir(corpus, latest), path.parent))
+        where = Path(os.path.relpath(release_layout.release_dir(corpus, latest), path.parent))
         return CardUpdate(False, replace(problem(
             "card-not-updated", file=str(path),
             detail=f"left as it is: not this corpus's dataset card ({reason}); to make it "
             f"the card, name it in {corpus.root / 'paratopics.toml'} ([corpus] card = "
             f"{card!r}) and give it no configs, or point its configs at "
             f"{where.as_posix()}/<config>/<split>-*.parquet yourself"), severity="warning"))
-    manifest = release_module.read_manifest(corpus, latest)
-    prefix = Path(os.path.relpath(release_module.release_dir(corpus, latest), path.parent))
+    manifest = release_layout.read_manifest(corpus, latest)
+    prefix = Path(os.path.relpath(release_layout.release_dir(corpus, latest), path.parent))
     data = merged_card_data(header, card_data(manifest, codebook, prefix.as_posix()),
                             str(path))
     new = render_card(data, body)
@@ -270,7 +271,7 @@ def _feature_type(feature: Any) -> str:
 
 
 def _counts_section(manifest: Manifest) -> str:
-    splits = release_module.split_names()
+    splits = release_layout.split_names()
     rows = [[f"`{config}`", *(info.rows.get(s, 0) for s in splits),
              sum(info.rows.values())] for config, info in manifest.configs.items()]
     return _md_table(["config", *splits, "total"], rows)
@@ -278,11 +279,11 @@ def _counts_section(manifest: Manifest) -> str:
 
 def _columns_section(codebook: Codebook, layout: Layout) -> str:
     parts = []
-    for config in release_module.CONFIGS:
-        feats = release_module.features(config, codebook, layout)
+    for config in release_layout.CONFIGS:
+        feats = release_layout.features(config, codebook, layout)
         docs = croissant_module.COLUMNS[config]
         rows = [[f"`{name}`", _feature_type(f), docs.get(name, "")] for name, f in feats.items()]
-        default = " (default)" if config == release_module.DEFAULT_CONFIG else ""
+        default = " (default)" if config == release_layout.DEFAULT_CONFIG else ""
         parts.append(f"### `{config}`{default}\n\n" + _md_table(["column", "type", "meaning"],
                                                                rows))
     return "\n\n".join(parts)
@@ -307,7 +308,7 @@ def licences_section(manifest: Manifest) -> str:
 
 
 def _labels_section(manifest: Manifest, limit: int = 40) -> str:
-    splits = [s for s in release_module.split_names() if s != release_module.UNLABELED]
+    splits = [s for s in release_layout.split_names() if s != release_layout.UNLABELED]
     ranked = sorted(manifest.distribution.items(),
                     key=lambda kv: (-sum(kv[1].paragraphs.values()), kv[0]))
     rows = [[f"[`{code}`]({skos_module.concept_uri(code)})", info.name,
@@ -573,9 +574,9 @@ class Published:
 def release_features(corpus: Corpus, version: str,
                      manifest: Manifest) -> dict[str, Features]:
     """Each config's features as its Parquet files carry them."""
-    folder = release_module.release_dir(corpus, version)
+    folder = release_layout.release_dir(corpus, version)
     out = {}
-    for config in release_module.CONFIGS:
+    for config in release_layout.CONFIGS:
         by_split = loader_module.data_files(manifest, config)
         if by_split:
             out[config] = loader_module.release_features(
@@ -704,16 +705,16 @@ def publish_folder(corpus: Corpus, version: str, out: Path, codebook: Codebook,
     any other folder is refused. Every data file is checked against the
     manifest's sha256 as it is copied.
     """
-    manifest = release_module.read_manifest(corpus, version)
+    manifest = release_layout.read_manifest(corpus, version)
     features = release_features(corpus, version, manifest)
     check_codebook(manifest, codebook, features)
-    problems = release_module.verify(corpus, version, codebook)
+    problems = release_verify.verify(corpus, version, codebook)
     if problems:  # never publish a release that differs from its manifest or changelog
         more = (f" (and {len(problems) - 1} more problem(s): run `paratopics verify`)"
                 if len(problems) > 1 else "")
         raise ParatopicsError(replace(problems[0], message=problems[0].message + more))
     earlier = _target(out)
-    source = release_module.release_dir(corpus, version)
+    source = release_layout.release_dir(corpus, version)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-publish-{out.name[:100]}-", dir=out.parent))
     try:

@@ -17,7 +17,7 @@ from datasets import ClassLabel, Features, LargeList, List, Value
 
 from paratopics.codebook import Codebook
 from paratopics.publish import skos as skos_module
-from paratopics.release import core as release_module
+from paratopics.release import layout as release_layout
 from paratopics.release.manifest import Manifest
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
@@ -336,7 +336,7 @@ def croissant(manifest: Manifest, codebook: Codebook,
     The date is an argument, never the clock, so output stays reproducible.
     """
     version = manifest.version
-    configs = [c for c in release_module.CONFIGS if c in features]
+    configs = [c for c in release_layout.CONFIGS if c in features]
     manifest_file = {
         "@type": "cr:FileObject", "@id": "manifest.json", "name": "manifest.json",
         "description": "Release manifest: versions, counts, adjudication rule, and every "

@@ -327,3 +327,9 @@ def meaning_problems(data: Mapping[str, Any], version: str | None) -> list[str]:
 def read(folder: Path, version: str | None = None) -> Manifest:
     """The manifest of the release in `folder`."""
     return Manifest.from_json(folder / MANIFEST_NAME, version)
+
+
+def manifest_schema_problems(manifest: Manifest | Mapping[str, object]) -> list[str]:
+    """What keeps `manifest` (or its JSON value) from being a valid manifest."""
+    data = manifest.to_dict() if isinstance(manifest, Manifest) else manifest
+    return schema_problems(data) or meaning_problems(data, None)
