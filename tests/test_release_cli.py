@@ -23,6 +23,7 @@ from conftest import run_in_process
 from paratopics import codebook
 from paratopics.corpus import store as corpus_store
 from paratopics.corpus.store import Corpus
+from paratopics.errors import ParatopicsError
 from paratopics.release import build as release_build
 from paratopics.release import layout as release_layout
 from paratopics.release import verify as release_verify
@@ -237,3 +238,22 @@ def test_a_killed_build_leaves_no_partial_release(tmp_path: Path, cli: Any) -> N
     assert not list(corpus.releases.glob(".tmp-*"))
     assert release_layout.list_versions(corpus) == [VERSION]
     assert cli("verify", "--corpus", corpus.root).returncode == 0
+
+
+@pytest.mark.parametrize(("given", "zeros"), [("1.02.0", True), ("one", False),
+                                              ("1.2", False), ("v1.2.0.1", False)])
+def test_a_version_that_is_not_x_y_z_is_the_callers_mistake(
+        released: Corpus, tmp_path: Path, cli: Any, given: str, zeros: bool) -> None:
+    corpus = copy_of(released, tmp_path / "corpus")
+    before = sorted(p.name for p in corpus.releases.iterdir())
+    refused = cli("build", "--corpus", corpus.root, "--version", given)
+    assert refused.returncode == 2, refused.stderr
+    assert f"error [version-invalid] version '{given.lstrip('v')}' is not X.Y.Z" in refused.stderr
+    assert ("without leading zeros" in refused.stderr) == zeros
+    assert "hint: Give --version X.Y.Z" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert sorted(p.name for p in corpus.releases.iterdir()) == before
+    with pytest.raises(ParatopicsError) as caught:
+        release_build.check_version(given)
+    assert caught.value.problem.code == "version-invalid"
+    assert release_build.check_version("10.0.1") == "10.0.1"

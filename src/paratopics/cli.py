@@ -256,11 +256,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from paratopics.release import build as release_build  # brings pyarrow: only here
 
     corpus = _corpus(args)
-    version = args.version.lstrip("v")
-    try:
-        release_build.check_version(version)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    version = release_build.check_version(args.version.lstrip("v"))
     book = _codebook(corpus)
     notes = _older_notes(release_layout, corpus, version, args.notes, args.allow_older)
     with corpus_lock(corpus, "build", wait=args.wait, on_wait=_waiting("build")), \

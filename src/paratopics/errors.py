@@ -437,6 +437,16 @@ CATALOG: dict[str, ErrorType] = _catalog(
         "changes) and build again.",
     ),
     ErrorType(
+        "version-invalid",
+        "Version is not X.Y.Z",
+        "version {version!r} is not X.Y.Z (semantic versioning: three numbers{zeros}, "
+        "like 1.2.0)",
+        "A release is named by three numbers without leading zeros, so that versions "
+        "compare as numbers and one version names one release.",
+        "Give --version X.Y.Z: bump the major number for breaking schema or codebook "
+        "changes, the minor for added articles or labels, the patch for corrections.",
+    ),
+    ErrorType(
         "release-missing",
         "No such release",
         "{detail}",
@@ -691,8 +701,9 @@ def index_range(count: int) -> str:
 
 
 #: Codes that are always the caller's mistake, whoever raises them (a release asked
-#: for that was never built): a command that stops on one exits 2, as for misuse.
-CALLER_CODES = frozenset({"release-missing"})
+#: for that was never built, a version that is not X.Y.Z): a command that stops on one
+#: exits 2, as for misuse.
+CALLER_CODES = frozenset({"release-missing", "version-invalid"})
 
 
 def fail(code: str, **fields: Any) -> ParatopicsError:

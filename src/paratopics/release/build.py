@@ -91,11 +91,11 @@ def build_manifest(version: str, written: Written, codebook: Codebook,
 
 
 def check_version(version: str) -> str:
-    """`version` if a new release may take it: X.Y.Z, numbers without leading zeros."""
+    """`version` if a new release may take it: X.Y.Z, numbers without leading zeros
+    (a version is compared as numbers, and `1.02.0` would name a release twice)."""
     if not STRICT_VERSION_RE.match(version):
         zeros = " without leading zeros" if VERSION_RE.match(version) else ""
-        raise ValueError(f"version {version!r} is not X.Y.Z (semantic versioning: three "
-                         f"numbers{zeros}, like 1.2.0)")
+        raise fail("version-invalid", version=version, zeros=zeros)
     return version
 
 
