@@ -177,7 +177,8 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
 
 
 #: From this many article files on, `validate_then_build` validates in a second
-#: process beside the build (at a million paragraphs each takes about a minute).
+#: process beside the build: both take long enough there for the second core to pay
+#: for the process (docs/build-design.md).
 PARALLEL_FROM_ARTICLES = 5_000
 
 
@@ -190,7 +191,7 @@ def validate_then_build(corpus: Corpus, version: str, codebook: Codebook,
     For a large corpus the two run at once, validation in a child process: the
     build writes into its temporary folder, stops as soon as validation has
     failed, and publishes nothing before it has passed. The outcome is that of
-    validating first, on two cores in about half the time. On an `engine` (a
+    validating first, sooner on two cores. On an `engine` (a
     cluster, which each stage fills on its own) validation comes first, then the build.
     """
     if engine is not None:

@@ -57,8 +57,8 @@ def parse_judgements(lines: Iterable[bytes], schema: pa.Schema
                      ) -> tuple[pa.Table, dict[str, str], str]:
     """Rows, per-article line digests and the sha256 of all of `lines`.
 
-    Rows are held as Arrow columns (a few hundred bytes each) rather than as
-    dicts (about three times that).
+    Rows are held as Arrow columns rather than as dicts, which take several
+    times the memory (docs/build-design.md).
     """
     whole = hashlib.sha256()
     per_article: dict[str, Any] = {}
@@ -85,8 +85,8 @@ def parse_judgements(lines: Iterable[bytes], schema: pa.Schema
 
 def held_schema(schema: pa.Schema) -> pa.Schema:
     """The annotations config's columns as held while building: without
-    paragraph_id, derived from article id and index when written (a tenth of
-    the memory of a million judgements)."""
+    paragraph_id, derived from article id and index when written, since it
+    repeats them at a sizeable share of the memory (docs/build-design.md)."""
     return pa.schema([f for f in schema.remove_metadata() if f.name != "paragraph_id"])
 
 
@@ -120,8 +120,8 @@ def read_judgement_file(path: Path, schema: pa.Schema, cache: BuildCache
 def compact(tables: list[pa.Table]) -> pa.Table:
     """`tables` as one table in buffers of their exact size, `tables` emptied.
 
-    Arrow builders grow their buffers by doubling; a million judgements held
-    as a few hundred files' tables keep about 60% more memory than their data.
+    Arrow builders grow their buffers by doubling, so the judgements of a few
+    hundred files' tables keep more memory than their data (docs/build-design.md).
     """
     whole = pa.concat_tables(tables).combine_chunks()
     tables.clear()
@@ -153,5 +153,5 @@ def read_article_file(path: Path) -> Article:
 def give_back_memory() -> None:
     """Return Arrow's freed memory to the system. Its allocator (mimalloc) keeps
     what it freed for reuse: after the judgements are sorted, written and
-    dropped, that is over a gigabyte at a million paragraphs, counted in RSS."""
+    dropped, that would be counted in RSS as if still in use (docs/build-design.md)."""
     pa.default_memory_pool().release_unused()

@@ -172,6 +172,7 @@ ANNOTATION_ORDER = (("article_id", "ascending"), ("paragraph_index", "ascending"
 
 def rows_to_table(rows: list[dict[str, object]], schema: pa.Schema) -> pa.Table:
     """`pa.Table.from_pylist(rows, schema=schema)`, column by column: the same
-    table, twenty times faster (from_pylist converts row by row)."""
+    table, chosen when from_pylist converted row by row and was far slower
+    (docs/build-design.md: a recent pyarrow no longer is)."""
     return pa.Table.from_arrays([pa.array([row[f.name] for row in rows], type=f.type)
                                  for f in schema], schema=schema)
