@@ -82,6 +82,8 @@ class Run:
     tree_rss: int  # peak of the sampled RSS sum of the child and its descendants, bytes
     load: float  # 1-minute load average just before the run
     stdout: str
+    own_cpu: float = 0.0  # CPU seconds of the child's own process (last sample), no workers
+    own_rss: int = 0  # peak RSS of the child's own process, sampled (no workers), bytes
 
 
 def generator_stamp() -> str:
@@ -118,15 +120,20 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
     child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              env={**os.environ, **(env or {})})
     peak = 0
+    own = 0.0
+    own_peak = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, own, own_peak
         while not done.is_set():
             try:
                 root = psutil.Process(child.pid)
                 total = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
                 peak = max(peak, total)
+                times = root.cpu_times()
+                own = max(own, times.user + times.system)
+                own_peak = max(own_peak, root.memory_info().rss)
             except psutil.Error:
                 pass
             done.wait(0.05)
@@ -143,7 +150,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None) ->
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{output}")
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, peak, load,
-               output)
+               output, own, own_peak)
 
 
 def bench_size(corpus: Path, work: Path) -> tuple[Run, Run]:

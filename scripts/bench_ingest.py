@@ -14,13 +14,13 @@ lines: as one JSON Lines file, and as files of 1,000 articles. Each run is
 - the many files (one file per worker task);
 - with --engine ray (a single-node Ray instance started by the command) for the
   smallest size, unless --no-ray or Ray is not installed;
-- with `--before SRC`: the one file through the package at SRC (PYTHONPATH), e.g.
-  a checkout of the previous release, and the corpora compared.
+- with `--before SRC`: the one file (of the smallest size) through the package at
+  SRC (PYTHONPATH), e.g. a checkout of the previous release, and the corpora compared.
 
 The peers read the same one file in one process: a plain `json.loads` loop over its
 lines, and `pyarrow.json.read_json`. The corpora of "read whole" and "in pieces"
 (and ray's, and --before's) are compared file by file. Wall time, CPU time, peak
-RSS of the command's own process (wait4) and of its process tree (sampled every 50
+RSS of the command's own process and of its process tree (both sampled every 50
 ms) and the 1-minute load average come from bench_build.measure.
 """
 
@@ -130,7 +130,7 @@ def bench_size(articles: int, inputs: Path, work: Path, ray: bool, before: Path 
         rows.append((articles, what, len(files), sum(p.stat().st_size for p in files) / 1e6,
                      run, paragraphs, same))
         print(f"{articles:>7,} {what:34}: {run.wall:6.1f} s, {paragraphs / run.wall:8,.0f} "
-              f"par/s, driver {mb(run.rss)} MB, tree {mb(run.tree_rss)} MB, load "
+              f"par/s, driver {mb(run.own_rss)} MB, tree {mb(run.tree_rss)} MB, load "
               f"{run.load:.1f}", file=sys.stderr, flush=True)
 
     whole, whole_corpus = ingest([large], work, "whole", "--chunk-bytes", str(size + 1))
@@ -163,14 +163,34 @@ def bench_size(articles: int, inputs: Path, work: Path, ray: bool, before: Path 
     return rows
 
 
+#: How a file is read in pieces, and what the columns can and cannot show.
+NOTES = [
+    "## How one file is read in pieces",
+    "",
+    "The command copies the file once into the corpus (hashing it and checking what "
+    "would refuse the whole file: binary, not UTF-8, empty, a web page), and notes where "
+    "pieces of about `--chunk-bytes` start, each at a line end. The workers read one "
+    "piece each from that copy and parse, normalize and serialize its records; the "
+    "command stores the pieces in input order (identity, duplicates, writes), with at "
+    "most 2 pieces per worker in flight, and the copy becomes the raw copy by a hard "
+    "link. So the command's memory holds a few pieces and one small entry per article "
+    "(its identity, for duplicates), not the file: compare the driver MB of the two "
+    "sizes. Storing (one record file per article, written by atomic rename) stays in one "
+    "process, which is what bounds the rate on 2 cores, for one file as for many.",
+    "",
+]
+
+
 def report(rows: list[Row]) -> str:
     table = []
     for articles, what, files, megabytes, run, paragraphs, same in rows:
         peer = next(r[4].wall for r in rows if r[0] == articles and r[1].startswith(
             "peer: json"))
+        bound = max(run.cpu / JOBS, run.own_cpu) if "ingest" in what else run.cpu
         table.append([f"{articles:,}", what, f"{files:,}", f"{megabytes:,.0f}",
                       f"{paragraphs:,}", f"{run.wall:.1f}", f"{run.cpu:.1f}",
-                      f"{paragraphs / run.wall:,.0f}", mb(run.rss), mb(run.tree_rss),
+                      f"{run.own_cpu:.1f}", f"{paragraphs / run.wall:,.0f}",
+                      f"{paragraphs / bound:,.0f}", mb(run.own_rss), mb(run.tree_rss),
                       f"{run.wall / peer:.1f}x", same, f"{run.load:.1f}"])
     cores = os.cpu_count() or 1
     lines = [
@@ -187,17 +207,27 @@ def report(rows: list[Row]) -> str:
         "(its start-up included).",
         "",
         markdown_table(["articles", "run", "files", "MB", "paragraphs", "wall s", "CPU s",
-                        "paragraphs/s", "driver MB", "tree MB", "x peer", "same bytes",
-                        "load"], table),
+                        "driver CPU s", "paragraphs/s", "CPU-bound par/s", "driver MB",
+                        "tree MB", "x peer", "same bytes", "load"], table),
         "",
-        "*driver MB*: peak RSS of the command's own process (wait4); *tree MB*: peak of the "
-        "summed RSS of the command and its workers (for ray: GCS, raylet and workers), "
-        "sampled every 50 ms. *x peer*: wall time over the plain `json.loads` loop's on the "
+        "*driver MB*: peak RSS of the command's own process; *tree MB*: peak of the summed "
+        "RSS of the command and its workers (for ray: GCS, raylet and workers); both sampled "
+        "every 50 ms (wait4's ru_maxrss is not used here: Linux carries it over fork and "
+        "exec, so it would count this benchmark's own RSS at the time it started the "
+        "command). *x peer*: wall time over the plain `json.loads` loop's on the "
         "same one file (which only parses: no normalization, ids, hashes, checks or "
-        "writes). *same bytes*: the corpus compared file by file with the one read whole. "
+        "writes). *CPU s*: user + system seconds of the command and its workers (wait4; "
+        "for ray, of the processes the command waited for); *driver CPU s*: of the "
+        "command's own process alone (psutil, last sample). *CPU-bound par/s*: paragraphs "
+        f"over max(CPU s / {JOBS}, driver CPU s), the rate {JOBS} cores to itself would "
+        "allow if nothing else ran (the driver's storing is serial, the rest is spread over "
+        "the workers): an estimate from measured CPU time, for a machine whose load makes "
+        "wall times say more about the other work than about ingest. "
+        "*same bytes*: the corpus compared file by file with the one read whole. "
         f"*load*: 1-minute load average before the run, on {cores} CPUs shared with other "
         "work.",
         "",
+        *NOTES,
         machine(),
         "",
     ]
@@ -221,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         for number, articles in enumerate(sorted(args.sizes)):
             rows += bench_size(articles, args.inputs, Path(tmp), ray and number == 0,
-                               args.before)
+                               args.before if number == 0 else None)
     return write_report(report(rows), args.out)
 
 
