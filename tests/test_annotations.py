@@ -10,11 +10,11 @@ from judgement_helpers import judgement, line, run_all, the_article
 
 from paratopics import codebook
 from paratopics.corpus.store import Corpus
-from paratopics.ml.annotation_report import adjudicate_all, label_order
+from paratopics.ml.annotation_report import adjudicate_all
 from paratopics.release.judgements import RULE, Gold, adjudicate, gold_labels
 
 BOOK = codebook.load()
-ORDER = label_order(BOOK)
+ORDER = BOOK.order
 X, Y, Z = "medtop:20000053", "paratopics:counter-terrorism", "paratopics:insurgency"
 
 

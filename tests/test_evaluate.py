@@ -117,11 +117,11 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     return corpus
 
 
-def _gold(corpus: Corpus, split: str = "test", level: int = 2) -> evaluate.Gold:
+def _gold(corpus: Corpus, split: str = "test", level: int = 2) -> evaluate.GoldSplit:
     return evaluate.read_gold(corpus, "1.0.0", split, level, BOOK)
 
 
-def _predictions(path: Path, gold: evaluate.Gold, *, perfect: bool = True) -> Path:
+def _predictions(path: Path, gold: evaluate.GoldSplit, *, perfect: bool = True) -> Path:
     rows = [{"paragraph_id": pid, "labels": sorted(gold.labels[pid]) if perfect else []}
             for pid in gold.ids]
     return write_jsonl(path, rows)

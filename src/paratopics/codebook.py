@@ -88,6 +88,12 @@ class Codebook:
         return self.by_id[code]["name"]
 
     @cached_property
+    def order(self) -> dict[str, int]:
+        """Each node's position in the codebook: the one order labels are listed in,
+        wherever a set of labels is written out (gold decisions, reports, tasks)."""
+        return {node["id"]: i for i, node in enumerate(self.nodes)}
+
+    @cached_property
     def label_ids(self) -> tuple[str, ...]:
         """The classes of the paragraphs config: every level-2 and project node.
 

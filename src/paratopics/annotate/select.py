@@ -144,7 +144,7 @@ def selected(paragraph: TaskParagraph, judgements: Sequence[Annotation], how: st
 
 def candidates(pool: Pool, how: str, codebook: Codebook, exclude: Sequence[str] = ()
                ) -> list[TaskParagraph]:
-    order = {node["id"]: i for i, node in enumerate(codebook.nodes)}
+    order = codebook.order
     out = []
     for paragraph in pool.paragraphs:
         judgements = pool.judgements.get((paragraph.article_id, paragraph.paragraph_index), [])

@@ -41,10 +41,6 @@ def load_checked(corpus: Corpus, codebook: Codebook) -> tuple[Judgements | None,
     return Judgements(list(iter_corpus(corpus)), paragraphs), []
 
 
-def label_order(codebook: Codebook) -> dict[str, int]:
-    return {node["id"]: i for i, node in enumerate(codebook.nodes)}
-
-
 def _name(codebook: Codebook, code: str) -> str:
     return codebook.name(code) if code in codebook else "(not in the codebook)"
 
@@ -145,7 +141,7 @@ class Adjudication:
 
 def adjudicate_all(judgements: Iterable[Annotation], codebook: Codebook,
                    paragraphs: int) -> Adjudication:
-    golds = sorted(gold_labels(judgements, label_order(codebook)).values(),
+    golds = sorted(gold_labels(judgements, codebook.order).values(),
                    key=lambda g: (g.article_id, g.paragraph_index))
     return Adjudication(golds, paragraphs, Counter(g.method for g in golds))
 

@@ -20,9 +20,10 @@ import numpy as np
 from paratopics.codebook import Codebook
 from paratopics.corpus.store import Corpus, atomic_write, dump_json
 from paratopics.errors import fail
-from paratopics.ml.evaluate import binarize, class_names, label_space, score, to_level
+from paratopics.ml.evaluate import binarize, label_space, score, to_level
 from paratopics.release import layout as release_layout
 from paratopics.release import read as release_read
+from paratopics.release.verify import class_names
 
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 
@@ -51,7 +52,7 @@ def read_splits(corpus: Corpus, version: str, level: int, codebook: Codebook
     for split, table in release_read.read_config(corpus, version, "paragraphs").items():
         if split == release_layout.UNLABELED:
             continue
-        names = class_names(table)
+        names = class_names(table.schema, "labels")
         rows = Split(table.column("paragraph_id").to_pylist(),
                      table.column("text").to_pylist())
         rows.labels = [to_level((names[i] for i in r), level, codebook)

@@ -29,10 +29,11 @@ from paratopics.errors import ParatopicsError, Problem, fail, problem
 from paratopics.ingest.readers.base import wide_encoding
 from paratopics.release import layout as release_layout
 from paratopics.release import read as release_read
+from paratopics.release.verify import class_names
 
 
 @dataclass
-class Gold:
+class GoldSplit:
     """Gold label sets of one split, keyed by paragraph id, in release order."""
 
     version: str
@@ -48,14 +49,8 @@ def to_level(labels: Iterable[str], level: int, codebook: Codebook) -> frozenset
     return frozenset(codebook.level1(code) for code in labels)
 
 
-def class_names(table: object) -> list[str]:
-    """ClassLabel names of the `labels` column, from the Parquet schema metadata."""
-    info = json.loads(table.schema.metadata[b"huggingface"])  # type: ignore[attr-defined]
-    return list(info["info"]["features"]["labels"]["feature"]["names"])
-
-
 def read_gold(corpus: Corpus, version: str, split: str, level: int,
-              codebook: Codebook) -> Gold:
+              codebook: Codebook) -> GoldSplit:
     if split == release_layout.UNLABELED:
         raise fail("nothing-to-score", detail="the unlabeled split has no gold labels to score")
     tables = release_read.read_config(corpus, version, "paragraphs")
@@ -65,12 +60,12 @@ def read_gold(corpus: Corpus, version: str, split: str, level: int,
                    detail=f"split '{split}' of v{version} has no labeled paragraphs, so there "
                    f"is nothing to score (splits with paragraphs: {have})")
     table = tables[split]
-    names = class_names(table)
+    names = class_names(table.schema, "labels")
     ids = table.column("paragraph_id").to_pylist()
     labels = {pid: to_level((names[i] for i in row), level, codebook)
               for pid, row in zip(ids, table.column("labels").to_pylist(), strict=True)}
     texts = dict(zip(ids, table.column("text").to_pylist(), strict=True))
-    return Gold(version, split, ids, labels, texts)
+    return GoldSplit(version, split, ids, labels, texts)
 
 
 # -- predictions --------------------------------------------------------------
@@ -139,7 +134,7 @@ def _prediction_lines(path: Path) -> list[bytes]:
     return data.splitlines(keepends=True)
 
 
-def read_predictions(path: Path, gold: Gold, level: int, codebook: Codebook,
+def read_predictions(path: Path, gold: GoldSplit, level: int, codebook: Codebook,
                      lenient: bool = False) -> Predictions:
     """Parse a predictions JSONL file, reporting every problem in it: strict mode raises
     PredictionProblems with all of them after reading the whole file; lenient mode
@@ -243,7 +238,7 @@ def read_predictions(path: Path, gold: Gold, level: int, codebook: Codebook,
 def label_space(gold: Iterable[frozenset[str]], pred: Iterable[frozenset[str]],
                 codebook: Codebook) -> list[str]:
     present = set().union(*gold, *pred)
-    order = {node["id"]: i for i, node in enumerate(codebook.nodes)}
+    order = codebook.order
     return sorted(present, key=lambda code: order.get(code, len(order)))
 
 

@@ -43,6 +43,7 @@ from paratopics.release import verify as release_verify
 from paratopics.release import yank as yank_module
 from paratopics.release.layout import Layout
 from paratopics.release.manifest import FileEntry, Manifest
+from paratopics.report import markdown_table
 from paratopics.validate.summary import display_path
 
 LICENSE = "other"
@@ -252,9 +253,9 @@ def hub_url(repo_id: str) -> str:
 
 
 def _md_table(header: list[str], rows: Sequence[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+    """report.markdown_table with every cell as `str` gives it: counts in the card
+    stay without thousands separators, as cards of earlier releases have them."""
+    return markdown_table(header, [[str(cell) for cell in row] for row in rows])
 
 
 def _feature_type(feature: Any) -> str:

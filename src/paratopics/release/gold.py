@@ -66,7 +66,7 @@ GOLD_SCHEMA = pa.schema([("article_id", pa.string()), ("paragraph_index", pa.int
 def decide_all(groups: Iterable[list[Annotation]], codebook: Codebook) -> pa.Table:
     """Every judged paragraph's gold labels (by the adjudication rule), in the
     order of `groups`, as compact Arrow columns."""
-    order = {code: i for i, code in enumerate(n["id"] for n in codebook.nodes)}
+    order = codebook.order
     tables: list[pa.Table] = []
     rows: list[dict[str, object]] = []
     for group in groups:
