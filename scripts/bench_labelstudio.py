@@ -76,7 +76,7 @@ EXPORT_NOTES = [
     "arithmetic is scikit-learn's, in the same order (the same counts in the same sorted "
     "columns, log + 1, idf, scikit-learn's `normalize`, each label's sum over the row's "
     "columns, intercept, expit), so the probabilities are equal bit for bit: "
-    "tests/test_labelstudio.py compares them with the pipeline's `predict_proba` exactly, "
+    "tests/annotate/test_labelstudio.py compares them with the pipeline's `predict_proba` exactly, "
     "and the export's predictions with scikit-learn one paragraph at a time. A model of "
     "another shape than `paratopics train` makes falls back to scikit-learn.",
     "",

@@ -1,5 +1,5 @@
 """Coverage-guided fuzzing of the article parser, the normalizer and the annotation
-validator with atheris (libFuzzer for Python): the long run behind tests/test_fuzz.py.
+validator with atheris (libFuzzer for Python): the long run behind tests/project/test_fuzz.py.
 
     pip install atheris
     python scripts/fuzz_atheris.py parse     -max_total_time=180

@@ -5,7 +5,7 @@ jsonschema walks the schema anew for every instance; over a million annotation
 lines that is most of what `validate` does, although nearly every line is valid.
 jsonschema-rs compiles the schema once, in Rust. It follows the JSON Schema spec,
 and the reference differs from the spec in four places that the differential test
-(tests/test_jsonschema_rs.py) finds on records near each of the project's schemas:
+(tests/validate/test_jsonschema_rs.py) finds on records near each of the project's schemas:
 
 - integers: the spec, and so jsonschema-rs, counts 1.0 as an integer; the reference
   refuses it (see schema_check). A float where the schema may want an integer makes
@@ -43,7 +43,7 @@ Check = Callable[[Any], bool]
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 #: Python's `\s` in a str pattern, as the body of an ECMA 262 character class
-#: (tests/test_jsonschema_rs.py compares it with `re` on every code point).
+#: (tests/validate/test_jsonschema_rs.py compares it with `re` on every code point).
 PY_SPACE = ("\\t-\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029"
             "\\u202f\\u205f\\u3000")
 #: ECMA 262's `.` (no `s` flag), which the reference's patterns mean too (schema_check).

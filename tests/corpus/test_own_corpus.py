@@ -2,7 +2,7 @@
 own end to end, and the GitHub action and workflows against GitHub's schemas.
 
 Commands run in-process through `cli.main` from the folder a user would be in;
-the installed-wheel run through the real pre-commit is test_own_corpus_e2e.py.
+the installed-wheel run through the real pre-commit is tests/project/test_own_corpus_e2e.py.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT, run_cli
-from test_loader import make_release
+from release_helpers import make_release
 
 from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus, sha256_file

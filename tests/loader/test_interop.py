@@ -10,7 +10,7 @@ import pandas as pd
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from test_loader import make_release
+from release_helpers import make_release
 
 from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus

@@ -23,11 +23,11 @@ import json
 import random
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +36,6 @@ from paratopics.schema_check import FORMAT_CHECKER
 from paratopics.validate.fastschema import PY_SPACE, compile_schema, rust_pattern
 from paratopics.validate.schema import fast_path, make_validator
 
-ROOT = Path(__file__).resolve().parents[1]
 RECORD_SCHEMAS = ("annotation.schema.json", "article.schema.json", "article-1.0.0.schema.json")
 
 

@@ -7,71 +7,34 @@ installed non-editable, a checkout's README) run in fresh processes.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import site
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT, run_cli
 from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, IterableDatasetDict
 from datasets.distributed import split_dataset_by_node
+from release_helpers import (
+    last_json,
+    make_release,
+    manifest_rows,
+    release_rows,
+    run_python,
+)
 
 import paratopics
 from paratopics import codebook as codebook_module
 from paratopics.corpus.config import MARKER, render_marker
 from paratopics.corpus.store import Corpus
 from paratopics.errors import ParatopicsError, UsageError
-from paratopics.loader import data_files, default_corpus, label_map, label_names, load
+from paratopics.loader import default_corpus, label_map, label_names, load
 from paratopics.publish import core as publish_module
 from paratopics.release import build as release_build
 from paratopics.release import layout as release_layout
 from paratopics.synthetic import generate
-
-OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-
-
-# -- helpers shared with the publish, croissant and interop tests -------------
-
-
-def make_release(root: Path, articles: int = 20, seed: int = 0,
-                 version: str = "1.0.0") -> Corpus:
-    """A generated corpus under `root/corpus` with release `version` built."""
-    corpus = Corpus(root / "corpus")
-    generate(corpus, articles, seed)
-    release_build.build(corpus, version, codebook_module.load())
-    return corpus
-
-
-def release_rows(corpus: Corpus, version: str, config: str) -> dict[str, list[dict]]:
-    """split -> rows, read with plain pyarrow: the reference every reader must match."""
-    manifest = release_layout.read_manifest(corpus, version)
-    folder = release_layout.release_dir(corpus, version)
-    return {split: [row for path in paths for row in pq.read_table(folder / path).to_pylist()]
-            for split, paths in data_files(manifest, config).items()}
-
-
-def manifest_rows(corpus: Corpus, version: str, config: str) -> dict[str, int]:
-    manifest = release_layout.read_manifest(corpus, version).to_dict()
-    return dict(manifest["configs"][config]["rows"])  # type: ignore[index]
-
-
-def run_python(code: str, cwd: Path, env: dict[str, str] | None = None,
-               python: str = sys.executable) -> subprocess.CompletedProcess[str]:
-    """`code` in a fresh interpreter, as a user's script runs it."""
-    full = {**os.environ, **OFFLINE, **(env or {})}
-    return subprocess.run([python, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, cwd=cwd, env=full, timeout=600)
-
-
-def last_json(result: subprocess.CompletedProcess[str]) -> dict:
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
@@ -319,7 +282,7 @@ def test_load_dataset_on_a_checkout_reads_the_readme_front_matter(tmp_path: Path
     corpus = Corpus(checkout / "corpus")
     generate(corpus, 16, 2)
     # the marker names the README as the corpus's card (a README it does not name is
-    # left alone: tests/test_trust_outside.py)
+    # left alone: tests/cli/test_trust_outside.py)
     (corpus.root / MARKER).write_text(render_marker("paratopics"), encoding="utf-8")
     built = run_cli("build", "--corpus", corpus.root, "--version", "1.0.0")
     assert built.returncode == 0, built.stderr

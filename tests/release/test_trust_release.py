@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import ROOT
 from reliability_helpers import synthetic_corpus
 
 import paratopics
@@ -193,7 +194,7 @@ def test_the_manifest_round_trips_byte_for_byte(built: Corpus) -> None:
     for version in (OLD, NEW):
         path = folder(built, version) / "manifest.json"
         assert Manifest.from_json(path, version).to_json() == path.read_bytes()
-    committed = Path(__file__).resolve().parents[1] / "corpus/releases/v1.0.0/manifest.json"
+    committed = ROOT / "corpus/releases/v1.0.0/manifest.json"
     assert Manifest.from_json(committed, "1.0.0").to_json() == committed.read_bytes()
 
 

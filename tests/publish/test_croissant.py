@@ -9,7 +9,7 @@ from pathlib import Path
 import mlcroissant as mlc
 import pytest
 from mlcroissant._src.core.rdf import make_context
-from test_loader import make_release, release_rows
+from release_helpers import make_release, release_rows
 
 from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import copy_seed, read_article, seed_path, write_jsonl
+from conftest import ROOT, copy_seed, read_article, seed_path, write_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -526,7 +526,7 @@ _JSON = st.recursive(
 
 @functools.cache
 def _article_validator() -> Draft202012Validator:
-    schema = json.loads((Path(__file__).parents[1] / "schema/article.schema.json")
+    schema = json.loads((ROOT / "schema/article.schema.json")
                         .read_text("utf-8"))
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 

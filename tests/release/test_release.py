@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from conftest import run_in_process
+from conftest import ROOT, run_in_process
 
 from paratopics import codebook
 from paratopics.corpus.store import Corpus
@@ -344,7 +344,7 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
 
     Its manifest (format 1.0.0) predates content-defined shards and label names; a
     fresh build writes the current format, which differs from it only there."""
-    committed = Corpus(Path(__file__).resolve().parents[1] / "corpus")
+    committed = Corpus(ROOT / "corpus")
     copy = build_copy(committed, tmp_path / "corpus")
     import pyarrow.parquet as pq
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from conftest import ROOT
 from judgement_helpers import run_all
 
 from paratopics import codebook
@@ -17,7 +18,6 @@ from paratopics.errors import catalog_markdown
 from paratopics.publish.guide import guide_markdown
 from paratopics.release.judgements import RULE_TEXT
 
-ROOT = Path(__file__).resolve().parents[1]
 BOOK = codebook.load()
 GUIDE = guide_markdown(BOOK)
 

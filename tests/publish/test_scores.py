@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from test_loader import make_release
+from conftest import ROOT
+from release_helpers import make_release
 
 from paratopics import codebook as codebook_module
 from paratopics.corpus.store import Corpus, sha256_file
@@ -107,7 +108,7 @@ def test_without_a_scores_file_the_card_says_how_to_compute_them(
 
 
 def test_the_shipped_scores_belong_to_the_shipped_release_and_the_readme_quotes_them() -> None:
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     shipped = Corpus(root / "corpus")
     files = sorted((shipped.root / "scores").glob("v*.json"))
     assert files, "corpus/scores/ holds the scores the card quotes"

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 from paratopics.corpus.store import Corpus
 from paratopics.ingest.core import ingest_files
@@ -338,7 +338,7 @@ def test_the_accounting_script_adds_up_and_flags_a_missing_item(
     write(snapshots / "2.rss", rss([rss_item(STATE + "/kept/", "Kept", "<p>Kept text.</p>")],
                                    built="Thu, 04 Aug 2022 10:00:00 +0000"))
     assert not ingest_feeds(corpus, sorted(snapshots.glob("*.rss"))).problems
-    script = Path(__file__).resolve().parents[1] / "scripts" / "accounting.py"
+    script = ROOT / "scripts" / "accounting.py"
 
     def run() -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, str(script), "--corpus", str(corpus.root),

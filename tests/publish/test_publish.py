@@ -20,7 +20,14 @@ import pytest
 from conftest import run_cli
 from datasets import load_dataset
 from huggingface_hub import DatasetCard
-from test_loader import OFFLINE, last_json, make_release, manifest_rows, release_rows, run_python
+from release_helpers import (
+    OFFLINE,
+    last_json,
+    make_release,
+    manifest_rows,
+    release_rows,
+    run_python,
+)
 
 from paratopics import codebook as codebook_module
 from paratopics.cli import main

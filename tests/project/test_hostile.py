@@ -37,7 +37,7 @@ RSS_CAP_MB = 400
 #: "Not read whole": at most this much above the same command on a tiny input.
 RSS_SLACK_MB = 60
 #: Annotation lines streamed in the suite (about 10 s); the 10-million-line run is
-#: `PARATOPICS_STRESS_LINES=10000000 pytest tests/test_hostile.py -k million`.
+#: `PARATOPICS_STRESS_LINES=10000000 pytest tests/project/test_hostile.py -k million`.
 STRESS_LINES = int(os.environ.get("PARATOPICS_STRESS_LINES", "1000000"))
 SECRET = "OUTSIDE-SECRET-7f3a"
 

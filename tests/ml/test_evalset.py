@@ -12,11 +12,10 @@ from types import ModuleType
 
 import jsonschema
 import pytest
+from conftest import ROOT
 
 from paratopics import codebook
 from paratopics.release.rows import split_of
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def evalset() -> ModuleType:

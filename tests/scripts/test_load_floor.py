@@ -16,7 +16,7 @@ import datasets.config
 import pyarrow as pa
 import pyarrow.parquet as pq
 from conftest import ROOT
-from test_loader import make_release
+from release_helpers import make_release
 
 from paratopics.loader import load
 from paratopics.release import layout as release_layout

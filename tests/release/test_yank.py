@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import run_cli
-from test_loader import last_json, manifest_rows, run_python
+from release_helpers import last_json, manifest_rows, run_python
 
 from paratopics import codebook as codebook_module
 from paratopics.corpus.config import MARKER, render_marker
