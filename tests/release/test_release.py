@@ -573,3 +573,30 @@ def test_sorted_chunks_of_a_chunked_table_are_its_rows_in_order(size: int) -> No
 
     assert [c.num_rows for c in chunks[:-1]] == [size] * (len(chunks) - 1)
     assert pa.concat_tables(chunks).to_pylist() == table.take(order).to_pylist()
+
+
+def test_judgements_of_no_paragraph_stop_an_unvalidated_build_with_a_catalog_error(
+        tmp_path: Path) -> None:
+    """build() through the Python API does not validate first; judgements that name
+    no paragraph of their article stop it with the catalog's code, and no release
+    (not even a hidden partial one) is left."""
+    corpus = Corpus(tmp_path / "corpus")
+    generate(corpus, 12, seed=5, annotators=2)
+    path = sorted(corpus.annotation_files())[0]
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    victim = lines[0]["article_id"]
+    for record in lines:
+        if record["article_id"] == victim:
+            record["paragraph_index"] = 999
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    for other in sorted(corpus.annotation_files())[1:]:  # the article judged in one file only
+        kept = [line for line in other.read_text(encoding="utf-8").splitlines()
+                if json.loads(line)["article_id"] != victim]
+        other.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+    with pytest.raises(ParatopicsError) as caught:
+        release_build.build(corpus, VERSION, BOOK, use_cache=False)
+
+    assert caught.value.problem.code == "unknown-paragraph"
+    assert victim in str(caught.value) and "999" in str(caught.value)
+    assert not any(corpus.root.joinpath("releases").glob("*v1.0.0*"))

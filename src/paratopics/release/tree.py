@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from paratopics.codebook import Codebook
 from paratopics.corpus.store import Corpus, sha256_file, sha256_files
+from paratopics.errors import ParatopicsError, fail, index_range
 from paratopics.release.build_cache import BuildCache, ShardEntry
 from paratopics.release.gold import decide_all, gold_by_article, judgement_groups, sorted_chunks
 from paratopics.release.inputs import (
@@ -229,8 +230,7 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
                         split, row["labels"], decisions.get(row["paragraph_index"]))  # type: ignore[arg-type, call-overload]
             split, row = article_row(article, decisions, classes, home)
             if split != (home if aid in judged else UNLABELED):
-                raise RuntimeError(f"{aid}: its judgements name no paragraph of it; "
-                                   "run paratopics validate")
+                raise unknown_paragraph(aid, decisions, len(article["paragraphs"]))
             target = routes.get(("articles", split), {}).get(aid)
             if target is not None:
                 writers[target.key].add_row(row)
@@ -283,3 +283,12 @@ def route_judgements(judgements: pa.Table, ranking: pa.Array, shards: list[Shard
     for i in open_shards:
         finalize(shards[i].key)
 
+
+def unknown_paragraph(aid: str, decisions: Mapping[int, Decided], count: int
+                      ) -> ParatopicsError:
+    """The catalog's unknown-paragraph, for judgements no validation has checked
+    (build validates first, so this is reached only through the Python API)."""
+    outside = sorted(index for index in decisions if not 0 <= index < count)
+    return fail("unknown-paragraph", pointer="/paragraph_index", article_id=aid,
+                index=outside[0] if outside else "(none)", count=count,
+                indexes=index_range(count))
