@@ -54,8 +54,10 @@ def _kill_once_workers_run(args: list[str], tmp_path: Path) -> None:
     try:
         assert wait_until(lambda: len(_descendants(proc.pid)) >= 1, limit=120, step=0.01), \
             "no worker started: the corpus is too small to test this"
-        # let the workers get going (an initializer that has not run yet is covered too)
-        wait_until(lambda: False, limit=1.0, step=0.1)
+        # let the workers get going (an initializer that has not run yet is covered too);
+        # briefly: on an idle machine `validate -j 2` of this corpus ends about a second
+        # after its workers start
+        wait_until(lambda: False, limit=0.3, step=0.1)
         workers = _descendants(proc.pid)
         assert proc.poll() is None, "the command ended before it could be killed"
         proc.send_signal(signal.SIGKILL)

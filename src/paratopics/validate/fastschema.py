@@ -255,6 +255,16 @@ def compile_schema(schema: Mapping[str, Any]) -> Check | None:
     return _checker(validator.is_valid, None if places.empty() else places)
 
 
+def surely_valid(schema: Mapping[str, Any], instance: object) -> bool:
+    """True when the fast path finds `instance` valid against `schema`; False when it
+    is invalid or the fast path is unsure, and the reference must say why. For the
+    one-off documents read on every command (a release's manifest, the codebook):
+    jsonschema's walk of the manifest schema took longer than the rest of a cached
+    `paratopics.load` (docs/bench-load.md), compiling it takes about 3 ms."""
+    check = compile_schema(schema)
+    return check is not None and check(instance)
+
+
 def _checker(is_valid: Check, places: Places | None) -> Check:
     def check(instance: Any) -> bool:
         try:
