@@ -10,8 +10,7 @@ folder and measures, in this process:
   shard writer converts them), best of 5 (the two tables are checked equal);
 - judgements held while building: Arrow bytes with and without `paragraph_id`
   (`release.inputs.held_schema`);
-- judgements parsed file by file, then `release.inputs.compact`: bytes Arrow has
-  allocated before and after.
+- judgements parsed file by file: bytes Arrow has allocated for them.
 
 Writes a Markdown report (default docs/bench-rows.md) and prints it.
 """
@@ -31,7 +30,7 @@ import pyarrow as pa
 
 from paratopics import codebook
 from paratopics.corpus.store import Corpus
-from paratopics.release.inputs import compact, held_schema, parse_judgements, read_article_file
+from paratopics.release.inputs import held_schema, parse_judgements, read_article_file
 from paratopics.release.rows import (
     Classes,
     annotation_row,
@@ -95,8 +94,7 @@ def memory_lines(corpus: Corpus) -> list[str]:
         with path.open("rb") as handle:
             tables.append(parse_judgements(handle, schema)[0])
     parsed = pa.total_allocated_bytes() - base
-    whole = compact(tables)
-    compacted = pa.total_allocated_bytes() - base
+    whole = pa.concat_tables(tables)
     with_ids = whole.append_column("paragraph_id", pa.array(
         [f"{a}/{i}" for a, i in zip(whole.column("article_id").to_pylist(),
                                      whole.column("paragraph_index").to_pylist(),
@@ -108,8 +106,6 @@ def memory_lines(corpus: Corpus) -> list[str]:
         f"| with paragraph_id (data) | {with_ids.nbytes / mb:.1f} MB "
         f"(+{100 * (with_ids.nbytes - whole.nbytes) / whole.nbytes:.0f}%) |",
         f"| allocated after parsing file by file | {parsed / mb:.1f} MB |",
-        f"| allocated after `compact` | {compacted / mb:.1f} MB "
-        f"({100 * (parsed - compacted) / compacted:+.0f}% before it) |",
     ]
 
 

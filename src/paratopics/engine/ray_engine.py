@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -198,31 +198,28 @@ class RayEngine:
 
     def build_shards(self, folder: Path, corpus: Corpus, codebook: Codebook,
                      schemas: dict[str, pa.Schema], missing: list[Shard],
-                     tables: list[pa.Table], judged: dict[str, object],
+                     tables: Iterable[pa.Table], judged: dict[str, object],
                      cancelled: Callable[[], bool]) -> dict[str, ShardEntry]:
-        """release.tree.build_shards as a map over units of shards on the cluster."""
-        from paratopics.engine import shards as shard_units
+        """release.tree.build_units as a map of build_unit over the cluster."""
+        from paratopics.release import units as shard_units
+        from paratopics.release.tree import build_unit
         from paratopics.report import Progress
 
-        units = shard_units.units_of(missing)
-        try:
-            units = shard_units.spill_judgements(tables, units, folder, judged)
-            total = sum(shard_units.unit_rows(u) for u in units)
-            progress = Progress("build: articles written to their shards", total=total)
-            done = [0]
+        units = shard_units.spill_judgements(tables, shard_units.units_of(missing), folder,
+                                             judged)
+        total = sum(shard_units.unit_rows(u) for u in units)
+        progress = Progress("build: articles written to their shards", total=total)
+        done = [0]
 
-            def count(number: int, _: dict[str, ShardEntry]) -> None:
-                done[0] += shard_units.unit_rows(units[number])
-                progress(done[0])
+        def count(number: int, _: dict[str, ShardEntry]) -> None:
+            done[0] += shard_units.unit_rows(units[number])
+            progress(done[0])
 
-            built: dict[str, ShardEntry] = {}
-            for result in self.map(shard_units.build_unit, units, str(folder),
-                                   str(corpus.root), codebook, schemas,
-                                   on_done=count, cancelled=cancelled):
-                built.update(result)
-            return built
-        finally:
-            shard_units.remove_spill(folder)
+        built: dict[str, ShardEntry] = {}
+        for result in self.map(build_unit, units, str(folder), str(corpus.root), codebook,
+                               schemas, on_done=count, cancelled=cancelled):
+            built.update(result)
+        return built
 
 
 def in_directory(cwd: str, func: Callable[..., R], *args: object) -> tuple[str, R]:

@@ -117,18 +117,6 @@ def read_judgement_file(path: Path, schema: pa.Schema, cache: BuildCache
     return JudgementFile(f"annotations/{path.name}", digest, digests), table
 
 
-def compact(tables: list[pa.Table]) -> pa.Table:
-    """`tables` as one table in buffers of their exact size, `tables` emptied.
-
-    Arrow builders grow their buffers by doubling, so the judgements of a few
-    hundred files' tables keep more memory than their data (docs/build-design.md).
-    """
-    whole = pa.concat_tables(tables).combine_chunks()
-    tables.clear()
-    give_back_memory()
-    return whole
-
-
 @dataclass(frozen=True)
 class ArticleFile:
     article_id: str

@@ -116,13 +116,6 @@ def plan_shards(articles: Iterable[ArticleFile], judged: Mapping[str, list[str]]
     return shards
 
 
-def articles_of(shards: Iterable[Shard]) -> set[str]:
-    """The articles whose records the shards' rows are made from (annotations rows
-    are made from judgements alone)."""
-    return {aid for shard in shards if shard.config != "annotations"
-            for aid in shard.article_ids}
-
-
 def shard_names(split: str, count: int) -> list[str]:
     return [f"{split}-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
 

@@ -1,21 +1,26 @@
 """A release's folder of Parquet files: planned, copied from the build cache where
 a shard's inputs are unchanged, written where they are not.
 
-The shards to write are made in two passes: the judgements they need are
-sorted, streamed into the annotations shards and reduced to each paragraph's
-gold decision; then their articles are read one at a time in id order and
-their rows go to the writers of their shards. Memory is bounded by the
-judgements and a few row groups, not by the number of articles. Nothing here
-depends on the clock or on the cache, so the same inputs and library versions
-give the same bytes.
+The judgement files are read once to plan, their rows kept on disk (see
+`units`), and the shards to write are built a unit at a time (the shards that
+hold the same articles), each from its own judgements only. Within a unit, in
+two passes: its judgements are sorted, streamed into the annotations shard and
+reduced to each paragraph's gold decision; then its articles are read one at a
+time in id order and their rows go to the writers of its shards. So memory is
+bounded by one unit's judgements and a few row groups, not by the corpus.
+Nothing here depends on the clock, on the cache or on where a unit is built, so
+the same inputs and library versions give the same bytes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
+import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,11 +34,10 @@ from paratopics.errors import ParatopicsError, fail, index_range
 from paratopics.release.build_cache import BuildCache, ShardEntry
 from paratopics.release.gold import decide_all, gold_by_article, judgement_groups, sorted_chunks
 from paratopics.release.inputs import (
-    READ_BATCH,
     ArticleFile,
+    JudgementFile,
     article_paths,
     codebook_digest,
-    compact,
     give_back_memory,
     held_schema,
     read_article_file,
@@ -55,12 +59,22 @@ from paratopics.release.shards import (
     Counts,
     Shard,
     ShardWriter,
-    articles_of,
     judged_by,
     plan_shards,
     shard_names,
 )
 from paratopics.release.tally import Tally
+from paratopics.release.units import (
+    SPILL,
+    ReadSpill,
+    Unit,
+    read_pieces,
+    remove_spill,
+    spill_judgements,
+    unit_rows,
+    units_of,
+)
+from paratopics.workers import die_with_parent, ordered_map
 
 
 @dataclass
@@ -78,10 +92,12 @@ class Cancelled(Exception):
     """The build was stopped from outside (its corpus failed validation meanwhile)."""
 
 
-#: What writes the shards a build misses: `build_shards` here, or an engine's map
-#: of it over the shards (paratopics.engine), with the same arguments and result.
+#: What writes the shards a build misses: `build_units` here, or an engine's map
+#: of `build_unit` over the units (paratopics.engine), with the same arguments and
+#: result. The tables are every judgement of the corpus, a file at a time, to be
+#: read once.
 ShardBuilder = Callable[[Path, Corpus, Codebook, dict[str, pa.Schema], list["Shard"],
-                         list[pa.Table], dict[str, Any], Callable[[], bool]],
+                         Iterable[pa.Table], dict[str, Any], Callable[[], bool]],
                         dict[str, ShardEntry]]
 
 
@@ -97,41 +113,37 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
     cache = cache or BuildCache()
     layout = layout or Layout()
     schemas = {config: arrow_schema(config, codebook, layout) for config in CONFIGS}
-    judgements, tables, recent = [], [], []
-    for path in corpus.annotation_files():
-        judgement_file, table = read_judgement_file(path, schemas["annotations"], cache)
-        judgements.append(judgement_file)
-        recent.append(table)
-        if sum(t.num_rows for t in recent) >= READ_BATCH * 4:
-            tables.append(compact(recent))
-    if recent:
-        tables.append(compact(recent))
-    paths = article_paths(corpus)
-    articles = [ArticleFile(path.stem, path, digest)
-                for path, digest in zip(paths, sha256_files(paths), strict=True)]
-    book = codebook_digest(codebook)
-    judged = judged_by(judgements)
-    hashed = [*((j.name, j.sha256) for j in judgements),
-              *((f"articles/{a.path.name}", a.sha256) for a in articles), book]
-    shards = plan_shards(articles, judged, f"{book[1]}:{layout.key}")
-    del judgements, articles  # their per-file digests are in `judged` and the shard keys
-    for config in CONFIGS:
-        (folder / config).mkdir(parents=True, exist_ok=True)
-    done: dict[str, ShardEntry] = {}
-    for shard in shards:
-        entry = cache.fetch_shard(shard.key, shard.partial(folder))
-        if entry is not None:
-            done[shard.key] = entry
-    missing = [shard for shard in shards if shard.key not in done]
-    if build_missing is None:  # this process writes every shard: say how far it is
-        from paratopics.report import Progress
-
-        progress = Progress("build: articles", total=len(articles_of(missing)))
-        built = build_shards(folder, corpus, codebook, schemas, missing, tables, judged,
-                             cancelled, on_progress=progress)
-    else:
-        built = build_missing(folder, corpus, codebook, schemas, missing, tables, judged,
-                              cancelled)
+    try:
+        rows_read = ReadSpill(folder / SPILL)
+        judgements: list[JudgementFile] = []
+        for path in corpus.annotation_files():
+            judgement_file, table = read_judgement_file(path, schemas["annotations"], cache)
+            judgements.append(judgement_file)
+            rows_read.add(table)
+            del table
+            give_back_memory()
+        paths = article_paths(corpus)
+        articles = [ArticleFile(path.stem, path, digest)
+                    for path, digest in zip(paths, sha256_files(paths), strict=True)]
+        book = codebook_digest(codebook)
+        judged = judged_by(judgements)
+        hashed = [*((j.name, j.sha256) for j in judgements),
+                  *((f"articles/{a.path.name}", a.sha256) for a in articles), book]
+        shards = plan_shards(articles, judged, f"{book[1]}:{layout.key}")
+        del judgements, articles  # their per-file digests are in `judged` and the shard keys
+        for config in CONFIGS:
+            (folder / config).mkdir(parents=True, exist_ok=True)
+        done: dict[str, ShardEntry] = {}
+        for shard in shards:
+            entry = cache.fetch_shard(shard.key, shard.partial(folder))
+            if entry is not None:
+                done[shard.key] = entry
+        missing = [shard for shard in shards if shard.key not in done]
+        build = build_missing or build_units
+        built = build(folder, corpus, codebook, schemas, missing, rows_read.tables(), judged,
+                      cancelled) if missing else {}
+    finally:
+        remove_spill(folder)
     for shard in missing:
         entry = built[shard.key]
         cache.store_shard(shard.key, shard.partial(folder) if entry.rows else None, entry)
@@ -152,6 +164,64 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
                           "bytes": entry.bytes, "rows": entry.rows})
             rows[config][split] = rows[config].get(split, 0) + entry.rows
     return Written(files, rows, tally, len(shards), len(shards) - len(missing))
+
+
+#: From this many articles in the shards to write on, `build_units` writes units in
+#: worker processes, one per core: each spends about a second importing before it
+#: writes (docs/scaling.md).
+PARALLEL_FROM_ARTICLES = 5_000
+
+
+def build_units(folder: Path, corpus: Corpus, codebook: Codebook,
+                schemas: dict[str, pa.Schema], missing: list[Shard], tables: Iterable[pa.Table],
+                judged: dict[str, Any], cancelled: Callable[[], bool],
+                jobs: int | None = None) -> dict[str, ShardEntry]:
+    """The `missing` shards, written on this machine a unit at a time (the local
+    engine): in this process, or for many articles in `jobs` worker processes
+    (default: one per core), as the ray engine spreads them over a cluster."""
+    from paratopics.report import Progress
+
+    units = spill_judgements(tables, units_of(missing), folder, judged)
+    total = sum(unit_rows(unit) for unit in units)
+    progress = Progress("build: articles", total=total)
+    jobs = min(jobs or os.cpu_count() or 1, len(units))
+    built: dict[str, ShardEntry] = {}
+    done = 0
+    if jobs < 2 or total < PARALLEL_FROM_ARTICLES:
+        for unit in units:
+            built.update(build_unit(str(folder), str(corpus.root), codebook, schemas, unit,
+                                    cancelled, functools.partial(_progress_from, progress,
+                                                                 done)))
+            done += unit_rows(unit)
+            progress(done)
+        return built
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded process
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
+        results = ordered_map(pool, build_unit, units, str(folder), str(corpus.root),
+                              codebook, schemas, window=2 * jobs)
+        for unit, result in zip(units, results, strict=True):
+            if cancelled():
+                raise Cancelled
+            built.update(result)
+            done += unit_rows(unit)
+            progress(done)
+    return built
+
+
+def _progress_from(progress: Callable[[int], None], before: int, count: int) -> None:
+    progress(before + count)
+
+
+def build_unit(folder: str, root: str, codebook: Codebook, schemas: Mapping[str, pa.Schema],
+               unit: Unit, cancelled: Callable[[], bool] = lambda: False,
+               on_progress: Callable[[int], None] | None = None) -> dict[str, ShardEntry]:
+    """Write one unit's shards into `folder` (a release being written) from its
+    spilled judgements; runs on any node that sees the corpus, to the same bytes."""
+    tables = read_pieces(unit.pieces, held_schema(schemas["annotations"]))
+    return build_shards(Path(folder), Corpus(Path(root)), codebook, schemas,
+                        list(unit.shards), tables, dict.fromkeys(unit.judged), cancelled,
+                        on_progress)
 
 
 def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,

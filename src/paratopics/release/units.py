@@ -1,35 +1,34 @@
-"""A release's missing shards as independent pieces of work, for an engine to run anywhere.
+"""A release's missing shards as independent units of work, and the judgements of
+each unit on disk, so that no process holds every judgement of the corpus.
 
 Shards with the same articles (a split's paragraphs, articles and annotations
 shards hold exactly the same judged articles) form one unit, so each unit
 reads its articles and decides their gold labels once. A unit needs only the
-judgements of its own articles: they are partitioned by unit into spill files
-(Arrow IPC) beside the release being written, which every node sees, one file
-per table of judgements with one record batch per unit, so that no worker ever
-holds more than its own units' judgements and the driver never a second copy.
+judgements of its own articles. The build reads the judgement files twice:
+once to plan (it keeps only each file's per-article digests, and its rows in a
+spill file, `ReadSpill`), once to partition the rows by unit into spill files
+(Arrow IPC, one record batch per unit and table, `spill_judgements`). Both are
+beside the release being written, which every node of a cluster sees, and are
+removed before it is published. A unit's judgements are then at most those of
+one shard's articles, whatever the size of the corpus.
 
-Each unit is then written by `release.tree.build_shards`, the writer of the
-local build, so a shard built on any node has the bytes of the local build.
+Each unit is written by `release.tree.build_unit`, on this machine or on any
+node of a cluster, so the bytes do not depend on where it ran.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from paratopics.codebook import Codebook
-from paratopics.corpus.store import Corpus
-from paratopics.release.build_cache import ShardEntry
-from paratopics.release.inputs import held_schema
 from paratopics.release.layout import UNLABELED
 from paratopics.release.shards import Shard
-from paratopics.release.tree import build_shards
 
 #: The folder inside a release being written that holds the spill files; removed
 #: before the release is published.
@@ -66,11 +65,11 @@ def units_of(missing: Sequence[Shard]) -> list[Unit]:
     return [Unit(tuple(shards)) for shards in groups.values()]
 
 
-def spill_judgements(tables: list[pa.Table], units: list[Unit], folder: Path,
+def spill_judgements(tables: Iterable[pa.Table], units: list[Unit], folder: Path,
                      judged: Mapping[str, object]) -> list[Unit]:
     """`units` with the spill files of their judgements, written under `folder`.
 
-    `tables` is emptied as it is read, so that each table is freed once spilled.
+    `tables` is read once, a table at a time, each freed once spilled.
     """
     layers: dict[str, list[int]] = {}
     for number, unit in enumerate(units):
@@ -84,8 +83,7 @@ def spill_judgements(tables: list[pa.Table], units: list[Unit], folder: Path,
     spill = folder / SPILL
     spill.mkdir(parents=True, exist_ok=True)
     count = 0
-    while tables:
-        table = tables.pop(0)
+    for table in tables:
         if not table.num_rows:
             continue
         path = spill / f"judgements-{count:05d}.arrow"
@@ -134,16 +132,6 @@ def read_pieces(pieces: Iterable[tuple[str, tuple[int, ...]]], schema: pa.Schema
     return tables
 
 
-def build_unit(folder: str, root: str, codebook: Codebook, schemas: Mapping[str, pa.Schema],
-               unit: Unit) -> dict[str, ShardEntry]:
-    """Write one unit's shards into `folder` (a release being written), as the
-    local build writes them; runs on any node that sees the corpus."""
-    tables = read_pieces(unit.pieces, held_schema(schemas["annotations"]))
-    return build_shards(Path(folder), Corpus(Path(root)), codebook, schemas,
-                        list(unit.shards), tables, dict.fromkeys(unit.judged),
-                        lambda: False)
-
-
 def unit_rows(unit: Unit) -> int:
     """How many articles a unit's shards hold: its share of the progress."""
     return len(unit.article_ids)
@@ -152,3 +140,32 @@ def unit_rows(unit: Unit) -> int:
 def remove_spill(folder: Path) -> None:
     shutil.rmtree(folder / SPILL, ignore_errors=True)
 
+
+
+@dataclass
+class ReadSpill:
+    """Judgement tables kept on disk between the build's two passes over them.
+
+    The first pass needs only each file's per-article digests to plan the
+    shards; its rows are written here (Arrow IPC, uncompressed: written and read
+    back at the speed of the disk) and dropped, and the second pass reads them
+    back a file at a time to partition them by unit. Rereading the judgement
+    files instead would parse them again, and a file changed between the passes
+    would then give rows other than the ones planned.
+    """
+
+    folder: Path
+    paths: list[Path] = field(default_factory=list)
+
+    def add(self, table: pa.Table) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"read-{len(self.paths):05d}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+            out.write_table(table)
+        self.paths.append(path)
+
+    def tables(self) -> Iterator[pa.Table]:
+        """The tables added, in order, each read into memory only when asked for."""
+        for path in self.paths:
+            with pa.OSFile(str(path), "rb") as source:
+                yield pa.ipc.open_file(source).read_all()
