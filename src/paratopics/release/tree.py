@@ -267,15 +267,19 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
         if not wanted.issuperset(judged):
             judgements = judgements.filter(pc.is_in(
                 judgements.column("article_id"), value_set=pa.array(sorted(wanted), pa.string())))
-        ranking = pc.sort_indices(judgements, sort_keys=list(ANNOTATION_ORDER))
-        chunks = route_judgements(judgements, ranking, [s for s in missing
-                                                        if s.config == "annotations"], writers,
-                                  finalize)
-        del judgements
-        gold = decide_all(judgement_groups(chunks), codebook)
-        del ranking, chunks  # the articles' pass needs only the decisions
-        give_back_memory()
-        golds = gold_by_article(gold)
+        golds: Iterator[tuple[str, Mapping[int, Decided]]]
+        if all(shard.split == UNLABELED for shard in missing):
+            golds = judged_paragraphs(judgements)
+        else:
+            ranking = pc.sort_indices(judgements, sort_keys=list(ANNOTATION_ORDER))
+            chunks = route_judgements(judgements, ranking, [s for s in missing
+                                                            if s.config == "annotations"],
+                                      writers, finalize)
+            del judgements
+            gold = decide_all(judgement_groups(chunks), codebook)
+            del ranking, chunks  # the articles' pass needs only the decisions
+            give_back_memory()
+            golds = gold_by_article(gold)
         pending = next(golds, None)
         for count, aid in enumerate(needed):
             if count % 1000 == 999:
@@ -287,7 +291,7 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
                     give_back_memory()
             while pending is not None and pending[0] < aid:  # decisions of articles not needed
                 pending = next(golds, None)
-            decisions: dict[int, Decided] = {}
+            decisions: Mapping[int, Decided] = {}
             if pending is not None and pending[0] == aid:
                 decisions, pending = pending[1], next(golds, None)
             article = read_article_file(corpus.articles / f"{aid}.json")
@@ -322,6 +326,22 @@ def build_shards(folder: Path, corpus: Corpus, codebook: Codebook,
         built[shard.key] = ShardEntry(sha256_file(path) if rows else "",
                                       path.stat().st_size if rows else 0, rows, tally.as_json())
     return built
+
+
+#: A judged paragraph's decision where only that it was judged matters.
+JUDGED = Decided((), 0)
+
+
+def judged_paragraphs(judgements: pa.Table) -> Iterator[tuple[str, Mapping[int, Decided]]]:
+    """(article id, {paragraph index: JUDGED}) in article-id order: all that the
+    unlabeled shards need of the judgements, which paragraphs have any. Their
+    labels are adjudicated only where labeled rows are written, in the article's
+    home split."""
+    by_article: dict[str, dict[int, Decided]] = {}
+    for aid, index in zip(judgements.column("article_id").to_pylist(),
+                          judgements.column("paragraph_index").to_pylist(), strict=True):
+        by_article.setdefault(aid, {})[index] = JUDGED
+    return iter(sorted(by_article.items()))
 
 
 def route_judgements(judgements: pa.Table, ranking: pa.Array, shards: list[Shard],
