@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +64,7 @@ _Cache = TypeVar("_Cache", bound="CacheFile[Any]")
 
 
 @dataclass
-class CacheFile(Generic[_Entry]):
+class CacheFile(ABC, Generic[_Entry]):
     """Entries by key, in one sealed file of lines: read whole at the start of a run,
     written whole at its end if anything changed.
 
@@ -98,13 +99,14 @@ class CacheFile(Generic[_Entry]):
             return cls(path)
 
     @staticmethod
+    @abstractmethod
     def decode(lines: list[str]) -> Mapping[str, _Entry]:
-        raise NotImplementedError
+        """The entries of a file's lines; ValueError for lines it cannot trust."""
 
     @staticmethod
+    @abstractmethod
     def encode(key: str, entry: _Entry) -> str | None:
         """The entry's line; None for one that cannot be written (it is left out)."""
-        raise NotImplementedError
 
     def save(self, prune: bool = False) -> None:
         """Add this run's entries; `prune` also drops the known ones not seen in it."""
