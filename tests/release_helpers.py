@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -30,6 +31,12 @@ def make_release(root: Path, articles: int = 20, seed: int = 0,
     generate(corpus, articles, seed)
     release_build.build(corpus, version, codebook_module.load())
     return corpus
+
+
+def copy_corpus(source: Corpus, dest: Path) -> Corpus:
+    """A copy of `source` at `dest`, for a test that changes or builds it."""
+    shutil.copytree(source.root, dest)
+    return Corpus(dest)
 
 
 def release_rows(corpus: Corpus, version: str, config: str) -> dict[str, list[dict]]:

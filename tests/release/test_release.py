@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT, run_in_process
+from release_helpers import copy_corpus
 
 from paratopics import codebook
 from paratopics.corpus.store import Corpus
@@ -120,11 +121,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     generate(corpus, 60, seed=21, annotators=3)
     release_build.build(corpus, VERSION, BOOK)
     return corpus
-
-
-def build_copy(source: Corpus, dest: Path) -> Corpus:
-    shutil.copytree(source.root, dest)
-    return Corpus(dest)
 
 
 # -- round trip through real readers -----------------------------------------
@@ -321,7 +317,7 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(tmp_path: Path) -> Non
 
     source = Corpus(tmp_path / "source")
     generate(source, 30, seed=41)
-    one, two = build_copy(source, tmp_path / "one"), build_copy(source, tmp_path / "two")
+    one, two = copy_corpus(source, tmp_path / "one"), copy_corpus(source, tmp_path / "two")
     release_build.build(one, VERSION, BOOK)
     time.sleep(1.0 - time.time() % 1.0 + 0.01)  # the second build runs in another second
     release_build.build(two, VERSION, BOOK)
@@ -345,7 +341,7 @@ def test_the_committed_release_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
     Its manifest (format 1.0.0) predates content-defined shards and label names; a
     fresh build writes the current format, which differs from it only there."""
     committed = Corpus(ROOT / "corpus")
-    copy = build_copy(committed, tmp_path / "corpus")
+    copy = copy_corpus(committed, tmp_path / "corpus")
     import pyarrow.parquet as pq
 
     shipped = release_layout.release_dir(committed, VERSION) / "articles"
@@ -526,7 +522,7 @@ def test_validating_beside_the_build_gives_the_same_release(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = Corpus(tmp_path / "source")
     generate(source, 20, seed=101)
-    one, two = build_copy(source, tmp_path / "one"), build_copy(source, tmp_path / "two")
+    one, two = copy_corpus(source, tmp_path / "one"), copy_corpus(source, tmp_path / "two")
     summary, result = release_build.validate_then_build(one, VERSION, BOOK)
     assert summary.errors == 0 and result is not None and result.status == "built"
     monkeypatch.setattr(release_build, "PARALLEL_FROM_ARTICLES", 1)

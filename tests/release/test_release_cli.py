@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from conftest import run_in_process
+from release_helpers import copy_corpus
 
 from paratopics import codebook
 from paratopics.corpus import store as corpus_store
@@ -53,11 +54,6 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     generate(corpus, 25, seed=61)
     release_build.build(corpus, VERSION, BOOK)
     return corpus
-
-
-def copy_of(corpus: Corpus, dest: Path) -> Corpus:
-    shutil.copytree(corpus.root, dest)
-    return Corpus(dest)
 
 
 # -- verify -----------------------------------------------------------------------
@@ -109,7 +105,7 @@ def test_verify_passes_an_intact_release(released: Corpus, cli: Any) -> None:
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_verify_names_the_damaged_file(released: Corpus, tmp_path: Path, cli: Any,
                                        damage: str) -> None:
-    corpus = copy_of(released, tmp_path / "corpus")
+    corpus = copy_corpus(released, tmp_path / "corpus")
     assert release_verify.verify(corpus, VERSION, BOOK) == []
     harm, named = DAMAGE[damage]
     harm(release_layout.release_dir(corpus, VERSION))
@@ -121,7 +117,7 @@ def test_verify_names_the_damaged_file(released: Corpus, tmp_path: Path, cli: An
 
 def test_verify_of_a_truncated_file_reports_size_and_readability(released: Corpus,
                                                                  tmp_path: Path) -> None:
-    corpus = copy_of(released, tmp_path / "corpus")
+    corpus = copy_corpus(released, tmp_path / "corpus")
     truncate(release_layout.release_dir(corpus, VERSION) / TRAIN)
     issues = release_verify.verify(corpus, VERSION, BOOK)
     assert any("bytes, manifest says" in i.message for i in issues)
@@ -244,7 +240,7 @@ def test_a_killed_build_leaves_no_partial_release(tmp_path: Path, cli: Any) -> N
                                               ("1.2", False), ("v1.2.0.1", False)])
 def test_a_version_that_is_not_x_y_z_is_the_callers_mistake(
         released: Corpus, tmp_path: Path, cli: Any, given: str, zeros: bool) -> None:
-    corpus = copy_of(released, tmp_path / "corpus")
+    corpus = copy_corpus(released, tmp_path / "corpus")
     before = sorted(p.name for p in corpus.releases.iterdir())
     refused = cli("build", "--corpus", corpus.root, "--version", given)
     assert refused.returncode == 2, refused.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import shutil
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from release_helpers import copy_corpus
 
 from paratopics import codebook
 from paratopics.corpus.store import Corpus
@@ -138,8 +138,7 @@ def test_units_written_by_worker_processes_have_the_bytes_of_one_process(
     monkeypatch.setattr(release_tree, "ProcessPoolExecutor", Recorded)
     releases = {}
     for name, threshold in (("serial", 10**9), ("workers", 1)):
-        corpus = Corpus(tmp_path / name)
-        shutil.copytree(source.root, corpus.root)
+        corpus = copy_corpus(source, tmp_path / name)
         monkeypatch.setattr(release_tree, "PARALLEL_FROM_ARTICLES", threshold)
         monkeypatch.setattr(release_tree.os, "cpu_count", lambda: 2)
         before = set(multiprocessing.active_children())
