@@ -12,6 +12,7 @@ fails the command, and nothing is published.
 from __future__ import annotations
 
 import collections
+import functools
 import importlib.util
 import logging
 import os
@@ -200,26 +201,11 @@ class RayEngine:
                      schemas: dict[str, pa.Schema], missing: list[Shard],
                      tables: Iterable[pa.Table], judged: dict[str, object],
                      cancelled: Callable[[], bool]) -> dict[str, ShardEntry]:
-        """release.tree.build_units as a map of build_unit over the cluster."""
-        from paratopics.release import units as shard_units
-        from paratopics.release.tree import build_unit
-        from paratopics.report import Progress
+        """release.tree.build_units with each unit a task on the cluster."""
+        from paratopics.release.tree import build_units
 
-        units = shard_units.spill_judgements(tables, shard_units.units_of(missing), folder,
-                                             judged)
-        total = sum(shard_units.unit_rows(u) for u in units)
-        progress = Progress("build: articles written to their shards", total=total)
-        done = [0]
-
-        def count(number: int, _: dict[str, ShardEntry]) -> None:
-            done[0] += shard_units.unit_rows(units[number])
-            progress(done[0])
-
-        built: dict[str, ShardEntry] = {}
-        for result in self.map(build_unit, units, str(folder), str(corpus.root), codebook,
-                               schemas, on_done=count, cancelled=cancelled):
-            built.update(result)
-        return built
+        return build_units(folder, corpus, codebook, schemas, missing, tables, judged,
+                           cancelled, mapper=functools.partial(self.map, cancelled=cancelled))
 
 
 def in_directory(cwd: str, func: Callable[..., R], *args: object) -> tuple[str, R]:

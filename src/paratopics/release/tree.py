@@ -166,6 +166,10 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
     return Written(files, rows, tally, len(shards), len(shards) - len(missing))
 
 
+#: Runs `func(*shared, item)` for each item, wherever it likes, and gives the
+#: results back in item order (`workers.ordered_map` over a pool, `RayEngine.map`).
+UnitMapper = Callable[..., Iterator[dict[str, ShardEntry]]]
+
 #: From this many articles in the shards to write on, `build_units` writes units in
 #: worker processes, one per core: each spends about a second importing before it
 #: writes (docs/scaling.md).
@@ -175,10 +179,11 @@ PARALLEL_FROM_ARTICLES = 5_000
 def build_units(folder: Path, corpus: Corpus, codebook: Codebook,
                 schemas: dict[str, pa.Schema], missing: list[Shard], tables: Iterable[pa.Table],
                 judged: dict[str, Any], cancelled: Callable[[], bool],
-                jobs: int | None = None) -> dict[str, ShardEntry]:
-    """The `missing` shards, written on this machine a unit at a time (the local
-    engine): in this process, or for many articles in `jobs` worker processes
-    (default: one per core), as the ray engine spreads them over a cluster."""
+                jobs: int | None = None, mapper: UnitMapper | None = None,
+                ) -> dict[str, ShardEntry]:
+    """The `missing` shards, written a unit at a time: by `mapper` (an engine's map
+    over its cluster), else on this machine, in this process or, for many
+    articles, in `jobs` worker processes (default: one per core)."""
     from paratopics.report import Progress
 
     units = spill_judgements(tables, units_of(missing), folder, judged)
@@ -187,7 +192,7 @@ def build_units(folder: Path, corpus: Corpus, codebook: Codebook,
     jobs = min(jobs or os.cpu_count() or 1, len(units))
     built: dict[str, ShardEntry] = {}
     done = 0
-    if jobs < 2 or total < PARALLEL_FROM_ARTICLES:
+    if mapper is None and (jobs < 2 or total < PARALLEL_FROM_ARTICLES):
         for unit in units:
             built.update(build_unit(str(folder), str(corpus.root), codebook, schemas, unit,
                                     cancelled, functools.partial(_progress_from, progress,
@@ -195,11 +200,14 @@ def build_units(folder: Path, corpus: Corpus, codebook: Codebook,
             done += unit_rows(unit)
             progress(done)
         return built
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=die_with_parent,
-                             initargs=(os.getpid(),)) as pool:
-        results = ordered_map(pool, build_unit, units, str(folder), str(corpus.root),
-                              codebook, schemas, window=2 * jobs)
+    with contextlib.ExitStack() as stack:
+        if mapper is None:
+            context = multiprocessing.get_context("spawn")  # no fork of a threaded process
+            pool = stack.enter_context(ProcessPoolExecutor(
+                max_workers=jobs, mp_context=context, initializer=die_with_parent,
+                initargs=(os.getpid(),)))
+            mapper = functools.partial(ordered_map, pool, window=2 * jobs)
+        results = mapper(build_unit, units, str(folder), str(corpus.root), codebook, schemas)
         for unit, result in zip(units, results, strict=True):
             if cancelled():
                 raise Cancelled
