@@ -31,8 +31,11 @@ BOOK = codebook.load()
 
 @pytest.fixture(autouse=True)
 def _small_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Many units from a small corpus, and a cache of the test's own."""
+    """Many units from a small corpus, built a unit at a time in this process (where
+    a test can watch them), and a cache of the test's own."""
     monkeypatch.setenv("PARATOPICS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(release_tree, "ONE_PASS_ARTICLES", 0)
+    monkeypatch.setattr(release_tree.os, "cpu_count", lambda: 1)
     monkeypatch.setattr(release_shards, "SEGMENT_ARTICLES", 4)
     monkeypatch.setattr(release_shards, "MAX_SEGMENT_ARTICLES", 6)
 
@@ -124,7 +127,7 @@ def test_read_spill_gives_back_the_tables_in_order_and_only_when_asked(tmp_path:
     assert [t.equals(e) for e, t in zip(tables[1:3], back, strict=False)] == [True, True]
 
 
-def test_units_written_by_worker_processes_have_the_bytes_of_one_process(
+def test_units_written_by_worker_processes_have_the_bytes_of_one_pass(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = Corpus(tmp_path / "source")
     generate(source, 40, seed=53)
@@ -137,10 +140,10 @@ def test_units_written_by_worker_processes_have_the_bytes_of_one_process(
 
     monkeypatch.setattr(release_tree, "ProcessPoolExecutor", Recorded)
     releases = {}
-    for name, threshold in (("serial", 10**9), ("workers", 1)):
+    for name, one_pass, cores in (("one pass", 10**9, 2), ("units", 0, 1), ("workers", 0, 2)):
         corpus = copy_corpus(source, tmp_path / name)
-        monkeypatch.setattr(release_tree, "PARALLEL_FROM_ARTICLES", threshold)
-        monkeypatch.setattr(release_tree.os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(release_tree, "ONE_PASS_ARTICLES", one_pass)
+        monkeypatch.setattr(release_tree.os, "cpu_count", lambda cores=cores: cores)
         before = set(multiprocessing.active_children())
         release_build.build(corpus, "1.0.0", BOOK, use_cache=False)
         folder = release_layout.release_dir(corpus, "1.0.0")
@@ -148,6 +151,7 @@ def test_units_written_by_worker_processes_have_the_bytes_of_one_process(
                           for p in sorted(folder.rglob("*")) if p.is_file()}
         assert set(multiprocessing.active_children()) <= before  # the workers are gone
         assert spill_files(corpus.root) == []
-    assert pools == [2]  # the second build only, in two workers
-    assert len(releases["serial"]) > 10
-    assert releases["workers"] == releases["serial"]
+    assert pools == [2]  # the third build only, in two workers
+    assert len(releases["one pass"]) > 10
+    assert releases["units"] == releases["one pass"]
+    assert releases["workers"] == releases["one pass"]

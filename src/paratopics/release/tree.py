@@ -170,10 +170,11 @@ def write_tree(folder: Path, corpus: Corpus, codebook: Codebook,
 #: results back in item order (`workers.ordered_map` over a pool, `RayEngine.map`).
 UnitMapper = Callable[..., Iterator[dict[str, ShardEntry]]]
 
-#: From this many articles in the shards to write on, `build_units` writes units in
-#: worker processes, one per core: each spends about a second importing before it
-#: writes (docs/scaling.md).
-PARALLEL_FROM_ARTICLES = 5_000
+#: Up to this many articles in the shards to write, `build_units` writes them all in
+#: one pass in this process, each article read once; beyond, a unit at a time, in
+#: worker processes, one per core (each spends about a second importing before it
+#: writes), so that memory holds one unit's judgements (docs/scaling.md).
+ONE_PASS_ARTICLES = 20_000
 
 
 def build_units(folder: Path, corpus: Corpus, codebook: Codebook,
@@ -181,18 +182,25 @@ def build_units(folder: Path, corpus: Corpus, codebook: Codebook,
                 judged: dict[str, Any], cancelled: Callable[[], bool],
                 jobs: int | None = None, mapper: UnitMapper | None = None,
                 ) -> dict[str, ShardEntry]:
-    """The `missing` shards, written a unit at a time: by `mapper` (an engine's map
-    over its cluster), else on this machine, in this process or, for many
-    articles, in `jobs` worker processes (default: one per core)."""
+    """The `missing` shards: by `mapper` (an engine's map over its cluster) a unit
+    at a time; else on this machine, in one pass for few articles, or a unit at a
+    time in `jobs` worker processes (default: one per core)."""
     from paratopics.report import Progress
 
+    articles = len({aid for shard in missing for aid in shard.article_ids})
+    if mapper is None and articles <= ONE_PASS_ARTICLES:
+        progress = Progress("build: articles", total=articles)
+        one_pass = build_shards(folder, corpus, codebook, schemas, missing, list(tables),
+                                judged, cancelled, progress)
+        progress(articles)
+        return one_pass
     units = spill_judgements(tables, units_of(missing), folder, judged)
     total = sum(unit_rows(unit) for unit in units)
     progress = Progress("build: articles", total=total)
     jobs = min(jobs or os.cpu_count() or 1, len(units))
     built: dict[str, ShardEntry] = {}
     done = 0
-    if mapper is None and (jobs < 2 or total < PARALLEL_FROM_ARTICLES):
+    if mapper is None and jobs < 2:
         for unit in units:
             built.update(build_unit(str(folder), str(corpus.root), codebook, schemas, unit,
                                     cancelled, functools.partial(_progress_from, progress,
