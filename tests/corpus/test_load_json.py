@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paratopics.corpus.store import load_json
+from paratopics.corpus.store import load_json, load_validated_json
 
 
 def outcome(read: Callable[[bytes], object], raw: bytes) -> tuple[str, str]:
@@ -161,3 +161,20 @@ def test_what_json_would_accept_is_refused(raw: bytes) -> None:
     json.loads(raw)  # (the standard library reads each)
     with pytest.raises(ValueError):
         load_json(raw)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(json_values.map(lambda v: json.dumps(v).encode()),
+                 st.lists(FRAGMENTS | st.binary(max_size=3), max_size=24).map(b"".join)))
+def test_a_validated_read_gives_load_jsons_value_wherever_load_json_gives_one(
+        raw: bytes) -> None:
+    expected = ours(raw)
+    if expected[0] == "ok":
+        assert outcome(load_validated_json, raw) == expected
+
+
+def test_a_validated_read_leaves_repeated_keys_to_validation() -> None:
+    raw = b'{"a": 1, "b": [{"k": 2, "k": 3}], "a": 4}'
+    with pytest.raises(ValueError, match="appears twice"):
+        load_json(raw)
+    assert load_validated_json(raw) == json.loads(raw)  # the last value, as json keeps it

@@ -80,6 +80,12 @@ def test_repeated_keys_are_refused_wherever_json_is_read(tmp_path: Path) -> None
                       encoding="utf-8")
     status, out = _validate(corpus)
     assert status == 1 and "appears twice" in out, out
+    # the build reads records without looking for repeated keys: validation, which
+    # it runs first, refuses them, and nothing is published
+    built = run_cli("build", "--corpus", corpus.root, "--version", "1.0.0")
+    assert built.returncode == 1 and "appears twice" in built.stdout + built.stderr, \
+        output(built)
+    assert "Traceback" not in built.stderr and not (corpus.releases / "v1.0.0").exists()
     # an ingest input
     story = tmp_path / "story.json"
     story.write_text('{"title": "Drill", "title": "Budget", "published": "2021-05-02", '

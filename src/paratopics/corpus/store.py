@@ -418,6 +418,18 @@ def load_json(raw: bytes) -> Any:
     key-like `"...":` than the keys parsed), and refuses what json allows (lone
     surrogates, a byte-order mark), so its errors are never the ones reported.
     """
+    return _load_json(raw, repeated_keys=True)
+
+
+def load_validated_json(raw: bytes) -> Any:
+    """`load_json` for a record that validation reads as well, before anything made
+    of it is published (the build's inputs): a repeated key is refused there, so
+    it is not looked for again here, which spares about half of load_json's time
+    on an article record. Where validation passes, the value is load_json's."""
+    return _load_json(raw, repeated_keys=False)
+
+
+def _load_json(raw: bytes, repeated_keys: bool) -> Any:
     if _LONG_DIGIT_RUN not in raw.translate(_DIGITS) and (
             len(raw) <= 2 * _MAX_FAST_DEPTH
             or raw.count(b"[") + raw.count(b"{") <= _MAX_FAST_DEPTH):
@@ -426,7 +438,7 @@ def load_json(raw: bytes) -> Any:
         except orjson.JSONDecodeError:
             pass
         else:
-            if len(_KEY_COLON.findall(raw)) <= (
+            if not repeated_keys or len(_KEY_COLON.findall(raw)) <= (
                     _key_count(value) if type(value) is dict or type(value) is list else 0):
                 return value
     return strict_json(raw.decode("utf-8"))

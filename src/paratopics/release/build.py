@@ -128,7 +128,9 @@ def build(corpus: Corpus, version: str, codebook: Codebook, notes: str | None = 
     The release is written into a hidden temporary folder and renamed into
     place, so an interrupted build leaves no partial release behind. Nothing is
     published unless `publish_if()` says so at the end; `cancelled()` is asked
-    now and then, and a True stops the build. Both raise Cancelled.
+    now and then, and a True stops the build. Both raise Cancelled. Records are
+    read as validation accepts them (`store.load_validated_json`): build what has
+    passed validation, as `validate_then_build` does.
     """
     check_version(version)
     target = release_dir(corpus, version)  # (refuses a symlinked releases folder)

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from paratopics.codebook import Codebook
 from paratopics.corpus.records import Article
-from paratopics.corpus.store import Corpus, load_json, sha256_file
+from paratopics.corpus.store import Corpus, load_validated_json, sha256_file
 from paratopics.errors import fail
 from paratopics.release.build_cache import BuildCache
 from paratopics.release.rows import annotation_row, rows_to_table
@@ -68,7 +68,7 @@ def parse_judgements(lines: Iterable[bytes], schema: pa.Schema
         whole.update(line)
         if not line.strip():
             continue
-        row = annotation_row(load_json(line))
+        row = annotation_row(load_validated_json(line))
         rows.append(row)
         aid = row["article_id"]
         hasher = per_article.get(aid)  # type: ignore[call-overload]
@@ -130,7 +130,7 @@ def article_paths(corpus: Corpus) -> list[Path]:
 
 
 def read_article_file(path: Path) -> Article:
-    article: Article = load_json(path.read_bytes())
+    article: Article = load_validated_json(path.read_bytes())
     if article["article_id"] != path.stem:
         raise fail("article-id-mismatch", file=str(path), pointer="/article_id",
                    detail=f"the record's id {article['article_id']!r} is not its file name "
