@@ -16,16 +16,16 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from paratopics import __version__
 from paratopics import codebook as codebook_module
-from paratopics import stats as stats_module
 from paratopics.annotate import commands as annotate_commands
 from paratopics.corpus import init as corpus_init
 from paratopics.corpus.config import codebook_for, locate_corpus
 from paratopics.corpus.store import Corpus, atomic_write, check_folders, corpus_lock
 from paratopics.engine import ENGINES
-from paratopics.engine.ray_engine import RayEngine, engine_for
+from paratopics.engine.ray_engine import engine_for
 from paratopics.errors import (
     CALLER_CODES,
     MissingExtra,
@@ -40,14 +40,14 @@ from paratopics.errors import (
     problem,
 )
 from paratopics.ingest import core as ingest_module
-from paratopics.ml import annotation_report as annotation_report_module
-from paratopics.publish import guide as guide_module
-from paratopics.release import changelog as changelog_module
-from paratopics.release import judgements as annotations_module
-from paratopics.release import layout as release_layout
 from paratopics.report import Progress
-from paratopics.validate.core import validate_corpus
 from paratopics.validate.summary import display_path
+
+# Modules of a few commands are imported by those commands: every command starts
+# by importing this module, and ingest or validate need none of them.
+if TYPE_CHECKING:
+    from paratopics.engine.ray_engine import RayEngine
+    from paratopics.ml.annotation_report import Judgements
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -192,6 +192,8 @@ def _validate_paths(corpus: Corpus, given: list[Path]) -> list[Path] | None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from paratopics.validate.core import validate_corpus
+
     engine = engine_for(args.engine, args.address, "validate")
     corpus = _corpus(args)
     paths = _validate_paths(corpus, [Path(p) for p in args.paths]) if args.paths else None
@@ -211,6 +213,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     if args.plot:
         _require("stats --plot", "matplotlib", "matplotlib", "plot")
+    from paratopics import stats as stats_module
+    from paratopics.release import layout as release_layout
     from paratopics.release import report as release_report  # brings pyarrow: only here
 
     corpus = _corpus(args)
@@ -254,6 +258,7 @@ def _version(requested: str | None, corpus: Corpus, warn: bool = True) -> str:
 def cmd_build(args: argparse.Namespace) -> int:
     engine = engine_for(args.engine, args.address, "build")
     from paratopics.release import build as release_build  # brings pyarrow: only here
+    from paratopics.release import layout as release_layout
 
     corpus = _corpus(args)
     version = release_build.check_version(args.version.lstrip("v"))
@@ -329,6 +334,9 @@ def _older_notes(release: ModuleType, corpus: Corpus, version: str, notes: str |
 def _all_versions(corpus: Corpus) -> list[str]:
     """Every release that exists or ever existed: a folder named vX.Y.Z or an entry in
     the changelog, so that a deleted manifest (or release) is reported, not skipped."""
+    from paratopics.release import changelog as changelog_module
+    from paratopics.release import layout as release_layout
+
     found = set(release_layout.list_versions(corpus))
     unfinished = {v for v in changelog_module.pending_versions(corpus)
                   if not release_layout.release_dir(corpus, v).is_dir()}
@@ -340,6 +348,7 @@ def _all_versions(corpus: Corpus) -> list[str]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from paratopics.release import layout as release_layout
     from paratopics.release.verify import verify  # brings pyarrow: only here
 
     corpus = _corpus(args)
@@ -375,6 +384,8 @@ def _now() -> str:
 
 
 def cmd_yank(args: argparse.Namespace) -> int:
+    from paratopics.release import changelog as changelog_module
+
     corpus = _corpus(args)
     yank = _yank()
     with corpus_lock(corpus, "yank", wait=args.wait, on_wait=_waiting("yank")):
@@ -413,8 +424,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _checked_judgements(corpus: Corpus, book: codebook_module.Codebook, command: str,
-                        ) -> annotation_report_module.Judgements | None:
+                        ) -> Judgements | None:
     """Judgements of a valid corpus; else the problems on stderr and None."""
+    from paratopics.ml import annotation_report as annotation_report_module
+
     checked, problems = annotation_report_module.load_checked(corpus, book)
     if checked is None:
         for found in problems:
@@ -425,6 +438,9 @@ def _checked_judgements(corpus: Corpus, book: codebook_module.Codebook, command:
 
 
 def cmd_agreement(args: argparse.Namespace) -> int:
+    from paratopics.ml import annotation_report as annotation_report_module
+    from paratopics.release import judgements as annotations_module
+
     corpus = _corpus(args)
     book = _codebook(corpus)
     checked = _checked_judgements(corpus, book, "agreement")
@@ -436,6 +452,8 @@ def cmd_agreement(args: argparse.Namespace) -> int:
 
 
 def cmd_adjudicate(args: argparse.Namespace) -> int:
+    from paratopics.ml import annotation_report as annotation_report_module
+
     corpus = _corpus(args)
     book = _codebook(corpus)
     checked = _checked_judgements(corpus, book, "adjudicate")
@@ -465,6 +483,8 @@ def cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def cmd_guide(args: argparse.Namespace) -> int:
+    from paratopics.publish import guide as guide_module
+
     # the guide of the corpus here, if there is one; else of the shipped codebook
     located = locate_corpus(args.corpus)
     root = located.root if located is not None else None
@@ -575,6 +595,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from huggingface_hub.errors import HfHubHTTPError
 
     from paratopics.publish import core as publish_module  # imports datasets: only when needed
+    from paratopics.release import layout as release_layout
 
     corpus = _corpus(args)
     version = _version(args.version, corpus)

@@ -441,3 +441,27 @@ def test_the_command_imports_no_columnar_library_until_a_command_needs_one() -> 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+@pytest.mark.parametrize("code,absent", [
+    ("import paratopics", ("paratopics.ingest.core", "paratopics.validate.core",
+                           "paratopics.loader")),
+    ("import paratopics.cli", ("paratopics.validate.core", "paratopics.release.layout",
+                               "paratopics.release.changelog", "paratopics.ml",
+                               "paratopics.publish.guide", "paratopics.stats")),
+])
+def test_a_stage_is_imported_by_the_command_that_needs_it(code: str,
+                                                          absent: tuple[str, ...]) -> None:
+    """Every command imports the package and the CLI first: what one stage alone
+    needs would add to the start of every other (ingest of one article takes a
+    quarter of a second)."""
+    probe = f"import sys; {code}; print([m for m in {absent!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+    names = "import paratopics; print(paratopics.validate_corpus.__module__, " \
+            "paratopics.ingest_files.__module__, 'load' in dir(paratopics))"
+    named = subprocess.run([sys.executable, "-c", names], capture_output=True, text=True,
+                           check=True)
+    assert named.stdout.split() == ["paratopics.validate.core", "paratopics.ingest.core",
+                                    "True"], named.stdout
