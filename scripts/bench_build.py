@@ -253,8 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path,
                         default=Path(tempfile.gettempdir()) / "paratopics-bench-build",
                         help="where generated corpora are kept between runs")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench-build.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench-build.md",
+                        help="the report's file, or a folder to write bench-build.md into")
     args = parser.parse_args(argv)
+    if args.out.is_dir():  # known before minutes of work, not when the report is written
+        args.out = args.out / "bench-build.md"
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         for articles in args.sizes:

@@ -244,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ray", action="store_true", help="skip the ray engine")
     parser.add_argument("--before", type=Path, metavar="SRC",
                         help="also ingest the one file with the package at SRC (a src/ folder)")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench-ingest.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench-ingest.md",
+                        help="the report's file, or a folder to write bench-ingest.md into")
     args = parser.parse_args(argv)
+    if args.out.is_dir():  # known before minutes of work, not when the report is written
+        args.out = args.out / "bench-ingest.md"
     ray = not args.no_ray and importlib.util.find_spec("ray") is not None
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
