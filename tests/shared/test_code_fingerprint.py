@@ -1,4 +1,5 @@
-"""Both caches are keyed by every module of the package and every schema file.
+"""Both caches are keyed by every module of the package, every schema file and the
+libraries their contents depend on.
 
 A hand-kept list of file names once let the build cache serve shards built by
 old code after a function moved to a module not on the list. Here a copy of
@@ -8,6 +9,7 @@ that neither cache ever listed by name, and both caches must start afresh.
 
 from __future__ import annotations
 
+import importlib.metadata
 import shutil
 from pathlib import Path
 
@@ -87,3 +89,28 @@ def test_a_changed_schema_file_changes_both_fingerprints(
     path = schemas / "manifest.schema.json"
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert fingerprint() != old[0] and cache_fingerprint() != old[1]
+
+
+#: (library, starts the build cache afresh, starts the validation cache afresh)
+UPGRADES = [
+    ("pyarrow", True, False),  # writes the Parquet bytes
+    ("datasets", True, False),  # writes each shard's schema metadata
+    ("orjson", True, True),  # reads every record
+    ("jsonschema-rs", False, True),  # decides which records pass (the fast path)
+    ("jsonschema", False, True),  # the reference, and the messages
+    ("ftfy", False, True),  # the text checks
+    ("numpy", False, False),
+]
+
+
+@pytest.mark.parametrize("library,build,validation", UPGRADES)
+def test_a_new_version_of_a_library_the_caches_depend_on_starts_them_afresh(
+        monkeypatch: pytest.MonkeyPatch, library: str, build: bool, validation: bool) -> None:
+    """An upgrade of a library that made a cache's contents must not be served what
+    the old version made; one that did not leaves the cache in use."""
+    old = fingerprint(), cache_fingerprint()
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version",
+                        lambda name: real(name) + ".1" if name == library else real(name))
+    new = fingerprint(), cache_fingerprint()
+    assert [new[0] != old[0], new[1] != old[1]] == [build, validation]

@@ -19,7 +19,8 @@ manifest then vouched for them.
 
 The cache lives in `$PARATOPICS_CACHE/build-<fingerprint>/` (default
 `~/.cache/paratopics`), never in the corpus. The fingerprint covers every
-module of the package, the schemas and the pyarrow version (paratopics.fingerprint),
+module of the package, the schemas and the versions of pyarrow, datasets and orjson
+(paratopics.fingerprint),
 so a change to any of them starts a fresh cache. It is safe to delete: the next
 build is then built from scratch, to the same bytes. A damaged entry is treated as missing.
 """
@@ -58,10 +59,15 @@ def unseal(data: bytes) -> memoryview | None:
 _DIGESTS_KEY = b"paratopics.article_digests"
 
 
+#: The libraries a shard's bytes depend on: the Parquet writer, the Hugging Face
+#: features that write the schema's metadata, the JSON reader of records.
+LIBRARIES = ("pyarrow", "datasets", "orjson")
+
+
 def fingerprint() -> str:
     """What a shard's bytes depend on besides its inputs (which are in its key): all
-    of the package's code, the schemas and the Parquet writer."""
-    return code_fingerprint(("pyarrow",))
+    of the package's code, the schemas and the libraries that write and read them."""
+    return code_fingerprint(LIBRARIES)
 
 
 @dataclass(frozen=True)

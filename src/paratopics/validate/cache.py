@@ -84,10 +84,15 @@ def record_entry(line: str) -> RecordEntry | None:
     return RecordEntry(fields[1], int(fields[2]), fields[3], fields[4], fields[5])
 
 
+#: The libraries a verdict depends on: the text checks, both schema validators (the
+#: fast path decides what passes) and the JSON reader.
+LIBRARIES = ("ftfy", "jsonschema", "jsonschema-rs", "orjson")
+
+
 def cache_fingerprint() -> str:
     """Names the article cache: all of the package's code and schemas, and the
-    libraries deciding a record's validity."""
-    return code_fingerprint(("ftfy", "jsonschema"))
+    libraries deciding a record's validity (LIBRARIES)."""
+    return code_fingerprint(LIBRARIES)
 
 
 def cache_dir() -> Path:
