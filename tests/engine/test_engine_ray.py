@@ -191,6 +191,20 @@ def test_build_on_a_local_ray_instance_is_byte_identical_despite_a_killed_worker
     assert cli.main(["verify", "--corpus", str(on_ray.root), "--version", VERSION]) == 0
 
 
+def flawed_twin(corpus: Corpus, folder: Path) -> Corpus:
+    """A copy of `corpus` with an unknown label in one annotation file and its first
+    judgement repeated in the last file (found only by comparing the runs of files)."""
+    copy = twin(corpus, folder)
+    files = copy.annotation_files()
+    lines = files[1].read_text(encoding="utf-8").splitlines()
+    lines[2] = re.sub(r'"labels": \[[^]]*\]', '"labels": ["medtop:99999999"]', lines[2])
+    files[1].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    first = files[0].read_text(encoding="utf-8").splitlines()[0]
+    with files[-1].open("a", encoding="utf-8") as handle:
+        handle.write(first + "\n")
+    return copy
+
+
 def split_lines(path: Path, parts: int) -> list[Path]:
     """A JSON Lines file cut into `parts` files (so ingest has several files to map)."""
     lines = path.read_bytes().splitlines(keepends=True)
@@ -220,6 +234,9 @@ def test_two_node_cluster_ingests_validates_and_builds_the_local_bytes(
     fresh_local, fresh_ray = Corpus(tmp_path / "fresh-local"), Corpus(tmp_path / "fresh-ray")
     for fresh in (fresh_local, fresh_ray):
         fresh.root.mkdir()
+    flawed = flawed_twin(local, tmp_path / "flawed")
+    assert cli.main(["validate", "--corpus", str(flawed.root), "--no-cache"]) == 1
+    flawed_local = capsys.readouterr()
     build_locally(local)
     capsys.readouterr()
     assert cli.main(["validate", "--corpus", str(local.root), "--no-cache"]) == 0
@@ -245,6 +262,9 @@ echo "== build" >&2
 echo "== validate" >&2
 {paratopics("validate", "--corpus", on_ray.root, "--no-cache", "--engine", "ray",
             "--address", address)} >validate.out 2>validate.err
+echo "== validate, with problems" >&2
+{paratopics("validate", "--corpus", flawed.root, "--no-cache", "--engine", "ray",
+            "--address", address)} >flawed.out 2>flawed.err || echo $? >flawed.code
 echo "== ingest" >&2
 {paratopics("ingest", "--corpus", fresh_ray.root, "--engine", "ray", "--address", address,
             "--chunk-bytes", CHUNK, *inputs)} >ingest.out
@@ -259,6 +279,19 @@ echo "== ingest" >&2
     err = (tmp_path / "validate.err").read_text()
     assert validated.err.strip().splitlines()[-1] in err
     assert re.search(r"ray: \d+ task\(s\) on \d of 2 node\(s\)", err)
+
+    # annotation files in runs as tasks too, on both nodes: the local report, the
+    # judgement repeated in a run of its own included
+    assert (tmp_path / "flawed.code").read_text().strip() == "1"
+    here = f"{tmp_path}/"  # the command ran in tmp_path and names files from there
+    assert (tmp_path / "flawed.out").read_text() == flawed_local.out.replace(here, "")
+    flawed_err = (tmp_path / "flawed.err").read_text()
+    assert flawed_local.err.replace(here, "").strip().splitlines()[-1] in flawed_err, \
+        flawed_err
+    assert "duplicate-judgement" in flawed_local.out + flawed_local.err
+    files = len(flawed.annotation_files())
+    tasks = re.search(r"ray: (\d+) task\(s\) on 2 of 2 node\(s\)", flawed_err)
+    assert tasks and int(tasks.group(1)) >= 2 + files, flawed_err  # article chunks + runs
 
     # each file read in pieces, as tasks on the cluster; the same bytes as read whole
     assert all(p.stat().st_size > 2 * CHUNK for p in inputs)

@@ -87,24 +87,30 @@ def test_validate_reports_the_same_with_any_jobs_and_cache(generated: Corpus, tm
 
 def test_an_engines_tasks_report_as_the_pool_and_no_state_stays_here(
         generated: Corpus, tmp_path: Path) -> None:
-    """Article chunks run as an engine's tasks (here a plain map that runs them in this
-    very process) report what the pool reports; neither leaves a worker's state in
-    the command's process, where a later run could pick it up."""
+    """Article chunks and runs of annotation files run as an engine's tasks (here a
+    plain map that runs them in this very process, its arguments pickled as an
+    engine sends them) report what the pool reports; neither leaves a worker's
+    state in the command's process, where a later run could pick it up."""
+    import pickle
+
     from paratopics import workers
 
     corpus = _corrupt(generated, tmp_path)
-    chunks: list[int] = []
+    mapped_items: dict[str, list[int]] = {}
 
     def in_process(func: Any, items: list[list[str]], *shared: object) -> Iterator[Any]:
-        chunks.extend(len(item) for item in items)
-        return (func(*shared, item) for item in items)
+        mapped_items.setdefault(func.__name__, []).extend(len(item) for item in items)
+        sent = pickle.loads(pickle.dumps(shared))
+        return (func(*sent, item) for item in items)
 
     pooled = validate_corpus(corpus, jobs=2, use_cache=False)
     mapped = validate_corpus(corpus, jobs=2, use_cache=False, mapper=in_process)
     assert sorted(p.code for p in pooled.problems) == ["paragraph-hash", "unknown-label"]
     assert mapped.problems == pooled.problems
     assert mapped.records_parsed == pooled.records_parsed == 2100
+    chunks, groups = mapped_items["check_chunk_alone"], mapped_items["check_group_alone"]
     assert sum(chunks) == 2100 and len(chunks) > 1
+    assert sum(groups) == len(corpus.annotation_files()) and len(groups) > 1
     assert workers._TASK == []
 
 
@@ -189,3 +195,30 @@ def test_a_judgement_repeated_in_another_workers_files_is_found(flawed: Corpus) 
     assert any(files[0].name in p.message for p in repeats), repeats
     assert report(flawed, jobs=2, use_cache=False) == serial
     assert AnnotationCache().path is None  # nothing above wrote a cache of its own
+
+
+def fresh_interpreter_per_task(func: Any, items: list[Any], *shared: object) -> Iterator[Any]:
+    """An engine's map in miniature: each task in a new interpreter, as on a node of
+    a cluster, whose string hashes are seeded apart from this process's."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                             max_tasks_per_child=1) as pool:
+        yield from pool.map(func, *zip(*[(*shared, item) for item in items], strict=True))
+
+
+def test_a_judgement_repeated_in_another_tasks_files_is_found(flawed: Corpus) -> None:
+    """Runs of annotation files checked as an engine's tasks, each in its own
+    interpreter: the judgements two runs share are found by a digest every process
+    computes alike, and the report is the one process's, repeat included."""
+    files = flawed.annotation_files()
+    serial = report(flawed, jobs=1, use_cache=False)
+    assert report(flawed, use_cache=False, mapper=fresh_interpreter_per_task) == serial
+    first = files[0].read_text().splitlines()[0]
+    with files[-1].open("a") as handle:  # the first judgement again, in the last run
+        handle.write(first + "\n")
+    serial = report(flawed, jobs=1, use_cache=False)
+    repeats = [p for p in serial[0] if p.code == "duplicate-judgement"]  # type: ignore[attr-defined]
+    assert any(files[0].name in p.message for p in repeats), repeats
+    assert report(flawed, use_cache=False, mapper=fresh_interpreter_per_task) == serial

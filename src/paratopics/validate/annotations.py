@@ -27,6 +27,7 @@ from paratopics.corpus.store import (
 )
 from paratopics.errors import Problem, index_range, problem
 from paratopics.ingest.readers.base import wide_encoding
+from paratopics.validate.articles import Mapper
 from paratopics.validate.cache import AnnotationCache, FileEntry, _name_digest, depends_digest
 from paratopics.validate.index import ArticleIndex, suggest_article
 from paratopics.validate.schema import Checker, _short, _with_article_guess, schema_problems
@@ -360,7 +361,8 @@ class _Group(NamedTuple):
     """What a worker sends back for a run of consecutive files."""
 
     checked: list[_Checked]
-    #: hash() of every (annotator, article, paragraph) judged, for judgements in two groups
+    #: hash() of every (annotator, article, paragraph) judged (`_key_digest` where the
+    #: workers were not forked from one process), for judgements in two groups
     keys: list[int]
     #: the (annotator, article) pairs judged, when a vouched file may share one
     pairs: set[tuple[str, str]]
@@ -378,13 +380,38 @@ class _GroupChecker:
     index: ArticleIndex
     remember: bool
     want_pairs: bool
+    stable_keys: bool = False
 
     def __call__(self, paths: list[Path]) -> _Group:
         state = AnnotationState()
         checked = [_check_one(path, self.corpus, self.checker, self.index, state,
                               self.remember) for path in paths]
-        return _Group(checked, [hash(key) for key in state.names(state.judged)],
+        key = _key_digest if self.stable_keys else hash
+        return _Group(checked, [key(name) for name in state.names(state.judged)],
                       set(state.pairs(state.judged)) if self.want_pairs else set())
+
+
+def _key_digest(key: tuple[str, str, int]) -> int:
+    """64 bits of a judgement's (annotator, article, paragraph) that every process
+    computes alike (hash() of a string differs between processes that were not
+    forked from one another, as an engine's workers are not). Two keys with one
+    digest only make the run check every file again in one process."""
+    annotator, article, index = key
+    return int.from_bytes(hashlib.blake2b(f"{annotator}\0{article}\0{index}".encode(),
+                                          digest_size=8).digest(), "big")
+
+
+def check_group_alone(root: str, book: Codebook, index: ArticleIndex, remember: bool,
+                      want_pairs: bool, paths: list[str]) -> _Group:
+    """A run of consecutive files as a task of an engine (paratopics.engine), whose
+    workers run no pool initializer: the task builds its own checker, and reads the
+    article records it needs from the storage every node sees."""
+    return _GroupChecker(Corpus(Path(root)), Checker(book), index, remember, want_pairs,
+                         stable_keys=True)([Path(path) for path in paths])
+
+
+#: Runs of files an engine's map cuts the annotation files into.
+ENGINE_GROUPS = 64
 
 
 def _groups(paths: list[Path], count: int) -> list[list[Path]]:
@@ -406,9 +433,7 @@ def _check_forked(corpus: Corpus, paths: list[Path], checker: Checker, index: Ar
                   remember: bool, want_pairs: bool, jobs: int,
                   on_progress: Callable[[int], None] | None) -> list[_Group] | None:
     """The files' results from `jobs` forked workers (they share the index unpickled),
-    or None if two groups judge the same paragraph: then the first judgement and the
-    repeat are in different workers' states, and only one state in order words them
-    as a serial run would."""
+    or None if two groups judge the same paragraph (`_disjoint`)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -416,12 +441,30 @@ def _check_forked(corpus: Corpus, paths: list[Path], checker: Checker, index: Ar
                              initializer=start_worker,
                              initargs=(os.getpid(), _GroupChecker, corpus, checker, index,
                                        remember, want_pairs)) as pool:
-        groups, lines = [], 0
-        for group in pool.map(in_worker, _groups(paths, jobs * 4)):
-            groups.append(group)
-            lines += sum(c.lines for c in group.checked)
-            if on_progress is not None:
-                on_progress(lines)
+        return _disjoint(pool.map(in_worker, _groups(paths, jobs * 4)), on_progress)
+
+
+def _check_mapped(mapper: Mapper, corpus: Corpus, paths: list[Path], checker: Checker,
+                  index: ArticleIndex, remember: bool, want_pairs: bool,
+                  on_progress: Callable[[int], None] | None) -> list[_Group] | None:
+    """The files' results from the tasks of `mapper` (an engine's map), the index
+    sent to each node once; None as for _check_forked."""
+    groups = [[str(path) for path in group] for group in _groups(paths, ENGINE_GROUPS)]
+    return _disjoint(mapper(check_group_alone, groups, str(corpus.root), checker.codebook,
+                            index, remember, want_pairs), on_progress)
+
+
+def _disjoint(results: Iterable[_Group], on_progress: Callable[[int], None] | None,
+              ) -> list[_Group] | None:
+    """The groups, or None if two of them judge the same paragraph: then the first
+    judgement and the repeat are in different groups' states, and only one state
+    in order words them as a serial run would."""
+    groups, lines = [], 0
+    for group in results:
+        groups.append(group)
+        lines += sum(c.lines for c in group.checked)
+        if on_progress is not None:
+            on_progress(lines)
     seen: set[int] = set()
     for group in groups:
         if not seen.isdisjoint(group.keys):
@@ -433,7 +476,8 @@ def _check_forked(corpus: Corpus, paths: list[Path], checker: Checker, index: Ar
 def check_annotations(corpus: Corpus, paths: list[Path], checker: Checker,
                       index: ArticleIndex, cache: AnnotationCache,
                       on_progress: Callable[[int], None] | None = None,
-                      vouch: bool = True, jobs: int = 1) -> Summary:
+                      vouch: bool = True, jobs: int = 1, mapper: Mapper | None = None
+                      ) -> Summary:
     """The problems and counts of the annotation files `paths`, in order.
 
     A file the cache vouches for is not read line by line, only counted: it
@@ -442,13 +486,17 @@ def check_annotations(corpus: Corpus, paths: list[Path], checker: Checker,
     pair with another file of the run, every file is checked again, as without
     a cache (the entries made meanwhile stay sound: each file passed alone).
     With `jobs` > 1 and enough to read, the other files are checked in forked
-    workers, a run of consecutive files each; the report is the same.
+    workers, a run of consecutive files each, or with a `mapper` in its tasks; the
+    report is the same.
     """
     vouched = cache.vouched(paths, corpus, index) if vouch else [None] * len(paths)
     todo = [path for path, entry in zip(paths, vouched, strict=True) if entry is None]
     remember, state = cache.path is not None, AnnotationState()
     groups = None
-    if (jobs > 1 and len(todo) > 1 and "fork" in _start_methods()
+    if mapper is not None and len(todo) > 1:
+        groups = _check_mapped(mapper, corpus, todo, checker, index, remember, any(vouched),
+                               on_progress)
+    elif (jobs > 1 and len(todo) > 1 and "fork" in _start_methods()
             and sum(p.stat().st_size for p in todo if p.is_file()) >= PARALLEL_ANNOTATION_BYTES):
         groups = _check_forked(corpus, todo, checker, index, remember, any(vouched), jobs,
                                on_progress)
@@ -470,7 +518,7 @@ def check_annotations(corpus: Corpus, paths: list[Path], checker: Checker,
              else state.pairs(state.judged))
     if any(vouched) and _judged_twice(vouched, pairs):
         return check_annotations(corpus, paths, checker, index, cache, on_progress,
-                                 vouch=False, jobs=jobs)
+                                 vouch=False, jobs=jobs, mapper=mapper)
     summary.annotation_lines += summary.lines_checked
     return summary
 

@@ -42,8 +42,8 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
                     mapper: Mapper | None = None) -> Summary:
     """Check the corpus, or only `paths` (articles are always indexed for annotations).
 
-    With a `mapper` (an engine's map, paratopics.engine) article records are
-    checked in its tasks instead of `jobs` processes.
+    With a `mapper` (an engine's map, paratopics.engine) article records and
+    annotation files are checked in its tasks instead of `jobs` processes.
 
     Article records, and annotation files read line by line, go through `jobs`
     processes. Records whose bytes passed
@@ -86,7 +86,7 @@ def validate_corpus(corpus: Corpus, paths: list[Path] | None = None,
     if annotation_paths:
         notes = open_annotation_cache(checker) if use_cache else AnnotationCache()
         found = check_annotations(corpus, annotation_paths, checker, index, notes, on_progress,
-                                  jobs=jobs)
+                                  jobs=jobs, mapper=mapper)
         notes.save(prune=paths is None)
         summary.problems += found.problems
         summary.suppressed += found.suppressed
