@@ -303,10 +303,21 @@ def _tmpfs_over(folder: Path, spare: int) -> Iterator[None]:
         shutil.copytree(saved, folder, dirs_exist_ok=True)
         yield
     finally:
-        subprocess.run(["umount", str(folder)], check=True)
+        _unmount(folder)
         shutil.rmtree(folder)
         shutil.move(saved, folder)
         saved.parent.rmdir()
+
+
+def _unmount(folder: Path) -> None:
+    """Unmount `folder`. A command's last child process may hold a file there for a
+    moment after the command has exited (EBUSY): try again, then detach the mount
+    lazily, so that no test leaves a mount behind for later runs to trip over."""
+    for _ in range(20):
+        if subprocess.run(["umount", str(folder)], capture_output=True).returncode == 0:
+            return
+        time.sleep(0.1)
+    subprocess.run(["umount", "--lazy", str(folder)], check=True)
 
 
 @contextlib.contextmanager
